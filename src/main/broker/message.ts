@@ -1,0 +1,52 @@
+import type { MessageProperties, QoS } from '../../shared/broker-types'
+
+/**
+ * An application message as the broker holds it between receipt and delivery (and in the retained
+ * store). Immutable once created: every subscriber shares the same object, and an encoded PUBLISH
+ * can be cached on it.
+ */
+export interface Message {
+  readonly topic: string
+  readonly payload: Buffer
+  readonly qos: QoS
+  readonly retain: boolean
+  /** v5 properties passed through unchanged (mqtt-packet's names); messageExpiryInterval is rewritten on delivery. */
+  readonly properties: MessageProperties | undefined
+  /** Epoch ms after which the message must not be delivered, or 0 for never. */
+  readonly expiresAt: number
+  /** Client that published it, or null for the broker itself ($SYS, the UI). */
+  readonly origin: string | null
+  readonly createdAt: number
+}
+
+export function createMessage(fields: {
+  topic: string
+  payload: Buffer
+  qos: QoS
+  retain: boolean
+  properties?: MessageProperties
+  origin: string | null
+  now: number
+}): Message {
+  const expiry = fields.properties?.messageExpiryInterval
+  return {
+    topic: fields.topic,
+    payload: fields.payload,
+    qos: fields.qos,
+    retain: fields.retain,
+    properties: fields.properties,
+    expiresAt: expiry !== undefined ? fields.now + expiry * 1000 : 0,
+    origin: fields.origin,
+    createdAt: fields.now
+  }
+}
+
+export function isExpired(message: Message, now: number): boolean {
+  return message.expiresAt !== 0 && now >= message.expiresAt
+}
+
+/** Seconds of life left, for the Message Expiry Interval sent on delivery [MQTT-3.3.2-6]. */
+export function remainingExpirySeconds(message: Message, now: number): number | undefined {
+  if (message.expiresAt === 0) return undefined
+  return Math.max(0, Math.ceil((message.expiresAt - now) / 1000))
+}

@@ -1,0 +1,185 @@
+/**
+ * The data the broker reports about itself: events on its stream and the rows its control API
+ * returns. Plain JSON-friendly shapes (payloads as Uint8Array where they are bytes), shared by the
+ * broker, the inspector and the renderer.
+ */
+
+export type ProtocolVersion = 3 | 4 | 5
+export type QoS = 0 | 1 | 2
+
+/** Why a message did not reach a subscriber. Every drop is counted under one of these. */
+export type DropReason =
+  | 'queue-full'
+  | 'inflight-full'
+  | 'packet-too-large'
+  | 'expired'
+  | 'slow-consumer'
+  | 'qos0-offline'
+  | 'not-authorized'
+  | 'session-ended'
+
+export const DROP_REASONS: readonly DropReason[] = [
+  'queue-full',
+  'inflight-full',
+  'packet-too-large',
+  'expired',
+  'slow-consumer',
+  'qos0-offline',
+  'not-authorized',
+  'session-ended'
+]
+
+/** MQTT 5 PUBLISH properties the broker passes through unchanged. */
+export interface MessageProperties {
+  payloadFormatIndicator?: boolean
+  messageExpiryInterval?: number
+  contentType?: string
+  responseTopic?: string
+  correlationData?: Uint8Array
+  userProperties?: Record<string, string | string[]>
+}
+
+export interface PublishRequest {
+  topic: string
+  payload: string | Uint8Array
+  qos?: QoS
+  retain?: boolean
+  properties?: MessageProperties
+}
+
+export interface ClientInfo {
+  clientId: string
+  connected: boolean
+  address: string | null
+  listener: string | null
+  protocolVersion: ProtocolVersion
+  username: string | null
+  cleanStart: boolean
+  sessionExpiryInterval: number
+  keepAlive: number
+  connectedAt: number | null
+  disconnectedAt: number | null
+  subscriptions: number
+  inflight: number
+  queued: number
+  messagesIn: number
+  messagesOut: number
+}
+
+export interface SubscriptionOptions {
+  qos: QoS
+  noLocal: boolean
+  retainAsPublished: boolean
+  retainHandling: 0 | 1 | 2
+}
+
+export interface SubscriptionInfo extends SubscriptionOptions {
+  clientId: string
+  /** The filter as the client sent it (with any $share/group/ prefix). */
+  filter: string
+  /** The topic filter after the share prefix is removed. */
+  topicFilter: string
+  shareGroup: string | null
+  subscriptionIdentifier: number | null
+}
+
+export interface RetainedInfo {
+  topic: string
+  qos: QoS
+  size: number
+  /** First bytes of the payload, for a preview. */
+  preview: Uint8Array
+  updatedAt: number
+  properties: MessageProperties
+}
+
+export interface RetainedMessageFull extends RetainedInfo {
+  payload: Uint8Array
+}
+
+export interface BrokerStats {
+  startedAt: number
+  clientsConnected: number
+  clientsDisconnected: number
+  clientsMaximum: number
+  clientsTotal: number
+  clientsExpired: number
+  messagesReceived: number
+  messagesSent: number
+  publishReceived: number
+  publishSent: number
+  publishDropped: number
+  bytesReceived: number
+  bytesSent: number
+  publishBytesReceived: number
+  publishBytesSent: number
+  retainedCount: number
+  subscriptionCount: number
+  sharedSubscriptionCount: number
+  storedMessages: number
+  storedBytes: number
+  inflight: number
+  connectionsTotal: number
+  socketsTotal: number
+  droppedByReason: Record<DropReason, number>
+}
+
+export interface ListenerInfo {
+  name: 'tcp' | 'ws'
+  host: string
+  port: number
+  listening: boolean
+  error: string | null
+}
+
+export type PacketDirection = 'in' | 'out'
+
+/** A packet as the event stream reports it: the decoded fields the inspector shows. */
+export interface PacketRecord {
+  direction: PacketDirection
+  clientId: string
+  type: string
+  size: number
+  packetId?: number
+  topic?: string
+  qos?: QoS
+  retain?: boolean
+  dup?: boolean
+  payload?: Uint8Array
+  reasonCode?: number
+  properties?: Record<string, unknown>
+}
+
+export type BrokerEvent =
+  | {
+      type: 'client.connected'
+      clientId: string
+      address: string
+      listener: string
+      protocolVersion: ProtocolVersion
+      cleanStart: boolean
+      sessionPresent: boolean
+      keepAlive: number
+      username: string | null
+    }
+  | { type: 'client.disconnected'; clientId: string; reason: string; willPublished: boolean }
+  | { type: 'session.expired'; clientId: string }
+  | { type: 'subscribed'; clientId: string; subscriptions: SubscriptionInfo[] }
+  | { type: 'unsubscribed'; clientId: string; filters: string[] }
+  | {
+      type: 'message.published'
+      clientId: string | null
+      topic: string
+      qos: QoS
+      retain: boolean
+      payload: Uint8Array
+      properties: MessageProperties
+    }
+  | { type: 'message.delivered'; clientId: string; topic: string; qos: QoS }
+  | { type: 'message.dropped'; clientId: string; topic: string; reason: DropReason }
+  | { type: 'retained.changed'; topic: string; removed: boolean }
+  | { type: 'packet'; packet: PacketRecord }
+  | { type: 'listener.changed'; listeners: ListenerInfo[] }
+
+export type BrokerEventType = BrokerEvent['type']
+export type BrokerEventOf<T extends BrokerEventType> = Extract<BrokerEvent, { type: T }>
