@@ -1,4 +1,5 @@
 import type { MessageProperties, QoS } from '../../shared/broker-types'
+import type { EncodedPublish } from './codec/publish-encoder'
 
 /**
  * An application message as the broker holds it between receipt and delivery (and in the retained
@@ -17,6 +18,8 @@ export interface Message {
   /** Client that published it, or null for the broker itself ($SYS, the UI). */
   readonly origin: string | null
   readonly createdAt: number
+  /** Encoded PUBLISH templates shared by every subscriber that gets the same bytes (see outbound.ts). */
+  templates: Array<EncodedPublish | undefined> | undefined
 }
 
 export function createMessage(fields: {
@@ -37,7 +40,8 @@ export function createMessage(fields: {
     properties: fields.properties,
     expiresAt: expiry !== undefined ? fields.now + expiry * 1000 : 0,
     origin: fields.origin,
-    createdAt: fields.now
+    createdAt: fields.now,
+    templates: undefined
   }
 }
 
