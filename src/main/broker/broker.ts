@@ -1,0 +1,730 @@
+import type { Packet } from 'mqtt-packet'
+import type {
+  BrokerStats,
+  ClientInfo,
+  DropReason,
+  ListenerInfo,
+  PacketRecord,
+  ProtocolVersion,
+  PublishRequest,
+  QoS,
+  RetainedInfo,
+  RetainedMessageFull,
+  SubscriptionInfo
+} from '../../shared/broker-types'
+import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings, type SettingsResult } from '../../shared/settings'
+import { createLogger, type Logger } from '../logger'
+import { ReasonCode } from './codec/reason-codes'
+import { Connection } from './connection/connection'
+import type { ConnectionHost } from './connection/connection-host'
+import type { Transport } from './connection/transport'
+import { BrokerEventBus } from './events'
+import { handlePubcomp, handlePuback, handlePubrec, handlePubrel } from './handlers/acknowledgements'
+import { handleConnect } from './handlers/connect'
+import { handleDisconnect } from './handlers/disconnect'
+import { handlePublish } from './handlers/publish'
+import { handleSubscribe, handleUnsubscribe } from './handlers/subscribe'
+import { ListenerSet } from './listeners/listener-set'
+import { createMessage, isExpired, type Message } from './message'
+import { MemoryRetainedStore, type RetainedStore } from './retained/retained-store'
+import type { DeliveryContext } from './session/delivery-context'
+import { MemorySessionStore, type SessionStore } from './session/session-store'
+import { NEVER_EXPIRES, Session, type Subscription } from './session/session'
+import { BrokerCounters } from './stats'
+import { SysTopics } from './sys/sys-topics'
+import { validateTopicName } from './topics/topic-validation'
+import { SubscriptionTrie } from './topics/subscription-trie'
+
+export interface BrokerOptions {
+  logger?: Logger
+  version?: string
+  sessions?: SessionStore
+  retained?: RetainedStore
+}
+
+/** What SUBSCRIBE asks for, after validation. */
+export interface SubscriptionRequest {
+  filter: string
+  topicFilter: string
+  shareGroup: string | null
+  qos: QoS
+  noLocal: boolean
+  retainAsPublished: boolean
+  retainHandling: 0 | 1 | 2
+  subscriptionId: number | null
+}
+
+/** The members of one shared subscription group on one filter, served round-robin. */
+interface ShareGroup {
+  readonly members: Subscription[]
+  next: number
+}
+
+/** A socket that sends no CONNECT within this time is closed. */
+const CONNECT_TIMEOUT_MS = 10_000
+/** setTimeout's largest delay; longer expiries are re-armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647
+const RETAINED_PREVIEW_BYTES = 256
+
+/**
+ * The MQTT broker: it owns the sessions, the subscription index, the retained store and the
+ * listeners, routes every message, and offers a typed control API and event stream to the
+ * inspector. Packet-level rules live in ./handlers; per-socket state in ./connection.
+ */
+export class Broker implements ConnectionHost, DeliveryContext {
+  settings: BrokerSettings
+  readonly counters = new BrokerCounters()
+  readonly events = new BrokerEventBus()
+  readonly logger: Logger
+  readonly version: string
+
+  private readonly sessions: SessionStore
+  private readonly retained: RetainedStore
+  private readonly subscriptions = new SubscriptionTrie<Subscription>()
+  private readonly shared = new SubscriptionTrie<ShareGroup>()
+  private readonly connections = new Set<Connection>()
+  private readonly listenerSet: ListenerSet
+  private readonly sys: SysTopics
+  private housekeeping: NodeJS.Timeout | null = null
+  private stopping = false
+
+  // Batched writes: connections with output this tick, flushed together once per loop turn.
+  private dirty: Connection[] = []
+  private flushQueued = false
+
+  // Routing scratch space (see publishMessage).
+  private matchGeneration = 0
+  private matched: Session[] = []
+  private routing: Message | null = null
+
+  constructor(settings: Partial<BrokerSettings> = {}, options: BrokerOptions = {}) {
+    const merged = mergeSettings({ ...DEFAULT_SETTINGS }, settings)
+    if (!merged.ok) throw new Error(`invalid broker settings: ${merged.errors.map((e) => e.message).join('; ')}`)
+    this.settings = merged.settings
+    this.logger = options.logger ?? createLogger(this.settings.logLevel)
+    this.version = options.version ?? '0.1.0'
+    this.sessions = options.sessions ?? new MemorySessionStore()
+    this.retained = options.retained ?? new MemoryRetainedStore()
+    this.listenerSet = new ListenerSet((transport) => this.accept(transport), this.logger)
+    this.sys = new SysTopics({
+      version: this.version,
+      stats: () => this.stats(),
+      publish: (topic, payload) => this.publishSys(topic, payload)
+    })
+  }
+
+  // ───────────────────────────── lifecycle ─────────────────────────────
+
+  async start(): Promise<ListenerInfo[]> {
+    this.stopping = false
+    const infos = await this.listenerSet.start(this.settings)
+    for (const info of infos) {
+      if (info.listening) this.logger.info(`listening on ${info.name} ${info.host}:${info.port}`)
+    }
+    this.housekeeping = setInterval(() => this.checkTimeouts(), 1000)
+    this.housekeeping.unref()
+    this.sys.start(this.settings.sysInterval)
+    this.events.emit({ type: 'listener.changed', listeners: infos })
+    return infos
+  }
+
+  /** Clean shutdown: v5 clients are told 0x8B; wills are not published (the clients did nothing wrong). */
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.sys.stop()
+    if (this.housekeeping) clearInterval(this.housekeeping)
+    this.housekeeping = null
+    for (const connection of [...this.connections]) {
+      connection.publishWillOnClose = false
+      connection.disconnect(ReasonCode.ServerShuttingDown, 'server shutting down')
+    }
+    await this.listenerSet.stop()
+    for (const session of this.sessions.values()) {
+      if (session.willTimer) clearTimeout(session.willTimer)
+      if (session.expiryTimer) clearTimeout(session.expiryTimer)
+    }
+    this.flushAll()
+  }
+
+  listeners(): ListenerInfo[] {
+    return this.listenerSet.infos()
+  }
+
+  /** Hand a connected socket to the broker (listeners call this; tests may too). */
+  accept(transport: Transport): Connection {
+    this.counters.socketsTotal++
+    const connection = new Connection(transport, this)
+    this.connections.add(connection)
+    return connection
+  }
+
+  now(): number {
+    return Date.now()
+  }
+
+  connectedCount(): number {
+    let count = 0
+    for (const connection of this.connections) if (connection.isReady) count++
+    return count
+  }
+
+  // ───────────────────────────── packets ─────────────────────────────
+
+  handlePacket(connection: Connection, packet: Packet): void {
+    if (connection.state === 'awaiting-connect') {
+      // [MQTT-3.1.0-1] the first packet must be CONNECT.
+      if (packet.cmd !== 'connect') return connection.close(`${packet.cmd} before CONNECT`)
+      return handleConnect(this, connection, packet)
+    }
+    switch (packet.cmd) {
+      case 'publish':
+        return handlePublish(this, connection, packet)
+      case 'puback':
+        return handlePuback(connection, packet)
+      case 'pubrec':
+        return handlePubrec(connection, packet)
+      case 'pubrel':
+        return handlePubrel(connection, packet)
+      case 'pubcomp':
+        return handlePubcomp(connection, packet)
+      case 'subscribe':
+        return handleSubscribe(this, connection, packet)
+      case 'unsubscribe':
+        return handleUnsubscribe(this, connection, packet)
+      case 'pingreq':
+        return connection.send({ cmd: 'pingresp' })
+      case 'disconnect':
+        return handleDisconnect(this, connection, packet)
+      case 'connect':
+        // [MQTT-3.1.0-2] a second CONNECT is a protocol violation.
+        return connection.protocolClose(ReasonCode.ProtocolError, 'second CONNECT')
+      case 'auth':
+        return connection.protocolClose(ReasonCode.BadAuthenticationMethod, 'enhanced authentication is not supported')
+      default:
+        // CONNACK, SUBACK, UNSUBACK, PINGRESP only flow from server to client.
+        return connection.protocolClose(ReasonCode.ProtocolError, `a client must not send ${packet.cmd}`)
+    }
+  }
+
+  scheduleFlush(connection: Connection): void {
+    this.dirty.push(connection)
+    if (!this.flushQueued) {
+      this.flushQueued = true
+      setImmediate(() => this.flushAll())
+    }
+  }
+
+  private flushAll(): void {
+    this.flushQueued = false
+    const dirty = this.dirty
+    this.dirty = []
+    for (const connection of dirty) connection.flush()
+  }
+
+  emitPacket(record: PacketRecord): void {
+    this.events.emit({ type: 'packet', packet: record })
+  }
+
+  messageDelivered(clientId: string, message: Message, qos: QoS): void {
+    this.events.emit({ type: 'message.delivered', clientId, topic: message.topic, qos })
+  }
+
+  drop(session: Session | null, message: Message, reason: DropReason): void {
+    this.counters.countDrop(reason)
+    if (this.events.wantsMessages && session) {
+      this.events.emit({ type: 'message.dropped', clientId: session.clientId, topic: message.topic, reason })
+    }
+  }
+
+  // ───────────────────────────── sessions ─────────────────────────────
+
+  /** Bind a connection to its session: take over, resume or start afresh [MQTT-3.1.2-4/-5, MQTT-3.1.4-3]. */
+  attachSession(
+    connection: Connection,
+    clientId: string,
+    cleanStart: boolean,
+    protocolVersion: ProtocolVersion,
+    expiryInterval: number
+  ): { session: Session; sessionPresent: boolean } {
+    let session = this.sessions.get(clientId)
+    if (session?.connection) {
+      const previous = session.connection
+      this.detach(previous, session)
+      previous.disconnect(ReasonCode.SessionTakenOver, 'another connection took over the session')
+    }
+    if (session && cleanStart) {
+      this.endSession(session)
+      session = undefined
+    }
+    const sessionPresent = session !== undefined
+    if (!session) {
+      session = new Session(clientId, protocolVersion, this)
+      this.sessions.set(session)
+    }
+    // [MQTT-3.1.3-9] reconnecting before the will delay passes cancels the will.
+    if (session.willTimer) clearTimeout(session.willTimer)
+    if (session.expiryTimer) clearTimeout(session.expiryTimer)
+    session.willTimer = session.expiryTimer = null
+    session.will = null
+    session.protocolVersion = protocolVersion
+    session.expiryInterval = expiryInterval
+    session.cleanStart = cleanStart
+    session.connection = connection
+    session.connectedAt = this.now()
+    session.disconnectedAt = null
+    connection.session = session
+    return { session, sessionPresent }
+  }
+
+  clientConnected(connection: Connection, session: Session, sessionPresent: boolean): void {
+    connection.state = 'connected'
+    this.counters.connectionsTotal++
+    const connected = this.connectedCount()
+    if (connected > this.counters.clientsMaximum) this.counters.clientsMaximum = connected
+    this.logger.info(
+      `client ${connection.clientId} connected from ${connection.address} (${connection.transport.kind}, MQTT ${versionName(connection.protocolVersion)}, ${sessionPresent ? 'session resumed' : 'new session'})`
+    )
+    this.events.emit({
+      type: 'client.connected',
+      clientId: connection.clientId,
+      address: connection.address,
+      listener: connection.transport.kind,
+      protocolVersion: connection.protocolVersion,
+      cleanStart: session.cleanStart,
+      sessionPresent,
+      keepAlive: connection.keepAlive,
+      username: session.username
+    })
+    if (sessionPresent) session.resume(connection)
+  }
+
+  connectionClosed(connection: Connection): void {
+    this.connections.delete(connection)
+    const session = connection.session
+    if (session === null || session.connection !== connection) return
+    const willPublished = this.detach(connection, session)
+    this.logger.info(`client ${connection.clientId} disconnected: ${connection.closeReason}`)
+    this.events.emit({ type: 'client.disconnected', clientId: connection.clientId, reason: connection.closeReason, willPublished })
+  }
+
+  /** The connection is gone: deal with the will and the session's lifetime. Returns true if the will went out now. */
+  private detach(connection: Connection, session: Session): boolean {
+    connection.session = null
+    session.connection = null
+    session.disconnectedAt = this.now()
+    let willPublished = false
+    const will = session.will
+    if (will && connection.publishWillOnClose && !this.stopping) {
+      if (will.delaySeconds === 0 || session.expiryInterval === 0) {
+        session.will = null
+        this.publishMessage(will.message)
+        willPublished = true
+      } else {
+        const delay = Math.min(will.delaySeconds, session.expiryInterval)
+        session.willTimer = setTimeout(() => {
+          session.willTimer = null
+          if (session.will) {
+            const message = session.will.message
+            session.will = null
+            this.publishMessage(message)
+          }
+        }, Math.min(delay * 1000, MAX_TIMER_MS))
+        session.willTimer.unref()
+      }
+    } else {
+      session.will = null
+    }
+    if (this.stopping) return willPublished
+    if (session.expiryInterval === 0) this.endSession(session)
+    else if (session.expiryInterval !== NEVER_EXPIRES) this.armExpiry(session, session.expiryInterval * 1000)
+    return willPublished
+  }
+
+  private armExpiry(session: Session, remainingMs: number): void {
+    const step = Math.min(remainingMs, MAX_TIMER_MS)
+    session.expiryTimer = setTimeout(() => {
+      session.expiryTimer = null
+      if (remainingMs > step) return this.armExpiry(session, remainingMs - step)
+      this.counters.clientsExpired++
+      this.logger.info(`session ${session.clientId} expired`)
+      this.endSession(session)
+      this.events.emit({ type: 'session.expired', clientId: session.clientId })
+    }, step)
+    session.expiryTimer.unref()
+  }
+
+  /** The session is over: its pending will goes out, its subscriptions and messages go away. */
+  private endSession(session: Session): void {
+    if (session.willTimer) clearTimeout(session.willTimer)
+    if (session.expiryTimer) clearTimeout(session.expiryTimer)
+    session.willTimer = session.expiryTimer = null
+    if (session.will && !this.stopping) {
+      const message = session.will.message
+      session.will = null
+      this.publishMessage(message)
+    }
+    for (const subscription of [...session.subscriptions.values()]) this.removeSubscription(subscription)
+    session.discardMessages()
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId)
+  }
+
+  private checkTimeouts(): void {
+    const now = this.now()
+    for (const connection of this.connections) {
+      if (connection.state === 'awaiting-connect' && now - connection.openedAt > CONNECT_TIMEOUT_MS) {
+        connection.close('no CONNECT within the connect timeout')
+      } else if (connection.isReady && connection.keepAlive > 0 && now - connection.lastActivity > connection.keepAlive * 1500) {
+        // [MQTT-3.1.2-24] silent for 1.5 × keep alive: disconnect, and the will goes out.
+        connection.disconnect(ReasonCode.KeepAliveTimeout, 'keep alive timeout')
+      }
+    }
+  }
+
+  // ───────────────────────────── subscriptions ─────────────────────────────
+
+  /** Store subscriptions; returns, per request, whether it was new (Retain Handling 1 needs it). */
+  subscribe(session: Session, requests: readonly SubscriptionRequest[]): boolean[] {
+    const added: boolean[] = []
+    const infos: SubscriptionInfo[] = []
+    for (const request of requests) {
+      const existing = session.subscriptions.get(request.filter)
+      if (existing) this.removeSubscription(existing)
+      const subscription: Subscription = { session, ...request }
+      session.subscriptions.set(request.filter, subscription)
+      if (request.shareGroup === null) {
+        this.subscriptions.add(request.topicFilter, session.clientId, subscription)
+      } else {
+        let group = this.shared.get(request.topicFilter, request.shareGroup)
+        if (!group) {
+          group = { members: [], next: 0 }
+          this.shared.add(request.topicFilter, request.shareGroup, group)
+        }
+        group.members.push(subscription)
+      }
+      added.push(existing === undefined)
+      infos.push(subscriptionInfo(subscription))
+    }
+    if (infos.length > 0 && this.events.wants('subscribed')) {
+      this.events.emit({ type: 'subscribed', clientId: session.clientId, subscriptions: infos })
+    }
+    return added
+  }
+
+  unsubscribe(session: Session, filters: readonly string[]): boolean[] {
+    const removed = filters.map((filter) => {
+      const subscription = session.subscriptions.get(filter)
+      if (!subscription) return false
+      this.removeSubscription(subscription)
+      return true
+    })
+    if (this.events.wants('unsubscribed')) this.events.emit({ type: 'unsubscribed', clientId: session.clientId, filters: [...filters] })
+    return removed
+  }
+
+  private removeSubscription(subscription: Subscription): void {
+    const session = subscription.session
+    if (session.subscriptions.get(subscription.filter) === subscription) session.subscriptions.delete(subscription.filter)
+    if (subscription.shareGroup === null) {
+      if (this.subscriptions.get(subscription.topicFilter, session.clientId) === subscription) {
+        this.subscriptions.remove(subscription.topicFilter, session.clientId)
+      }
+      return
+    }
+    const group = this.shared.get(subscription.topicFilter, subscription.shareGroup)
+    if (!group) return
+    const index = group.members.indexOf(subscription)
+    if (index >= 0) group.members.splice(index, 1)
+    if (group.members.length === 0) this.shared.remove(subscription.topicFilter, subscription.shareGroup)
+  }
+
+  /** After SUBACK: retained messages per Retain Handling; none for shared subscriptions [MQTT-3.8.4-?]. */
+  sendRetainedFor(session: Session, requests: readonly SubscriptionRequest[], added: readonly boolean[]): void {
+    const now = this.now()
+    requests.forEach((request, index) => {
+      if (request.shareGroup !== null) return
+      if (request.retainHandling === 2 || (request.retainHandling === 1 && !added[index])) return
+      const ids = request.subscriptionId !== null ? [request.subscriptionId] : null
+      this.retained.match(request.topicFilter, (message) => {
+        if (isExpired(message, now)) {
+          this.retained.delete(message.topic)
+          return
+        }
+        // [MQTT-3.3.1-8] retained messages sent on subscribe keep RETAIN = 1.
+        session.deliver(message, Math.min(message.qos, request.qos) as QoS, true, ids)
+      })
+    })
+  }
+
+  // ───────────────────────────── routing ─────────────────────────────
+
+  /**
+   * Store (if retained) and deliver an application message. Returns how many sessions it went to.
+   * One copy per session at the highest matching QoS, carrying every matching subscription id
+   * [MQTT-3.3.4-2..-5]; shared groups get one copy per group.
+   */
+  publishMessage(message: Message): number {
+    if (message.retain) this.storeRetained(message)
+    if (this.events.wantsMessages) {
+      this.events.emit({
+        type: 'message.published',
+        clientId: message.origin,
+        topic: message.topic,
+        qos: message.qos,
+        retain: message.retain,
+        payload: message.payload,
+        properties: message.properties ?? {}
+      })
+    }
+    this.matchGeneration++
+    this.routing = message
+    const matched = this.matched
+    matched.length = 0
+    this.subscriptions.match(message.topic, this.collectSubscription)
+    let recipients = matched.length
+    for (let i = 0; i < matched.length; i++) {
+      const session = matched[i]
+      const ids = session.matchSubscriptionIds
+      session.matchSubscriptionIds = null
+      session.deliver(message, session.matchQos, session.matchRetainAsPublished && message.retain, ids)
+    }
+    matched.length = 0
+    this.sharedDeliveries = 0
+    this.shared.match(message.topic, this.deliverToShareGroup)
+    recipients += this.sharedDeliveries
+    this.routing = null
+    return recipients
+  }
+
+  private sharedDeliveries = 0
+
+  private readonly collectSubscription = (subscription: Subscription): void => {
+    const message = this.routing!
+    const session = subscription.session
+    // [MQTT-3.8.3-3] No Local: not back to the client that published it.
+    if (subscription.noLocal && session.clientId === message.origin) return
+    const qos = (subscription.qos < message.qos ? subscription.qos : message.qos) as QoS
+    if (session.matchGeneration !== this.matchGeneration) {
+      session.matchGeneration = this.matchGeneration
+      session.matchQos = qos
+      session.matchRetainAsPublished = subscription.retainAsPublished
+      session.matchSubscriptionIds = subscription.subscriptionId !== null ? [subscription.subscriptionId] : null
+      this.matched.push(session)
+      return
+    }
+    if (qos > session.matchQos) session.matchQos = qos
+    if (subscription.retainAsPublished) session.matchRetainAsPublished = true
+    if (subscription.subscriptionId !== null) {
+      if (session.matchSubscriptionIds === null) session.matchSubscriptionIds = [subscription.subscriptionId]
+      else session.matchSubscriptionIds.push(subscription.subscriptionId)
+    }
+  }
+
+  /** One member per message, round-robin, preferring members that are online [MQTT-4.8.2-?]. */
+  private readonly deliverToShareGroup = (group: ShareGroup): void => {
+    const message = this.routing!
+    const members = group.members
+    if (members.length === 0) return
+    let chosen: Subscription | null = null
+    for (let tries = 0; tries < members.length; tries++) {
+      const candidate = members[group.next % members.length]
+      group.next = (group.next + 1) % members.length
+      const connection = candidate.session.connection
+      if (connection !== null && connection.isReady) {
+        chosen = candidate
+        break
+      }
+      if (chosen === null) chosen = candidate
+    }
+    if (chosen === null) return
+    this.sharedDeliveries++
+    const qos = (chosen.qos < message.qos ? chosen.qos : message.qos) as QoS
+    const retain = chosen.retainAsPublished && message.retain
+    chosen.session.deliver(message, qos, retain, chosen.subscriptionId !== null ? [chosen.subscriptionId] : null)
+  }
+
+  private storeRetained(message: Message): void {
+    // [MQTT-3.3.1-10/-11] an empty retained message clears the topic and is not stored.
+    if (message.payload.length === 0) {
+      if (this.retained.delete(message.topic)) this.retainedChanged(message.topic, true)
+      return
+    }
+    // Keep our own copy: the parsed payload may be a view into a large socket buffer.
+    this.retained.set({ ...message, payload: Buffer.from(message.payload), templates: undefined })
+    this.retainedChanged(message.topic, false)
+  }
+
+  private retainedChanged(topic: string, removed: boolean): void {
+    if (this.events.wants('retained.changed')) this.events.emit({ type: 'retained.changed', topic, removed })
+  }
+
+  private publishSys(topic: string, payload: string): void {
+    this.publishMessage(
+      createMessage({ topic, payload: Buffer.from(payload), qos: 0, retain: true, origin: null, now: this.now() })
+    )
+  }
+
+  // ───────────────────────────── control API ─────────────────────────────
+
+  /** Publish as the broker (the UI's publish form). Throws on an invalid topic. */
+  publish(request: PublishRequest): number {
+    const problem = validateTopicName(request.topic)
+    if (problem) throw new Error(`topic ${problem}`)
+    const payload = typeof request.payload === 'string' ? Buffer.from(request.payload) : Buffer.from(request.payload)
+    const message = createMessage({
+      topic: request.topic,
+      payload,
+      qos: request.qos ?? 0,
+      retain: request.retain ?? false,
+      properties: request.properties,
+      origin: null,
+      now: this.now()
+    })
+    return this.publishMessage(message)
+  }
+
+  /** Disconnect a client (v5: 0x98 administrative action); its will is published. Returns false if it is not connected. */
+  disconnectClient(clientId: string): boolean {
+    const connection = this.sessions.get(clientId)?.connection
+    if (!connection) return false
+    connection.disconnect(ReasonCode.AdministrativeAction, 'disconnected by the broker administrator')
+    return true
+  }
+
+  /** Remove an offline session (and its queued messages). */
+  deleteSession(clientId: string): boolean {
+    const session = this.sessions.get(clientId)
+    if (!session || session.connection) return false
+    this.endSession(session)
+    return true
+  }
+
+  listClients(): ClientInfo[] {
+    return [...this.sessions.values()].map((session) => {
+      const connection = session.connection
+      return {
+        clientId: session.clientId,
+        connected: connection !== null,
+        address: connection?.address ?? null,
+        listener: connection?.transport.kind ?? null,
+        protocolVersion: session.protocolVersion,
+        username: session.username,
+        cleanStart: session.cleanStart,
+        sessionExpiryInterval: session.expiryInterval,
+        keepAlive: session.keepAlive,
+        connectedAt: session.connectedAt,
+        disconnectedAt: session.disconnectedAt,
+        subscriptions: session.subscriptions.size,
+        inflight: session.inflightCount,
+        queued: session.queuedCount,
+        messagesIn: session.messagesIn,
+        messagesOut: session.messagesOut
+      }
+    })
+  }
+
+  listSubscriptions(): SubscriptionInfo[] {
+    const out: SubscriptionInfo[] = []
+    for (const session of this.sessions.values()) {
+      for (const subscription of session.subscriptions.values()) out.push(subscriptionInfo(subscription))
+    }
+    return out
+  }
+
+  listRetained(): RetainedInfo[] {
+    return [...this.retained.all()].map((message) => retainedInfo(message))
+  }
+
+  getRetained(topic: string): RetainedMessageFull | null {
+    const message = this.retained.get(topic)
+    return message ? { ...retainedInfo(message), payload: message.payload } : null
+  }
+
+  deleteRetained(topic: string): boolean {
+    const removed = this.retained.delete(topic)
+    if (removed) this.retainedChanged(topic, true)
+    return removed
+  }
+
+  clearRetained(): number {
+    const topics = [...this.retained.all()].map((message) => message.topic)
+    this.retained.clear()
+    for (const topic of topics) this.retainedChanged(topic, true)
+    return topics.length
+  }
+
+  getSettings(): BrokerSettings {
+    return { ...this.settings }
+  }
+
+  /** Validate and apply settings while running; listeners are rebound when their fields change. */
+  async updateSettings(patch: unknown): Promise<SettingsResult & { listeners?: ListenerInfo[] }> {
+    const result = mergeSettings(this.settings, patch)
+    if (!result.ok) return result
+    const previous = this.settings
+    this.settings = result.settings
+    this.logger.setLevel(result.settings.logLevel)
+    if (previous.sysInterval !== result.settings.sysInterval) this.sys.setInterval(result.settings.sysInterval)
+    let listeners: ListenerInfo[] | undefined
+    if (this.housekeeping !== null && !this.listenerSet.sameAs(result.settings)) {
+      listeners = await this.listenerSet.start(result.settings)
+      this.events.emit({ type: 'listener.changed', listeners })
+    }
+    return { ok: true, settings: { ...result.settings }, listeners }
+  }
+
+  stats(): BrokerStats {
+    let connected = 0
+    let storedMessages = this.retained.size
+    let storedBytes = this.retained.payloadBytes
+    let inflight = 0
+    for (const session of this.sessions.values()) {
+      if (session.connection) connected++
+      storedMessages += session.queuedCount
+      storedBytes += session.queuedBytes()
+      inflight += session.inflightCount
+    }
+    let sharedCount = 0
+    for (const session of this.sessions.values()) {
+      for (const subscription of session.subscriptions.values()) if (subscription.shareGroup !== null) sharedCount++
+    }
+    return this.counters.snapshot({
+      clientsConnected: connected,
+      clientsDisconnected: this.sessions.size - connected,
+      retainedCount: this.retained.size,
+      subscriptionCount: this.subscriptions.size + sharedCount,
+      sharedSubscriptionCount: sharedCount,
+      storedMessages,
+      storedBytes,
+      inflight
+    })
+  }
+}
+
+function versionName(version: ProtocolVersion): string {
+  return version === 5 ? '5.0' : version === 4 ? '3.1.1' : '3.1'
+}
+
+function subscriptionInfo(subscription: Subscription): SubscriptionInfo {
+  return {
+    clientId: subscription.session.clientId,
+    filter: subscription.filter,
+    topicFilter: subscription.topicFilter,
+    shareGroup: subscription.shareGroup,
+    qos: subscription.qos,
+    noLocal: subscription.noLocal,
+    retainAsPublished: subscription.retainAsPublished,
+    retainHandling: subscription.retainHandling,
+    subscriptionIdentifier: subscription.subscriptionId
+  }
+}
+
+function retainedInfo(message: Message): RetainedInfo {
+  return {
+    topic: message.topic,
+    qos: message.qos,
+    size: message.payload.length,
+    preview: message.payload.subarray(0, RETAINED_PREVIEW_BYTES),
+    updatedAt: message.createdAt,
+    properties: message.properties ?? {}
+  }
+}

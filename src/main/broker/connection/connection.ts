@@ -1,0 +1,343 @@
+import mqttPacket, { type Packet } from 'mqtt-packet'
+import type { PacketRecord, ProtocolVersion, QoS } from '../../../shared/broker-types'
+import { PROTOCOL_MAX_PACKET_SIZE } from '../../../shared/settings'
+import { encodePublish, withPacketId, type EncodedPublish, type OutgoingPublishProperties } from '../codec/publish-encoder'
+import { ReasonCode } from '../codec/reason-codes'
+import { remainingExpirySeconds, type Message } from '../message'
+import type { Session } from '../session/session'
+import type { Transport } from './transport'
+import type { ConnectionHost } from './connection-host'
+
+type ConnectionState = 'awaiting-connect' | 'connected' | 'closing' | 'closed'
+
+/** Bytes a client may leave unread before QoS 0 messages to it are dropped and QoS 1/2 wait in its queue. */
+export const CONGESTION_BYTES = 4 * 1024 * 1024
+
+/**
+ * One network connection: bytes in → packets → the broker's handlers; packets out → one batched
+ * write per tick. Protocol state that lives only as long as the socket (topic aliases, keep alive,
+ * the client's limits) is kept here; everything that outlives it is in the Session.
+ */
+export class Connection {
+  state: ConnectionState = 'awaiting-connect'
+  protocolVersion: ProtocolVersion = 4
+  clientId = ''
+  session: Session | null = null
+  /** Effective keep alive in seconds (0 = none). */
+  keepAlive = 0
+  lastActivity: number
+  readonly openedAt: number
+
+  // Limits the client announced in its CONNECT (MQTT 5).
+  clientReceiveMaximum = 65535
+  clientMaximumPacketSize = PROTOCOL_MAX_PACKET_SIZE
+  clientTopicAliasMaximum = 0
+  requestProblemInformation = true
+
+  /** Inbound topic aliases (alias → topic), for this connection only [MQTT-3.3.2-7]. */
+  inboundAliases: Map<number, string> | null = null
+  /** Outbound topic aliases (topic → alias) we assigned. */
+  private outboundAliases: Map<string, number> | null = null
+
+  /** False after a normal DISCONNECT: the will is then discarded [MQTT-3.1.2-10]. */
+  publishWillOnClose = true
+  closeReason = 'connection closed'
+
+  private readonly parser = mqttPacket.parser({ protocolVersion: 4 })
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+  private flushScheduled = false
+
+  constructor(
+    readonly transport: Transport,
+    private readonly host: ConnectionHost
+  ) {
+    this.openedAt = this.lastActivity = host.now()
+    this.parser.on('packet', (packet: Packet) => this.onPacket(packet))
+    this.parser.on('error', (error: Error) => this.onParseError(error))
+    transport.setHandlers({
+      data: (chunk) => this.onData(chunk),
+      close: () => this.onClose(),
+      drain: () => this.session?.pump()
+    })
+  }
+
+  get isReady(): boolean {
+    return this.state === 'connected'
+  }
+
+  /** Not yet closing (state can change while a chunk is being parsed). */
+  isOpen(): boolean {
+    return this.state === 'awaiting-connect' || this.state === 'connected'
+  }
+
+  get address(): string {
+    return this.transport.remoteAddress
+  }
+
+  isCongested(): boolean {
+    return this.pendingBytes + this.transport.bufferedBytes() > CONGESTION_BYTES
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed' || this.state === 'closing') return
+    this.host.counters.bytesReceived += chunk.length
+    this.lastActivity = this.host.now()
+    this.parser.parse(chunk)
+    // A packet whose fixed header claims more than we accept is refused before it is buffered.
+    const claimed = (this.parser as unknown as { packet: { length: number } }).packet.length
+    if (claimed > 0 && this.isOpen() && packetSize(claimed) > this.host.settings.maximumPacketSize) {
+      this.protocolClose(ReasonCode.PacketTooLarge, `packet of ${packetSize(claimed)} bytes exceeds the maximum packet size`)
+    }
+  }
+
+  private onParseError(error: Error): void {
+    if (this.state === 'closed' || this.state === 'closing') return
+    if (this.state === 'awaiting-connect' && /protocol version/i.test(error.message)) {
+      // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 (3.1.1 format), then close.
+      this.writeNow(Buffer.from([0x20, 0x02, 0x00, 0x01]))
+      this.close(`unsupported protocol version`)
+      return
+    }
+    this.protocolClose(ReasonCode.MalformedPacket, `malformed packet: ${error.message}`)
+  }
+
+  private onPacket(packet: Packet): void {
+    if (this.state === 'closed' || this.state === 'closing') return
+    const size = packetSize(packet.length ?? 0)
+    if (size > this.host.settings.maximumPacketSize) {
+      this.protocolClose(ReasonCode.PacketTooLarge, `packet of ${size} bytes exceeds the maximum packet size`)
+      return
+    }
+    this.host.counters.messagesReceived++
+    if (this.host.events.wantsPackets) this.host.emitPacket(describePacket('in', this.clientId, packet, size))
+    try {
+      this.host.handlePacket(this, packet)
+    } catch (error) {
+      // A bug in one handler closes one connection, never the broker.
+      this.host.logger.error(`error handling ${packet.cmd} from ${this.clientId || this.address}`, error)
+      this.protocolClose(ReasonCode.ImplementationSpecificError, 'internal error')
+    }
+  }
+
+  private onClose(): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.host.connectionClosed(this)
+  }
+
+  /** Queue raw bytes for the next batched write. */
+  write(bytes: Buffer): void {
+    if (this.state === 'closed') return
+    this.pending.push(bytes)
+    this.pendingBytes += bytes.length
+    this.host.counters.bytesSent += bytes.length
+    this.host.counters.messagesSent++
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      this.host.scheduleFlush(this)
+    }
+  }
+
+  private writeNow(bytes: Buffer): void {
+    this.write(bytes)
+    this.flush()
+  }
+
+  /** Called once per tick by the broker's flush scheduler. */
+  flush(): void {
+    this.flushScheduled = false
+    if (this.pending.length === 0) return
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes)
+    this.pending = []
+    this.pendingBytes = 0
+    this.transport.write(data)
+  }
+
+  /** Encode and queue any packet but PUBLISH. */
+  send(packet: Packet): void {
+    if (this.state === 'closed') return
+    if (!this.requestProblemInformation && packet.cmd !== 'connack' && packet.cmd !== 'disconnect') {
+      // [MQTT-3.1.2-29] no reason string or user properties unless the client asked for them.
+      const withProps = packet as { properties?: Record<string, unknown> }
+      if (withProps.properties) {
+        delete withProps.properties.reasonString
+        delete withProps.properties.userProperties
+      }
+    }
+    const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion })
+    if (this.host.events.wantsPackets) this.host.emitPacket(describePacket('out', this.clientId, packet, bytes.length))
+    this.write(bytes)
+  }
+
+  sendPubrel(packetId: number): void {
+    this.send({ cmd: 'pubrel', messageId: packetId })
+  }
+
+  /**
+   * Queue a PUBLISH of `message`. Returns false when it could not be sent because it is larger
+   * than the client accepts (it is then dropped and counted) [MQTT-3.1.2-25].
+   */
+  sendPublish(
+    message: Message,
+    qos: QoS,
+    retain: boolean,
+    subscriptionIds: readonly number[] | null,
+    packetId: number,
+    dup: boolean
+  ): boolean {
+    const encoded = this.encodeFor(message, qos, retain, subscriptionIds)
+    if (encoded.bytes.length > this.clientMaximumPacketSize) {
+      this.host.drop(this.session, message, 'packet-too-large')
+      return false
+    }
+    const bytes = qos === 0 ? encoded.bytes : withPacketId(encoded, packetId, dup)
+    this.host.counters.publishSent++
+    this.host.counters.publishBytesSent += message.payload.length
+    if (this.session) this.session.messagesOut++
+    if (this.host.events.wantsPackets) {
+      this.host.emitPacket({
+        direction: 'out',
+        clientId: this.clientId,
+        type: 'publish',
+        size: bytes.length,
+        packetId: qos > 0 ? packetId : undefined,
+        topic: message.topic,
+        qos,
+        retain,
+        dup,
+        payload: message.payload,
+        properties: message.properties ? { ...message.properties } : undefined
+      })
+    }
+    if (this.host.events.wantsMessages) this.host.messageDelivered(this.clientId, message, qos)
+    this.write(bytes)
+    return true
+  }
+
+  /**
+   * The encoded bytes for this client. 3.1/3.1.1 clients, and v5 clients when nothing differs per
+   * client (no subscription ids, alias or expiry countdown), share one template per message.
+   */
+  private encodeFor(message: Message, qos: QoS, retain: boolean, subscriptionIds: readonly number[] | null): EncodedPublish {
+    const v5 = this.protocolVersion === 5
+    const alias = v5 && this.clientTopicAliasMaximum > 0 && this.host.settings.autoTopicAlias
+    if (!v5 || (!alias && subscriptionIds === null && message.expiresAt === 0)) {
+      const index = (v5 ? 6 : 0) + qos * 2 + (retain ? 1 : 0)
+      const templates = message.templates ?? (message.templates = [])
+      let template = templates[index]
+      if (template === undefined) {
+        template = encodePublish({
+          topic: message.topic,
+          payload: message.payload,
+          qos,
+          retain,
+          dup: false,
+          properties: v5 ? (message.properties ?? {}) : undefined
+        })
+        templates[index] = template
+      }
+      return template
+    }
+    const properties: OutgoingPublishProperties = { ...message.properties }
+    const remaining = remainingExpirySeconds(message, this.host.now())
+    if (remaining !== undefined) properties.messageExpiryInterval = remaining
+    if (subscriptionIds !== null) properties.subscriptionIdentifiers = subscriptionIds
+    let topic = message.topic
+    if (alias) {
+      const aliases = this.outboundAliases ?? (this.outboundAliases = new Map())
+      const known = aliases.get(topic)
+      if (known !== undefined) {
+        properties.topicAlias = known
+        topic = ''
+      } else if (aliases.size < this.clientTopicAliasMaximum) {
+        properties.topicAlias = aliases.size + 1
+        aliases.set(topic, properties.topicAlias)
+      }
+    }
+    return encodePublish({ topic, payload: message.payload, qos, retain, dup: false, properties })
+  }
+
+  /**
+   * Close because of a protocol problem: a v5 client is told why with DISCONNECT (or CONNACK before
+   * it is connected) [MQTT-4.13.1-1]; the will is published.
+   */
+  protocolClose(reasonCode: number, reason: string): void {
+    if (this.state === 'closed' || this.state === 'closing') return
+    if (this.protocolVersion === 5) {
+      if (this.state === 'connected') {
+        this.send({ cmd: 'disconnect', reasonCode, properties: { reasonString: reason } })
+      } else if (reasonCode !== ReasonCode.MalformedPacket) {
+        this.send({ cmd: 'connack', sessionPresent: false, reasonCode })
+      }
+    }
+    this.host.logger.debug(`closing ${this.clientId || this.address}: ${reason}`)
+    this.close(reason)
+  }
+
+  /** Server-initiated DISCONNECT with a reason code (v5), then close. */
+  disconnect(reasonCode: number, reason: string): void {
+    if (this.state === 'closed' || this.state === 'closing') return
+    if (this.protocolVersion === 5 && this.state === 'connected') {
+      this.send({ cmd: 'disconnect', reasonCode, properties: { reasonString: reason } })
+    }
+    this.close(reason)
+  }
+
+  /** Flush what is queued and close the socket. */
+  close(reason: string): void {
+    if (this.state === 'closed' || this.state === 'closing') return
+    this.closeReason = reason
+    this.state = 'closing'
+    this.flush()
+    this.transport.end()
+  }
+
+  /** Bytes and timers go with the socket; this is called once, from the transport's close. */
+  destroy(): void {
+    this.transport.destroy()
+  }
+}
+
+/** Whole packet size from the remaining length: 1 header byte + the length's own bytes + body. */
+export function packetSize(remainingLength: number): number {
+  const lengthBytes = remainingLength < 128 ? 1 : remainingLength < 16384 ? 2 : remainingLength < 2097152 ? 3 : 4
+  return 1 + lengthBytes + remainingLength
+}
+
+function describePacket(direction: 'in' | 'out', clientId: string, packet: Packet, size: number): PacketRecord {
+  const record: PacketRecord = { direction, clientId, type: packet.cmd, size }
+  if (packet.messageId !== undefined) record.packetId = packet.messageId
+  const reasonCode = (packet as { reasonCode?: number; returnCode?: number }).reasonCode ?? (packet as { returnCode?: number }).returnCode
+  if (reasonCode !== undefined) record.reasonCode = reasonCode
+  const properties = (packet as { properties?: Record<string, unknown> }).properties
+  if (properties) record.properties = { ...properties }
+  switch (packet.cmd) {
+    case 'publish':
+      record.topic = packet.topic
+      record.qos = packet.qos
+      record.retain = packet.retain
+      record.dup = packet.dup
+      record.payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
+      break
+    case 'connect':
+      record.properties = {
+        ...(packet.properties ?? {}),
+        clientId: packet.clientId,
+        protocolVersion: packet.protocolVersion,
+        clean: packet.clean,
+        keepalive: packet.keepalive,
+        username: packet.username
+      }
+      break
+    case 'subscribe':
+      record.topic = packet.subscriptions.map((s) => s.topic).join(', ')
+      break
+    case 'unsubscribe':
+      record.topic = packet.unsubscriptions.join(', ')
+      break
+    default:
+      break
+  }
+  return record
+}

@@ -1,0 +1,102 @@
+import type { IPublishPacket } from 'mqtt-packet'
+import type { MessageProperties } from '../../../shared/broker-types'
+import { ReasonCode } from '../codec/reason-codes'
+import type { Connection } from '../connection/connection'
+import { createMessage } from '../message'
+import { validateTopicName } from '../topics/topic-validation'
+import type { Broker } from '../broker'
+
+/** Inbound PUBLISH: resolve the topic alias, check the rules, route, acknowledge. */
+export function handlePublish(broker: Broker, connection: Connection, packet: IPublishPacket): void {
+  const settings = broker.settings
+  const session = connection.session!
+  const v5 = connection.protocolVersion === 5
+  const packetId = packet.messageId ?? 0
+
+  let topic = packet.topic
+  const alias = packet.properties?.topicAlias
+  if (alias !== undefined) {
+    // [MQTT-3.3.2-8/-9] an alias of 0 or above our Topic Alias Maximum is a protocol error.
+    if (alias === 0 || alias > settings.topicAliasMaximum) {
+      return connection.protocolClose(ReasonCode.TopicAliasInvalid, `topic alias ${alias} is not allowed`)
+    }
+    const aliases = connection.inboundAliases ?? (connection.inboundAliases = new Map())
+    if (topic.length === 0) {
+      const known = aliases.get(alias)
+      if (known === undefined) return connection.protocolClose(ReasonCode.ProtocolError, `topic alias ${alias} is not set`)
+      topic = known
+    } else {
+      aliases.set(alias, topic)
+    }
+  }
+  const topicProblem = validateTopicName(topic)
+  if (topicProblem) return connection.protocolClose(ReasonCode.TopicNameInvalid, `topic name ${topicProblem}`)
+  if (packet.qos === 0 && packet.dup) {
+    return connection.protocolClose(ReasonCode.MalformedPacket, 'DUP set on a QoS 0 PUBLISH') // [MQTT-3.3.1-2]
+  }
+  if (packet.qos > settings.maximumQos) {
+    return connection.protocolClose(ReasonCode.QoSNotSupported, `QoS ${packet.qos} exceeds the maximum QoS`) // [MQTT-3.2.2-11]
+  }
+  if (packet.retain && !settings.retainAvailable) {
+    return connection.protocolClose(ReasonCode.RetainNotSupported, 'retained messages are not available') // [MQTT-3.2.2-14]
+  }
+  if (packet.properties?.subscriptionIdentifier !== undefined) {
+    return connection.protocolClose(ReasonCode.ProtocolError, 'a PUBLISH from a client must not carry a subscription identifier') // [MQTT-3.3.4-6]
+  }
+
+  const incoming = packet.qos === 2 ? (session.incomingQos2 ?? (session.incomingQos2 = new Set())) : null
+  if (incoming !== null && incoming.has(packetId)) {
+    // A resent QoS 2 PUBLISH we already have: acknowledge again, do not deliver twice [MQTT-4.3.3-10].
+    connection.send({ cmd: 'pubrec', messageId: packetId })
+    return
+  }
+  if (incoming !== null && incoming.size >= settings.receiveMaximum) {
+    return connection.protocolClose(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded') // [MQTT-3.3.4-8]
+  }
+
+  const counters = broker.counters
+  const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
+  counters.publishReceived++
+  counters.publishBytesReceived += payload.length
+  session.messagesIn++
+
+  let reasonCode: number = ReasonCode.Success
+  if (topic.startsWith('$SYS/') || topic === '$SYS') {
+    // Only the broker writes $SYS.
+    reasonCode = ReasonCode.NotAuthorized
+    broker.counters.countDrop('not-authorized')
+  } else {
+    const message = createMessage({
+      topic,
+      payload,
+      qos: packet.qos,
+      retain: packet.retain,
+      properties: v5 ? passThroughProperties(packet.properties) : undefined,
+      origin: connection.clientId,
+      now: broker.now()
+    })
+    const recipients = broker.publishMessage(message)
+    if (recipients === 0) reasonCode = ReasonCode.NoMatchingSubscribers
+  }
+
+  if (packet.qos === 1) {
+    connection.send(v5 && reasonCode !== 0 ? { cmd: 'puback', messageId: packetId, reasonCode } : { cmd: 'puback', messageId: packetId })
+  } else if (packet.qos === 2) {
+    if (reasonCode < 0x80) incoming!.add(packetId)
+    connection.send(v5 && reasonCode !== 0 ? { cmd: 'pubrec', messageId: packetId, reasonCode } : { cmd: 'pubrec', messageId: packetId })
+  }
+}
+
+/** The v5 properties that travel with an application message unchanged [MQTT-3.3.2-4/-15/-17/-18]. */
+function passThroughProperties(properties: IPublishPacket['properties']): MessageProperties | undefined {
+  if (!properties) return undefined
+  const out: MessageProperties = {}
+  let any = false
+  if (properties.payloadFormatIndicator !== undefined) (out.payloadFormatIndicator = properties.payloadFormatIndicator), (any = true)
+  if (properties.messageExpiryInterval !== undefined) (out.messageExpiryInterval = properties.messageExpiryInterval), (any = true)
+  if (properties.contentType !== undefined) (out.contentType = properties.contentType), (any = true)
+  if (properties.responseTopic !== undefined) (out.responseTopic = properties.responseTopic), (any = true)
+  if (properties.correlationData !== undefined) (out.correlationData = properties.correlationData), (any = true)
+  if (properties.userProperties !== undefined) (out.userProperties = properties.userProperties), (any = true)
+  return any ? out : undefined
+}

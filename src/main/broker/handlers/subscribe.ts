@@ -1,0 +1,73 @@
+import type { ISubscribePacket, IUnsubscribePacket } from 'mqtt-packet'
+import type { QoS } from '../../../shared/broker-types'
+import { ReasonCode } from '../codec/reason-codes'
+import type { Connection } from '../connection/connection'
+import { hasWildcard, parseSharedFilter, validateTopicFilter } from '../topics/topic-validation'
+import type { Broker, SubscriptionRequest } from '../broker'
+
+/** SUBSCRIBE: check each filter, store it, answer with SUBACK, then send matching retained messages. */
+export function handleSubscribe(broker: Broker, connection: Connection, packet: ISubscribePacket): void {
+  const settings = broker.settings
+  const v5 = connection.protocolVersion === 5
+  const subscriptionId = packet.properties?.subscriptionIdentifier ?? null
+  if (subscriptionId !== null && !settings.subscriptionIdentifiersAvailable) {
+    // [MQTT-3.2.2-?] we said we do not support them; using one ends the connection with 0xA1.
+    return connection.protocolClose(ReasonCode.SubscriptionIdentifiersNotSupported, 'subscription identifiers are not available')
+  }
+  const granted: number[] = []
+  const accepted: SubscriptionRequest[] = []
+  for (const request of packet.subscriptions) {
+    const refusal = (code: number): void => {
+      granted.push(v5 ? code : 0x80)
+    }
+    const shared = parseSharedFilter(request.topic)
+    if (shared !== null && 'error' in shared) {
+      refusal(ReasonCode.TopicFilterInvalid)
+      continue
+    }
+    const topicFilter = shared === null ? request.topic : shared.topicFilter
+    if (validateTopicFilter(topicFilter) !== null) {
+      refusal(ReasonCode.TopicFilterInvalid)
+      continue
+    }
+    if (shared !== null && !settings.sharedSubscriptionAvailable) {
+      refusal(ReasonCode.SharedSubscriptionsNotSupported)
+      continue
+    }
+    if (shared !== null && request.nl) {
+      // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
+      return connection.protocolClose(ReasonCode.ProtocolError, 'no local is not allowed on a shared subscription')
+    }
+    if (!settings.wildcardSubscriptionAvailable && hasWildcard(topicFilter)) {
+      refusal(ReasonCode.WildcardSubscriptionsNotSupported)
+      continue
+    }
+    const qos = Math.min(request.qos, settings.maximumQos) as QoS
+    granted.push(qos)
+    accepted.push({
+      filter: request.topic,
+      topicFilter,
+      shareGroup: shared === null ? null : shared.group,
+      qos,
+      noLocal: v5 ? (request.nl ?? false) : false,
+      retainAsPublished: v5 ? (request.rap ?? false) : false,
+      retainHandling: v5 ? ((request.rh ?? 0) as 0 | 1 | 2) : 0,
+      subscriptionId: v5 ? subscriptionId : null
+    })
+  }
+  const added = broker.subscribe(connection.session!, accepted)
+  connection.send({ cmd: 'suback', messageId: packet.messageId, granted })
+  // Retained messages follow the SUBACK [MQTT-3.8.4-4], per each subscription's Retain Handling.
+  broker.sendRetainedFor(connection.session!, accepted, added)
+}
+
+/** UNSUBSCRIBE: remove each filter; v5 says which ones did not exist (0x11). */
+export function handleUnsubscribe(broker: Broker, connection: Connection, packet: IUnsubscribePacket): void {
+  const removed = broker.unsubscribe(connection.session!, packet.unsubscriptions)
+  if (connection.protocolVersion === 5) {
+    const granted = removed.map((was) => (was ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted))
+    connection.send({ cmd: 'unsuback', messageId: packet.messageId, granted })
+  } else {
+    connection.send({ cmd: 'unsuback', messageId: packet.messageId, granted: [] })
+  }
+}

@@ -1,0 +1,136 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net'
+import { WebSocketServer } from 'ws'
+import type { ListenerInfo } from '../../../shared/broker-types'
+import type { Logger } from '../../logger'
+import type { Transport } from '../connection/transport'
+import { TcpTransport } from './tcp-transport'
+import { WsTransport } from './ws-transport'
+
+export interface ListenerConfig {
+  host: string
+  tcpPort: number
+  wsPort: number
+  wsPath: string
+}
+
+/** The subprotocols MQTT over WebSocket uses (MQTT 5 §6.0; 'mqttv3.1' for old 3.1 clients). */
+const MQTT_SUBPROTOCOLS = ['mqtt', 'mqttv3.1']
+
+interface Running {
+  info: ListenerInfo
+  close: () => Promise<void>
+}
+
+/**
+ * The TCP and WebSocket listeners. Each hands new sockets to the broker as Transports. They can be
+ * started, stopped and rebound while the broker runs; a port that cannot be bound is reported in
+ * its ListenerInfo, never thrown.
+ */
+export class ListenerSet {
+  private running: Running[] = []
+  private config: ListenerConfig | null = null
+
+  constructor(
+    private readonly accept: (transport: Transport) => void,
+    private readonly logger: Logger
+  ) {}
+
+  infos(): ListenerInfo[] {
+    return this.running.map((r) => ({ ...r.info }))
+  }
+
+  sameAs(config: ListenerConfig): boolean {
+    const c = this.config
+    return c !== null && c.host === config.host && c.tcpPort === config.tcpPort && c.wsPort === config.wsPort && c.wsPath === config.wsPath
+  }
+
+  async start(config: ListenerConfig): Promise<ListenerInfo[]> {
+    await this.stop()
+    this.config = { ...config }
+    const starts: Promise<Running>[] = []
+    if (config.tcpPort > 0) starts.push(this.startTcp(config))
+    if (config.wsPort > 0) starts.push(this.startWs(config))
+    this.running = await Promise.all(starts)
+    return this.infos()
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running
+    this.running = []
+    this.config = null
+    await Promise.all(running.map((r) => r.close()))
+  }
+
+  private startTcp(config: ListenerConfig): Promise<Running> {
+    const server: TcpServer = createTcpServer((socket) => this.accept(new TcpTransport(socket)))
+    return listen(server, 'tcp', config.host, config.tcpPort, this.logger).then((info) => ({
+      info,
+      close: () => closeServer(server)
+    }))
+  }
+
+  private startWs(config: ListenerConfig): Promise<Running> {
+    const http: HttpServer = createHttpServer((_request, response) => {
+      response.writeHead(426, { 'content-type': 'text/plain' })
+      response.end('This is an MQTT over WebSocket endpoint; connect with an MQTT client.\n')
+    })
+    const wss = new WebSocketServer({
+      server: http,
+      path: config.wsPath,
+      perMessageDeflate: false,
+      maxPayload: 268435460,
+      handleProtocols: (offered) => {
+        for (const protocol of MQTT_SUBPROTOCOLS) if (offered.has(protocol)) return protocol
+        return false
+      }
+    })
+    wss.on('connection', (ws, request) => {
+      const socket = request.socket
+      this.accept(new WsTransport(ws, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`))
+    })
+    wss.on('error', () => {})
+    return listen(http, 'ws', config.host, config.wsPort, this.logger).then((info) => ({
+      info,
+      close: async () => {
+        for (const client of wss.clients) client.terminate()
+        wss.close()
+        await closeServer(http)
+      }
+    }))
+  }
+}
+
+function listen(server: TcpServer | HttpServer, name: 'tcp' | 'ws', host: string, port: number, logger: Logger): Promise<ListenerInfo> {
+  return new Promise((resolve) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const what = `${name === 'tcp' ? 'TCP' : 'WebSocket'} port ${port} on ${host}`
+      const message =
+        error.code === 'EADDRINUSE'
+          ? `${what} is already in use`
+          : error.code === 'EACCES'
+            ? `${what}: permission denied`
+            : error.code === 'EADDRNOTAVAIL'
+              ? `${what}: address not available on this machine`
+              : `${what}: ${error.message}`
+      logger.error(message)
+      resolve({ name, host, port, listening: false, error: message })
+    }
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      server.on('error', (error) => logger.error(`${name} listener error: ${error.message}`))
+      const address = server.address()
+      const bound = typeof address === 'object' && address !== null ? address.port : port
+      resolve({ name, host, port: bound, listening: true, error: null })
+    })
+  })
+}
+
+function closeServer(server: TcpServer | HttpServer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve()
+    server.close(() => resolve())
+    if ('closeAllConnections' in server) server.closeAllConnections()
+  })
+}

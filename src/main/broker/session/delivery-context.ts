@@ -1,0 +1,11 @@
+import type { DropReason } from '../../../shared/broker-types'
+import type { BrokerSettings } from '../../../shared/settings'
+import type { Message } from '../message'
+import type { Session } from './session'
+
+/** What a session needs from the broker to deliver: the live settings, the clock, and drop accounting. */
+export interface DeliveryContext {
+  readonly settings: BrokerSettings
+  now(): number
+  drop(session: Session, message: Message, reason: DropReason): void
+}

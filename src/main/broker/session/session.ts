@@ -1,0 +1,252 @@
+import type { QoS, ProtocolVersion } from '../../../shared/broker-types'
+import { isExpired, type Message } from '../message'
+import type { Connection } from '../connection/connection'
+import type { DeliveryContext } from './delivery-context'
+
+/** A subscription as the session and the subscription trie hold it. */
+export interface Subscription {
+  readonly session: Session
+  /** The filter as the client sent it, including any $share/group/ prefix. */
+  readonly filter: string
+  readonly topicFilter: string
+  readonly shareGroup: string | null
+  qos: QoS
+  noLocal: boolean
+  retainAsPublished: boolean
+  retainHandling: 0 | 1 | 2
+  subscriptionId: number | null
+}
+
+/** One message on its way to one session. */
+export interface Delivery {
+  readonly message: Message
+  readonly qos: QoS
+  readonly retain: boolean
+  readonly subscriptionIds: readonly number[] | null
+}
+
+export type InflightState = 'awaiting-puback' | 'awaiting-pubrec' | 'awaiting-pubcomp'
+
+export interface InflightEntry extends Delivery {
+  readonly packetId: number
+  state: InflightState
+}
+
+export interface Will {
+  readonly message: Message
+  readonly delaySeconds: number
+}
+
+/** Session expiry that means "never" (MQTT 5 §3.1.2.11.2). */
+export const NEVER_EXPIRES = 0xffffffff
+
+/**
+ * The state MQTT keeps for a client id across connections: subscriptions, the outgoing QoS 1/2
+ * window, the queue behind it, and incoming QoS 2 ids [MQTT-4.1.0-1]. It outlives its connection
+ * until it expires.
+ */
+export class Session {
+  connection: Connection | null = null
+  readonly subscriptions = new Map<string, Subscription>()
+  /** Seconds after disconnection before the session is discarded; NEVER_EXPIRES for never. */
+  expiryInterval = 0
+  will: Will | null = null
+  willTimer: NodeJS.Timeout | null = null
+  expiryTimer: NodeJS.Timeout | null = null
+  connectedAt: number | null = null
+  disconnectedAt: number | null = null
+  cleanStart = true
+  keepAlive = 0
+  username: string | null = null
+  messagesIn = 0
+  messagesOut = 0
+
+  /** Outgoing QoS 1/2 messages sent and not yet acknowledged, in send order (Map keeps insertion order). */
+  private inflightById: Map<number, InflightEntry> | null = null
+  /** Messages waiting for room in the in-flight window (or for the client to come back). */
+  private queue: Delivery[] = []
+  private queueHead = 0
+  private nextPacketId = 1
+  /** Incoming QoS 2 packet ids received and not yet released (exactly-once, method A) [MQTT-4.3.3-10]. */
+  incomingQos2: Set<number> | null = null
+
+  // Scratch fields the router uses to merge overlapping subscriptions without allocating.
+  matchGeneration = 0
+  matchQos: QoS = 0
+  matchRetainAsPublished = false
+  matchSubscriptionIds: number[] | null = null
+
+  constructor(
+    readonly clientId: string,
+    public protocolVersion: ProtocolVersion,
+    private readonly context: DeliveryContext
+  ) {}
+
+  get inflightCount(): number {
+    return this.inflightById ? this.inflightById.size : 0
+  }
+
+  get queuedCount(): number {
+    return this.queue.length - this.queueHead
+  }
+
+  queuedBytes(): number {
+    let bytes = 0
+    for (let i = this.queueHead; i < this.queue.length; i++) bytes += this.queue[i].message.payload.length
+    return bytes
+  }
+
+  inflightEntries(): IterableIterator<InflightEntry> {
+    return (this.inflightById ?? new Map<number, InflightEntry>()).values()
+  }
+
+  private get window(): number {
+    const connection = this.connection
+    const clientMax = connection ? connection.clientReceiveMaximum : 65535
+    return Math.min(this.context.settings.maxInflightMessages, clientMax)
+  }
+
+  /** Hand one message to this session: send it now, queue it, or drop it and say why. */
+  deliver(message: Message, qos: QoS, retain: boolean, subscriptionIds: readonly number[] | null): void {
+    const connection = this.connection
+    if (qos === 0) {
+      if (connection === null || !connection.isReady) {
+        this.context.drop(this, message, 'qos0-offline')
+      } else if (connection.isCongested()) {
+        this.context.drop(this, message, 'slow-consumer')
+      } else {
+        connection.sendPublish(message, 0, retain, subscriptionIds, 0, false)
+      }
+      return
+    }
+    const delivery: Delivery = { message, qos, retain, subscriptionIds }
+    if (
+      connection !== null &&
+      connection.isReady &&
+      this.queuedCount === 0 &&
+      this.inflightCount < this.window &&
+      !connection.isCongested()
+    ) {
+      this.sendInflight(delivery, connection)
+    } else {
+      this.enqueue(delivery)
+    }
+  }
+
+  private enqueue(delivery: Delivery): void {
+    if (this.queuedCount >= this.context.settings.maxQueuedMessages) {
+      this.context.drop(this, delivery.message, 'queue-full')
+      return
+    }
+    this.queue.push(delivery)
+  }
+
+  private shiftQueue(): Delivery | undefined {
+    if (this.queueHead >= this.queue.length) return undefined
+    const delivery = this.queue[this.queueHead]
+    this.queue[this.queueHead++] = undefined as unknown as Delivery
+    // Compact now and then so the array does not grow with throughput.
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead)
+      this.queueHead = 0
+    }
+    return delivery
+  }
+
+  private allocatePacketId(): number {
+    const inflight = this.inflightById
+    for (let tries = 0; tries < 65535; tries++) {
+      const id = this.nextPacketId
+      this.nextPacketId = id === 65535 ? 1 : id + 1
+      if (!inflight || !inflight.has(id)) return id
+    }
+    throw new Error('no free packet identifier')
+  }
+
+  private sendInflight(delivery: Delivery, connection: Connection): void {
+    const packetId = this.allocatePacketId()
+    const entry: InflightEntry = {
+      message: delivery.message,
+      qos: delivery.qos,
+      retain: delivery.retain,
+      subscriptionIds: delivery.subscriptionIds,
+      packetId,
+      state: delivery.qos === 1 ? 'awaiting-puback' : 'awaiting-pubrec'
+    }
+    if (!this.inflightById) this.inflightById = new Map()
+    this.inflightById.set(packetId, entry)
+    const sent = connection.sendPublish(delivery.message, delivery.qos, delivery.retain, delivery.subscriptionIds, packetId, false)
+    // Too large for the client: dropped (and counted) by the connection; the flow is over.
+    if (!sent) this.inflightById.delete(packetId)
+  }
+
+  /** Move queued messages into the window while there is room and the socket keeps up. */
+  pump(): void {
+    const connection = this.connection
+    if (connection === null || !connection.isReady) return
+    const now = this.context.now()
+    while (this.queuedCount > 0 && this.inflightCount < this.window && !connection.isCongested()) {
+      const delivery = this.shiftQueue()!
+      if (isExpired(delivery.message, now)) {
+        this.context.drop(this, delivery.message, 'expired')
+        continue
+      }
+      this.sendInflight(delivery, connection)
+    }
+  }
+
+  /** PUBACK for a QoS 1 message we sent. */
+  acknowledge(packetId: number): void {
+    const entry = this.inflightById?.get(packetId)
+    if (entry === undefined || entry.state !== 'awaiting-puback') return
+    this.inflightById!.delete(packetId)
+    this.pump()
+  }
+
+  /** PUBREC for a QoS 2 message we sent; returns false when the id is unknown. */
+  received(packetId: number, failed: boolean): boolean {
+    const entry = this.inflightById?.get(packetId)
+    if (entry === undefined || entry.qos !== 2) return false
+    if (failed) {
+      // v5: a PUBREC with a failure reason code ends the flow [MQTT-4.3.3-?]; no PUBREL follows.
+      this.inflightById!.delete(packetId)
+      this.pump()
+      return true
+    }
+    entry.state = 'awaiting-pubcomp'
+    return true
+  }
+
+  /** PUBCOMP for a QoS 2 message we sent. */
+  complete(packetId: number): void {
+    const entry = this.inflightById?.get(packetId)
+    if (entry === undefined || entry.state !== 'awaiting-pubcomp') return
+    this.inflightById!.delete(packetId)
+    this.pump()
+  }
+
+  /** On reconnection with the session kept: resend unacknowledged PUBLISH (DUP) and PUBREL, in order [MQTT-4.4.0-1]. */
+  resume(connection: Connection): void {
+    if (this.inflightById) {
+      for (const entry of [...this.inflightById.values()]) {
+        if (entry.state === 'awaiting-pubcomp') {
+          connection.sendPubrel(entry.packetId)
+        } else if (!connection.sendPublish(entry.message, entry.qos, entry.retain, entry.subscriptionIds, entry.packetId, true)) {
+          this.inflightById.delete(entry.packetId)
+        }
+      }
+    }
+    this.pump()
+  }
+
+  /** Everything still owed to the client is lost with the session; count it. */
+  discardMessages(): void {
+    for (const entry of this.inflightEntries()) this.context.drop(this, entry.message, 'session-ended')
+    let delivery: Delivery | undefined
+    while ((delivery = this.shiftQueue()) !== undefined) this.context.drop(this, delivery.message, 'session-ended')
+    this.inflightById = null
+    this.queue = []
+    this.queueHead = 0
+    this.incomingQos2 = null
+  }
+}

@@ -1,0 +1,65 @@
+import { DROP_REASONS, type BrokerStats, type DropReason } from '../../shared/broker-types'
+
+/** Counters the broker bumps as it works; $SYS and the dashboard read snapshots of them. */
+export class BrokerCounters {
+  readonly startedAt = Date.now()
+  clientsMaximum = 0
+  clientsExpired = 0
+  messagesReceived = 0
+  messagesSent = 0
+  publishReceived = 0
+  publishSent = 0
+  publishDropped = 0
+  bytesReceived = 0
+  bytesSent = 0
+  publishBytesReceived = 0
+  publishBytesSent = 0
+  connectionsTotal = 0
+  socketsTotal = 0
+  readonly droppedByReason: Record<DropReason, number> = Object.fromEntries(
+    DROP_REASONS.map((reason) => [reason, 0])
+  ) as Record<DropReason, number>
+
+  countDrop(reason: DropReason): void {
+    this.publishDropped++
+    this.droppedByReason[reason]++
+  }
+
+  snapshot(live: {
+    clientsConnected: number
+    clientsDisconnected: number
+    retainedCount: number
+    subscriptionCount: number
+    sharedSubscriptionCount: number
+    storedMessages: number
+    storedBytes: number
+    inflight: number
+  }): BrokerStats {
+    return {
+      startedAt: this.startedAt,
+      clientsConnected: live.clientsConnected,
+      clientsDisconnected: live.clientsDisconnected,
+      clientsMaximum: this.clientsMaximum,
+      clientsTotal: live.clientsConnected + live.clientsDisconnected,
+      clientsExpired: this.clientsExpired,
+      messagesReceived: this.messagesReceived,
+      messagesSent: this.messagesSent,
+      publishReceived: this.publishReceived,
+      publishSent: this.publishSent,
+      publishDropped: this.publishDropped,
+      bytesReceived: this.bytesReceived,
+      bytesSent: this.bytesSent,
+      publishBytesReceived: this.publishBytesReceived,
+      publishBytesSent: this.publishBytesSent,
+      retainedCount: live.retainedCount,
+      subscriptionCount: live.subscriptionCount,
+      sharedSubscriptionCount: live.sharedSubscriptionCount,
+      storedMessages: live.storedMessages,
+      storedBytes: live.storedBytes,
+      inflight: live.inflight,
+      connectionsTotal: this.connectionsTotal,
+      socketsTotal: this.socketsTotal,
+      droppedByReason: { ...this.droppedByReason }
+    }
+  }
+}
