@@ -1,0 +1,214 @@
+/**
+ * The broker config file: a JSON5 object (comments, trailing commas, unquoted keys) whose keys are
+ * BrokerSettings keys, in camelCase (tcpPort) or in the kebab-case of the command-line flags
+ * (tcp-port). Every error names the file and, where it can, the line:
+ *
+ *   broker.json5:4:12: invalid character 'x'
+ *   broker.json5:7: maximumQos: must be one of 0, 1, 2
+ *   broker.json5:9: tcpPrt: unknown setting (did you mean tcpPort?)
+ */
+import { readFileSync } from 'node:fs'
+import JSON5 from 'json5'
+import { SETTING_FIELDS, validateSetting, type BrokerSettings } from '../../shared/settings'
+import { SETTING_FLAG_ALIASES, SETTING_KEYS, closestMatch, toCamelCase, toKebabCase, type SettingKey } from './cli-args'
+
+export type ConfigFileResult = { ok: true; settings: Partial<BrokerSettings> } | { ok: false; errors: string[] }
+
+export function loadConfigFile(path: string): ConfigFileResult {
+  try {
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      return { ok: false, errors: [`${path}: ${describeReadError(err)}`] }
+    }
+    return parseConfigText(text, path)
+  } catch (err) {
+    // Nothing above should throw; if it does, report rather than crash the caller.
+    return { ok: false, errors: [`${path}: ${err instanceof Error ? err.message : String(err)}`] }
+  }
+}
+
+function describeReadError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code
+  if (code === 'ENOENT') return 'config file not found'
+  if (code === 'EISDIR') return 'is a directory, not a config file'
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot read config file (permission denied)'
+  return `cannot read config file: ${err instanceof Error ? err.message : String(err)}`
+}
+
+/** Parse and check config text; `name` is what error messages call the file. */
+export function parseConfigText(text: string, name: string): ConfigFileResult {
+  let data: unknown
+  try {
+    data = JSON5.parse(text)
+  } catch (err) {
+    return { ok: false, errors: [describeSyntaxError(err, name)] }
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return { ok: false, errors: [`${name}: must contain an object at the top level, like { tcpPort: 1883 }`] }
+  }
+
+  const lines = topLevelKeyLines(text)
+  const where = (key: string): string => {
+    const line = lines.get(key)
+    return line === undefined ? `${name}:` : `${name}:${line}:`
+  }
+
+  const settings: Record<string, unknown> = {}
+  const seenAs = new Map<SettingKey, string>()
+  const errors: string[] = []
+  for (const [written, value] of Object.entries(data)) {
+    const key = resolveKey(written)
+    if (key === null) {
+      const hint = suggestKey(written)
+      errors.push(`${where(written)} ${written}: unknown setting${hint ? ` (did you mean ${hint}?)` : ''}`)
+      continue
+    }
+    const earlier = seenAs.get(key)
+    if (earlier !== undefined) {
+      errors.push(`${where(written)} ${written}: same setting as ${earlier}; give it once`)
+      continue
+    }
+    seenAs.set(key, written)
+    const checked = validateSetting(key, value)
+    if (!checked.ok) {
+      errors.push(`${where(written)} ${written}: ${stripKey(key, checked.message)} (got ${showValue(value)})`)
+      continue
+    }
+    settings[key] = checked.value
+  }
+  if (errors.length > 0) return { ok: false, errors }
+  return { ok: true, settings: settings as Partial<BrokerSettings> }
+}
+
+/** tcpPort or tcp-port -> tcpPort; anything else -> null. */
+function resolveKey(written: string): SettingKey | null {
+  if (Object.prototype.hasOwnProperty.call(SETTING_FIELDS, written)) return written as SettingKey
+  if (/^[a-z0-9]+(-[a-z0-9]+)+$/.test(written)) {
+    const camel = toCamelCase(written)
+    if (Object.prototype.hasOwnProperty.call(SETTING_FIELDS, camel)) return camel as SettingKey
+  }
+  return null
+}
+
+/** A close key, in the style the file uses (camelCase or kebab-case). */
+function suggestKey(written: string): string | null {
+  const kebab = written.includes('-')
+  // A command-line alias used as a key ("port", "max-qos") has an obvious answer.
+  const alias = SETTING_FLAG_ALIASES['--' + written] ?? SETTING_FLAG_ALIASES['-' + written]
+  if (alias) return kebab ? toKebabCase(alias) : alias
+  const candidates = SETTING_KEYS.map((k) => (kebab ? toKebabCase(k) : k))
+  return closestMatch(written, candidates)
+}
+
+function stripKey(key: string, message: string): string {
+  return message.startsWith(key + ' ') ? message.slice(key.length + 1) : message
+}
+
+function showValue(value: unknown): string {
+  try {
+    const shown = JSON.stringify(value)
+    if (shown === undefined) return String(value)
+    return shown.length > 40 ? shown.slice(0, 37) + '...' : shown
+  } catch {
+    return String(value)
+  }
+}
+
+function describeSyntaxError(err: unknown, name: string): string {
+  const e = err as { message?: string; lineNumber?: number; columnNumber?: number }
+  let message = String(e?.message ?? err)
+    .replace(/^JSON5:\s*/, '')
+    .replace(/\s+at \d+:\d+$/, '')
+  if (typeof e?.lineNumber === 'number' && typeof e?.columnNumber === 'number') {
+    return `${name}:${e.lineNumber}:${e.columnNumber}: ${message}`
+  }
+  message = message || 'invalid JSON5'
+  return `${name}: ${message}`
+}
+
+/**
+ * Line (1-based) of each key of the top-level object, found by scanning the text while skipping
+ * strings and comments, so a key mentioned in a comment or nested object is not mistaken for it.
+ * Only called on text JSON5 accepted. A repeated key maps to its last line (JSON5 keeps the last).
+ */
+export function topLevelKeyLines(text: string): Map<string, number> {
+  const lines = new Map<string, number>()
+  let line = 1
+  let depth = 0
+  let expectKey = false
+  let i = 0
+  const n = text.length
+
+  const skipString = (quote: string): string => {
+    const start = i
+    i++ // opening quote
+    while (i < n && text[i] !== quote) {
+      if (text[i] === '\\') {
+        if (text[i + 1] === '\n') line++
+        i += 2
+        continue
+      }
+      if (text[i] === '\n') line++
+      i++
+    }
+    i++ // closing quote
+    return text.slice(start, i)
+  }
+
+  while (i < n) {
+    const c = text[i]
+    if (c === '\n') {
+      line++
+      i++
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < n && text[i] !== '\n') i++
+    } else if (c === '/' && text[i + 1] === '*') {
+      i += 2
+      while (i < n && !(text[i] === '*' && text[i + 1] === '/')) {
+        if (text[i] === '\n') line++
+        i++
+      }
+      i += 2
+    } else if (c === '"' || c === "'") {
+      const keyLine = line
+      const raw = skipString(c)
+      if (depth === 1 && expectKey) {
+        try {
+          lines.set(String(JSON5.parse(raw)), keyLine)
+        } catch {
+          // leave it out; the caller reports the error without a line
+        }
+        expectKey = false
+      }
+    } else if (c === '{' || c === '[') {
+      depth++
+      expectKey = depth === 1 && c === '{'
+      i++
+    } else if (c === '}' || c === ']') {
+      depth--
+      expectKey = false
+      i++
+    } else if (c === ',') {
+      if (depth === 1) expectKey = true
+      i++
+    } else if (c === ':') {
+      if (depth === 1) expectKey = false
+      i++
+    } else if (depth === 1 && expectKey && /[A-Za-z_$\\\u0080-\uffff]/.test(c)) {
+      const start = i
+      while (i < n && /[A-Za-z0-9_$\\\u0080-\uffff]/.test(text[i])) i++
+      const word = text.slice(start, i)
+      lines.set(word.includes('\\') ? decodeIdentifier(word) : word, line)
+      expectKey = false
+    } else {
+      i++
+    }
+  }
+  return lines
+}
+
+function decodeIdentifier(word: string): string {
+  return word.replace(/\\u([0-9a-fA-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+}

@@ -1,0 +1,224 @@
+/**
+ * `brokerscope`: the broker without the window. Plain Node, never imports electron; bundled to
+ * out/main/cli.js and started by bin/brokerscope.js or `node out/main/cli.js`.
+ *
+ * Exit codes: 0 done (help, version, clean shutdown), 1 the broker could not run,
+ * 2 bad command line or config file, 128+signal when a second signal forces the exit.
+ */
+import { realpathSync } from 'node:fs'
+import { constants as osConstants } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import type { ListenerInfo } from '../../shared/broker-types'
+import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings } from '../../shared/settings'
+import { parseCliArgs, usage } from '../config/cli-args'
+import { loadConfigFile } from '../config/config-file'
+import { createLogger, type Logger } from '../logger'
+import { VERSION } from '../version'
+
+export interface CliIo {
+  stdout(line: string): void
+  stderr(line: string): void
+}
+
+const processIo: CliIo = {
+  stdout: (line) => void process.stdout.write(line + '\n'),
+  stderr: (line) => void process.stderr.write(line + '\n')
+}
+
+/** How long a signal-triggered shutdown may take before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 10_000
+
+/**
+ * Run the command line. Returns an exit code, or 'running' once the broker is listening; from
+ * then on the process lives until SIGINT/SIGTERM (or a fatal error), which stop the broker and exit.
+ */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number | 'running'> {
+  try {
+    return await run(argv, io)
+  } catch (err) {
+    io.stderr(`brokerscope: ${errorText(err)}`)
+    return 1
+  }
+}
+
+async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
+  const args = parseCliArgs(argv)
+  if (args.errors.length > 0) {
+    for (const error of args.errors) io.stderr(`brokerscope: ${error}`)
+    io.stderr('Run `brokerscope --help` to see the options.')
+    return 2
+  }
+  if (args.help) {
+    io.stdout(usage())
+    return 0
+  }
+  if (args.version) {
+    io.stdout(`brokerscope ${VERSION}`)
+    return 0
+  }
+
+  let fromFile: Partial<BrokerSettings> = {}
+  if (args.configPath !== null) {
+    const loaded = loadConfigFile(args.configPath)
+    if (!loaded.ok) {
+      for (const error of loaded.errors) io.stderr(`brokerscope: ${error}`)
+      return 2
+    }
+    fromFile = loaded.settings
+  }
+  // Flags override the file, the file overrides the defaults.
+  const merged = mergeSettings({ ...DEFAULT_SETTINGS }, { ...fromFile, ...args.settings })
+  if (!merged.ok) {
+    for (const error of merged.errors) io.stderr(`brokerscope: ${error.key}: ${error.message}`)
+    return 2
+  }
+  const settings = merged.settings
+  const listenerProblem = checkListeners(settings)
+  if (listenerProblem) {
+    io.stderr(`brokerscope: ${listenerProblem}`)
+    return 2
+  }
+
+  const logger = createLogger(settings.logLevel, io.stdout)
+  // Loaded here, not at the top, so --help and --version stay instant.
+  const { Broker } = await import('../broker/broker')
+  const broker = new Broker(settings, { logger, version: VERSION })
+  const lifecycle = new Lifecycle(logger, () => broker.stop())
+  lifecycle.watchCrashes()
+
+  let listeners: ListenerInfo[]
+  try {
+    listeners = await broker.start()
+  } catch (err) {
+    logger.error('the broker failed to start:', errorText(err))
+    await broker.stop().catch(() => {})
+    lifecycle.dispose()
+    return 1
+  }
+
+  for (const listener of listeners) {
+    if (listener.listening) io.stdout(`listening on ${listenerUrl(listener, settings)} (${listenerLabel(listener)})`)
+    else io.stderr(`brokerscope: ${listenerLabel(listener)} listener: ${listener.error ?? 'could not start'}`)
+  }
+  if (!listeners.some((l) => l.listening)) {
+    io.stderr('brokerscope: no listener could start')
+    await broker.stop().catch((err: unknown) => logger.error('error while stopping:', errorText(err)))
+    lifecycle.dispose()
+    return 1
+  }
+
+  logger.info(`BrokerScope ${VERSION} running; press Ctrl-C to stop`)
+  lifecycle.watchSignals()
+  return 'running'
+}
+
+function checkListeners(settings: BrokerSettings): string | null {
+  if (settings.tcpPort === 0 && settings.wsPort === 0) {
+    return 'no listener enabled: --tcp-port and --ws-port are both 0'
+  }
+  if (settings.tcpPort !== 0 && settings.tcpPort === settings.wsPort) {
+    return `--tcp-port and --ws-port are both ${settings.tcpPort}; give them different ports`
+  }
+  return null
+}
+
+function listenerLabel(listener: ListenerInfo): string {
+  return listener.name === 'ws' ? 'websocket' : 'tcp'
+}
+
+function listenerUrl(listener: ListenerInfo, settings: BrokerSettings): string {
+  const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host
+  return listener.name === 'ws' ? `ws://${host}:${listener.port}${settings.wsPath}` : `mqtt://${host}:${listener.port}`
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.stack ?? err.message
+  return String(err)
+}
+
+/** Process-level handlers for the running broker: signals, crashes, and the final exit. */
+class Lifecycle {
+  private stopping = false
+  private readonly handlers: Array<[string, (...args: never[]) => void]> = []
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly stopBroker: () => Promise<void>
+  ) {}
+
+  /** Crashes are logged with their stack, then the broker is stopped and the process exits 1. */
+  watchCrashes(): void {
+    this.listen('uncaughtException', (err: unknown) => {
+      this.logger.error('uncaught exception:', errorText(err))
+      this.shutdown('fatal error', 1)
+    })
+    this.listen('unhandledRejection', (reason: unknown) => {
+      this.logger.error('unhandled promise rejection:', errorText(reason))
+      this.shutdown('fatal error', 1)
+    })
+  }
+
+  /** First SIGINT/SIGTERM: clean shutdown, exit 0. A second one: exit at once. */
+  watchSignals(): void {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (this.stopping) {
+        this.logger.warn(`${signal} again: exiting now`)
+        process.exit(128 + (osConstants.signals[signal] ?? 2))
+      }
+      this.shutdown(`${signal} received`, 0)
+    }
+    this.listen('SIGINT', onSignal)
+    this.listen('SIGTERM', onSignal)
+  }
+
+  dispose(): void {
+    for (const [event, handler] of this.handlers) process.off(event, handler as (...args: unknown[]) => void)
+    this.handlers.length = 0
+  }
+
+  private listen(event: string, handler: (...args: never[]) => void): void {
+    process.on(event, handler as (...args: unknown[]) => void)
+    this.handlers.push([event, handler])
+  }
+
+  private shutdown(reason: string, code: number): void {
+    if (this.stopping) return
+    this.stopping = true
+    this.logger.info(`${reason}: shutting down`)
+    const timer = setTimeout(() => {
+      this.logger.error(`shutdown took more than ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting`)
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS)
+    timer.unref()
+    this.stopBroker().then(
+      () => {
+        this.logger.info('stopped')
+        process.exit(code)
+      },
+      (err: unknown) => {
+        this.logger.error('error while shutting down:', errorText(err))
+        process.exit(1)
+      }
+    )
+  }
+}
+
+/** True when this module is the program Node was started with (also once bundled to out/main/cli.js). */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1]
+  if (!entry) return false
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+/** After main() returns a code: exit as soon as output is flushed, or in a second if a handle lingers. */
+export function exitWhenDone(code: number | 'running'): void {
+  if (code === 'running') return
+  process.exitCode = code
+  setTimeout(() => process.exit(code), 1000).unref()
+}
+
+if (isEntryPoint()) void main(process.argv.slice(2)).then(exitWhenDone)
