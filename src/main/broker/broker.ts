@@ -40,6 +40,8 @@ export interface BrokerOptions {
   version?: string
   sessions?: SessionStore
   retained?: RetainedStore
+  /** Close a socket that sends no CONNECT within this many ms (default 10 000; checked once a second). */
+  connectTimeoutMs?: number
 }
 
 /** What SUBSCRIBE asks for, after validation. */
@@ -87,6 +89,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
   private readonly sys: SysTopics
   private housekeeping: NodeJS.Timeout | null = null
   private stopping = false
+  private readonly connectTimeoutMs: number
 
   // Batched writes: connections with output this tick, flushed together once per loop turn.
   private dirty: Connection[] = []
@@ -105,6 +108,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
     this.version = options.version ?? '0.1.0'
     this.sessions = options.sessions ?? new MemorySessionStore()
     this.retained = options.retained ?? new MemoryRetainedStore()
+    this.connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS
     this.listenerSet = new ListenerSet((transport) => this.accept(transport), this.logger)
     this.sys = new SysTopics({
       version: this.version,
@@ -119,9 +123,9 @@ export class Broker implements ConnectionHost, DeliveryContext {
     this.stopping = false
     const infos = await this.listenerSet.start(this.settings)
     for (const info of infos) {
-      if (info.listening) this.logger.info(`listening on ${info.name} ${info.host}:${info.port}`)
+      if (info.listening) this.logger.debug(`listening on ${info.name} ${info.host}:${info.port}`)
     }
-    this.housekeeping = setInterval(() => this.checkTimeouts(), 1000)
+    this.housekeeping = setInterval(() => this.checkTimeouts(), 250)
     this.housekeeping.unref()
     this.sys.start(this.settings.sysInterval)
     this.events.emit({ type: 'listener.changed', listeners: infos })
@@ -249,8 +253,11 @@ export class Broker implements ConnectionHost, DeliveryContext {
     let session = this.sessions.get(clientId)
     if (session?.connection) {
       const previous = session.connection
-      this.detach(previous, session)
+      const willPublished = this.detach(previous, session)
       previous.disconnect(ReasonCode.SessionTakenOver, 'another connection took over the session')
+      this.events.emit({ type: 'client.disconnected', clientId, reason: 'session taken over', willPublished })
+      // Detaching may have ended the session (expiry 0); the new connection then starts afresh.
+      session = this.sessions.get(clientId)
     }
     if (session && cleanStart) {
       this.endSession(session)
@@ -317,7 +324,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
     if (will && connection.publishWillOnClose && !this.stopping) {
       if (will.delaySeconds === 0 || session.expiryInterval === 0) {
         session.will = null
-        this.publishMessage(will.message)
+        this.publishWill(will.message)
         willPublished = true
       } else {
         const delay = Math.min(will.delaySeconds, session.expiryInterval)
@@ -326,7 +333,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
           if (session.will) {
             const message = session.will.message
             session.will = null
-            this.publishMessage(message)
+            this.publishWill(message)
           }
         }, Math.min(delay * 1000, MAX_TIMER_MS))
         session.willTimer.unref()
@@ -338,6 +345,24 @@ export class Broker implements ConnectionHost, DeliveryContext {
     if (session.expiryInterval === 0) this.endSession(session)
     else if (session.expiryInterval !== NEVER_EXPIRES) this.armExpiry(session, session.expiryInterval * 1000)
     return willPublished
+  }
+
+  /**
+   * The will's Message Expiry Interval starts when the will is published, not at CONNECT (MQTT 5
+   * §3.1.3.2.4: "sent as the Publication Expiry Interval when the Server publishes the Will Message").
+   */
+  private publishWill(will: Message): void {
+    this.publishMessage(
+      createMessage({
+        topic: will.topic,
+        payload: will.payload,
+        qos: will.qos,
+        retain: will.retain,
+        properties: will.properties,
+        origin: will.origin,
+        now: this.now()
+      })
+    )
   }
 
   private armExpiry(session: Session, remainingMs: number): void {
@@ -361,7 +386,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
     if (session.will && !this.stopping) {
       const message = session.will.message
       session.will = null
-      this.publishMessage(message)
+      this.publishWill(message)
     }
     for (const subscription of [...session.subscriptions.values()]) this.removeSubscription(subscription)
     session.discardMessages()
@@ -371,7 +396,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
   private checkTimeouts(): void {
     const now = this.now()
     for (const connection of this.connections) {
-      if (connection.state === 'awaiting-connect' && now - connection.openedAt > CONNECT_TIMEOUT_MS) {
+      if (connection.state === 'awaiting-connect' && now - connection.openedAt > this.connectTimeoutMs) {
         connection.close('no CONNECT within the connect timeout')
       } else if (connection.isReady && connection.keepAlive > 0 && now - connection.lastActivity > connection.keepAlive * 1500) {
         // [MQTT-3.1.2-24] silent for 1.5 × keep alive: disconnect, and the will goes out.

@@ -38,6 +38,8 @@ export class Connection {
   inboundAliases: Map<number, string> | null = null
   /** Outbound topic aliases (topic → alias) we assigned. */
   private outboundAliases: Map<string, number> | null = null
+  /** The topic encodeFor just gave a new outbound alias, so a PUBLISH that is not sent can take it back. */
+  private aliasAssigned: string | null = null
 
   /** False after a normal DISCONNECT: the will is then discarded [MQTT-3.1.2-10]. */
   publishWillOnClose = true
@@ -55,6 +57,7 @@ export class Connection {
     this.openedAt = this.lastActivity = host.now()
     this.parser.on('packet', (packet: Packet) => this.onPacket(packet))
     this.parser.on('error', (error: Error) => this.onParseError(error))
+    rejectIllFormedUtf8(this.parser)
     transport.setHandlers({
       data: (chunk) => this.onData(chunk),
       close: () => this.onClose(),
@@ -186,8 +189,12 @@ export class Connection {
     packetId: number,
     dup: boolean
   ): boolean {
+    this.aliasAssigned = null
     const encoded = this.encodeFor(message, qos, retain, subscriptionIds)
     if (encoded.bytes.length > this.clientMaximumPacketSize) {
+      // The client never sees this PUBLISH, so it never learns an alias assigned in it; a later empty
+      // topic with that alias would be a protocol error on its side (MQTT 5 §3.3.2.3.4).
+      if (this.aliasAssigned !== null) this.outboundAliases?.delete(this.aliasAssigned)
       this.host.drop(this.session, message, 'packet-too-large')
       return false
     }
@@ -253,6 +260,7 @@ export class Connection {
       } else if (aliases.size < this.clientTopicAliasMaximum) {
         properties.topicAlias = aliases.size + 1
         aliases.set(topic, properties.topicAlias)
+        this.aliasAssigned = topic
       }
     }
     return encodePublish({ topic, payload: message.payload, qos, retain, dup: false, properties })
@@ -296,6 +304,35 @@ export class Connection {
   /** Bytes and timers go with the socket; this is called once, from the transport's close. */
   destroy(): void {
     this.transport.destroy()
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * mqtt-packet decodes UTF-8 strings leniently (ill-formed bytes become U+FFFD), but ill-formed
+ * UTF-8 makes a packet malformed and the connection must be closed [MQTT-1.5.4-1] (3.1.1 and 5.0).
+ * Strings that decoded to a U+FFFD are re-checked strictly; ill-formed ones raise a parse error.
+ */
+function rejectIllFormedUtf8(parser: unknown): void {
+  const p = parser as {
+    _parseString(): string | null
+    _emitError(error: Error): void
+    _list: { slice(start: number, end: number): Buffer }
+    _pos: number
+  }
+  const lenient = p._parseString
+  p._parseString = function (this: typeof p): string | null {
+    const start = this._pos
+    const value = lenient.call(this)
+    if (value !== null && value.includes('\uFFFD')) {
+      try {
+        strictUtf8.decode(this._list.slice(start + 2, this._pos))
+      } catch {
+        this._emitError(new Error('ill-formed UTF-8 string'))
+      }
+    }
+    return value
   }
 }
 

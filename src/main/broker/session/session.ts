@@ -66,6 +66,8 @@ export class Session {
   /** Messages waiting for room in the in-flight window (or for the client to come back). */
   private queue: Delivery[] = []
   private queueHead = 0
+  /** In-flight PUBLISH packets still to be resent (DUP) on this connection once its Receive Maximum allows. */
+  private resendPending: InflightEntry[] = []
   private nextPacketId = 1
   /** Incoming QoS 2 packet ids received and not yet released (exactly-once, method A) [MQTT-4.3.3-10]. */
   incomingQos2: Set<number> | null = null
@@ -184,6 +186,16 @@ export class Session {
   pump(): void {
     const connection = this.connection
     if (connection === null || !connection.isReady) return
+    // Resends first, within the window: they count against the client's Receive Maximum [MQTT-3.3.4-9].
+    const resend = this.resendPending
+    while (resend.length > 0 && this.inflightCount - resend.length < this.window && !connection.isCongested()) {
+      const entry = resend.shift()!
+      // Skip what the client acknowledged on this connection before we got to resend it.
+      if (this.inflightById?.get(entry.packetId) !== entry || entry.state === 'awaiting-pubcomp') continue
+      if (!connection.sendPublish(entry.message, entry.qos, entry.retain, entry.subscriptionIds, entry.packetId, true)) {
+        this.inflightById!.delete(entry.packetId)
+      }
+    }
     const now = this.context.now()
     while (this.queuedCount > 0 && this.inflightCount < this.window && !connection.isCongested()) {
       const delivery = this.shiftQueue()!
@@ -227,13 +239,12 @@ export class Session {
 
   /** On reconnection with the session kept: resend unacknowledged PUBLISH (DUP) and PUBREL, in order [MQTT-4.4.0-1]. */
   resume(connection: Connection): void {
+    // The send quota starts afresh with each connection (MQTT 5 §4.9): PUBLISH resends go out via pump().
+    this.resendPending = []
     if (this.inflightById) {
       for (const entry of [...this.inflightById.values()]) {
-        if (entry.state === 'awaiting-pubcomp') {
-          connection.sendPubrel(entry.packetId)
-        } else if (!connection.sendPublish(entry.message, entry.qos, entry.retain, entry.subscriptionIds, entry.packetId, true)) {
-          this.inflightById.delete(entry.packetId)
-        }
+        if (entry.state === 'awaiting-pubcomp') connection.sendPubrel(entry.packetId)
+        else this.resendPending.push(entry)
       }
     }
     this.pump()
@@ -247,6 +258,7 @@ export class Session {
     this.inflightById = null
     this.queue = []
     this.queueHead = 0
+    this.resendPending = []
     this.incomingQos2 = null
   }
 }
