@@ -166,6 +166,10 @@ export class Broker implements ConnectionHost, DeliveryContext {
     return Date.now()
   }
 
+  isConnected(clientId: string): boolean {
+    return this.sessions.get(clientId)?.connection != null
+  }
+
   connectedCount(): number {
     let count = 0
     for (const connection of this.connections) if (connection.isReady) count++

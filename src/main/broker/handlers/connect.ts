@@ -60,7 +60,8 @@ export function handleConnect(broker: Broker, connection: Connection, packet: IC
     }
   }
 
-  if (settings.maxConnections > 0 && broker.connectedCount() >= settings.maxConnections) {
+  // A client taking over its own session replaces a connection, so it does not count against the limit.
+  if (settings.maxConnections > 0 && !broker.isConnected(clientId) && broker.connectedCount() >= settings.maxConnections) {
     refuse(connection, ReasonCode.QuotaExceeded, 'the broker has reached its connection limit')
     return
   }

@@ -50,7 +50,8 @@ export function handlePublish(broker: Broker, connection: Connection, packet: IP
     connection.send({ cmd: 'pubrec', messageId: packetId })
     return
   }
-  if (incoming !== null && incoming.size >= settings.receiveMaximum) {
+  // Receive Maximum is a v5 promise; 3.1.x clients were never told one, so only the id space bounds them.
+  if (v5 && incoming !== null && incoming.size >= settings.receiveMaximum) {
     return connection.protocolClose(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded') // [MQTT-3.3.4-8]
   }
 
