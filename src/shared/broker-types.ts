@@ -37,6 +37,8 @@ export interface MessageProperties {
   responseTopic?: string
   correlationData?: Uint8Array
   userProperties?: Record<string, string | string[]>
+  /** The same user properties as ordered pairs, when their wire order is known; forwarded in this order. */
+  userPropertyList?: Array<[string, string]>
 }
 
 export interface PublishRequest {

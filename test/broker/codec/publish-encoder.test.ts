@@ -396,6 +396,21 @@ describe('encodePublish / withPacketId golden bytes', () => {
     expect(withPacketId(encoded, 5, true)[0]).toBe(0x3a)
   })
 
+  it('writes userPropertyList in its order, interleaved keys included [MQTT-3.3.2-18]', () => {
+    const { bytes } = encodePublish({
+      topic: 't',
+      payload: Buffer.alloc(0),
+      qos: 0,
+      retain: false,
+      dup: false,
+      properties: { userProperties: { a: ['1', '3'], b: '2' }, userPropertyList: [['a', '1'], ['b', '2'], ['a', '3']] }
+    })
+    // 0x26 pairs in wire order: a=1, b=2, a=3 (the grouped object alone would give a=1, a=3, b=2).
+    const pair = (k: string, v: string): number[] => [0x26, 0, 1, k.charCodeAt(0), 0, 1, v.charCodeAt(0)]
+    const properties = [...pair('a', '1'), ...pair('b', '2'), ...pair('a', '3')]
+    expect([...bytes]).toEqual([0x30, 3 + 1 + properties.length, 0, 1, 0x74, properties.length, ...properties])
+  })
+
   it('several packets encoded back to back parse as a stream', () => {
     const stream = Buffer.concat(FIXTURES.filter((f) => f.version === 5).map(encode))
     const packets = parseAll(stream, 5)

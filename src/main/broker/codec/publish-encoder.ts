@@ -74,7 +74,9 @@ function propertiesSize(p: OutgoingPublishProperties): number {
     for (const id of p.subscriptionIdentifiers) size += 1 + varIntSize(id)
   }
   if (p.topicAlias !== undefined) size += 3
-  if (p.userProperties) {
+  if (p.userPropertyList) {
+    for (const [name, value] of p.userPropertyList) size += 5 + Buffer.byteLength(name) + Buffer.byteLength(value)
+  } else if (p.userProperties) {
     for (const [name, value] of Object.entries(p.userProperties)) {
       const nameSize = Buffer.byteLength(name)
       if (Array.isArray(value)) {
@@ -117,7 +119,13 @@ function writeProperties(buffer: Buffer, offset: number, p: OutgoingPublishPrope
     buffer.writeUInt16BE(p.topicAlias, offset)
     offset += 2
   }
-  if (p.userProperties) {
+  if (p.userPropertyList) {
+    for (const [name, value] of p.userPropertyList) {
+      buffer[offset++] = PROPERTY.userProperty
+      offset = writeString(buffer, offset, name, Buffer.byteLength(name))
+      offset = writeString(buffer, offset, value, Buffer.byteLength(value))
+    }
+  } else if (p.userProperties) {
     for (const [name, value] of Object.entries(p.userProperties)) {
       const nameSize = Buffer.byteLength(name)
       for (const v of Array.isArray(value) ? value : [value]) {

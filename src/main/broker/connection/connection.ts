@@ -58,6 +58,7 @@ export class Connection {
     this.parser.on('packet', (packet: Packet) => this.onPacket(packet))
     this.parser.on('error', (error: Error) => this.onParseError(error))
     rejectIllFormedUtf8(this.parser)
+    recordUserPropertyOrder(this.parser)
     transport.setHandlers({
       data: (chunk) => this.onData(chunk),
       close: () => this.onClose(),
@@ -333,6 +334,35 @@ function rejectIllFormedUtf8(parser: unknown): void {
       }
     }
     return value
+  }
+}
+
+/**
+ * mqtt-packet folds user properties into an object keyed by name, which loses their order; the
+ * broker must forward them in order [MQTT-3.3.2-18]. This records the pairs as parsed and adds
+ * them to the properties object as `userPropertyList`.
+ */
+function recordUserPropertyOrder(parser: unknown): void {
+  const p = parser as {
+    _parseProperties(): Record<string, unknown> | false
+    _parseStringPair(): { name: string; value: string } | null
+    _userPairs: Array<[string, string]> | null
+  }
+  const parseProperties = p._parseProperties
+  const parsePair = p._parseStringPair
+  p._userPairs = null
+  p._parseStringPair = function (this: typeof p) {
+    const pair = parsePair.call(this)
+    if (pair && this._userPairs) this._userPairs.push([pair.name, pair.value])
+    return pair
+  }
+  p._parseProperties = function (this: typeof p) {
+    const pairs: Array<[string, string]> = []
+    this._userPairs = pairs
+    const result = parseProperties.call(this)
+    this._userPairs = null
+    if (result && pairs.length > 0) result.userPropertyList = pairs
+    return result
   }
 }
 

@@ -99,5 +99,8 @@ function passThroughProperties(properties: IPublishPacket['properties']): Messag
   if (properties.responseTopic !== undefined) (out.responseTopic = properties.responseTopic), (any = true)
   if (properties.correlationData !== undefined) (out.correlationData = properties.correlationData), (any = true)
   if (properties.userProperties !== undefined) (out.userProperties = properties.userProperties), (any = true)
+  // Wire order, recorded by the connection's parser (see recordUserPropertyOrder).
+  const ordered = (properties as { userPropertyList?: Array<[string, string]> }).userPropertyList
+  if (ordered !== undefined) out.userPropertyList = ordered
   return any ? out : undefined
 }
