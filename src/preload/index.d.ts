@@ -1,11 +1,11 @@
 /** What the preload script exposes on `window` (sandboxed, contextIsolation on). */
-export interface BrokerScopeApi {
-  /** The app version (package.json "version"). */
-  readonly version: string
-}
+import type { BrokerScopeApi } from '../shared/api'
 
 declare global {
   interface Window {
-    readonly brokerscope: BrokerScopeApi
+    /** Present in the Electron app; absent when the page is served by the headless app. */
+    brokerscope?: BrokerScopeApi
   }
 }
+
+export {}

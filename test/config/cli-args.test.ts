@@ -37,7 +37,27 @@ function errorsOf(argv: string[]): string[] {
 
 describe('parseCliArgs', () => {
   it('returns an empty result for no arguments', () => {
-    expect(parseCliArgs([])).toEqual({ help: false, version: false, configPath: null, settings: {}, errors: [] })
+    expect(parseCliArgs([])).toEqual({
+      help: false,
+      version: false,
+      configPath: null,
+      settings: {},
+      ui: { port: 8090, host: '127.0.0.1', token: null },
+      errors: []
+    })
+  })
+
+  it('reads the inspector UI options and checks them', () => {
+    const ok = parseCliArgs(['--ui-port', '0', '--ui-host=::1', '--ui-token', 'abcdefghijklmnop-_12'])
+    expect(ok.errors).toEqual([])
+    expect(ok.ui).toEqual({ port: 0, host: '::1', token: 'abcdefghijklmnop-_12' })
+    expect(ok.settings).toEqual({})
+    const bad = parseCliArgs(['--ui-port', '70000', '--ui-token', 'short', '--ui-host'])
+    expect(bad.errors).toEqual([
+      '--ui-port: must be a port between 0 and 65535 (got "70000")',
+      '--ui-token: must be 16 to 128 letters, digits, - or _ (got "short")',
+      '--ui-host: needs a value (an address)'
+    ])
   })
 
   it('accepts --flag value and --flag=value', () => {

@@ -11,8 +11,20 @@ export interface CliParseResult {
   version: boolean
   configPath: string | null
   settings: Partial<BrokerSettings>
+  /** The headless inspector UI (not broker settings). */
+  ui: UiOptions
   errors: string[]
 }
+
+export interface UiOptions {
+  /** HTTP port of the inspector UI; 0 turns it off. */
+  port: number
+  host: string
+  /** Fixed access token (for scripts); null = a new random one each run. */
+  token: string | null
+}
+
+export const DEFAULT_UI_PORT = 8090
 
 export type SettingKey = keyof BrokerSettings
 
@@ -58,6 +70,7 @@ type OptionSpec =
   | { type: 'setting'; key: SettingKey }
   | { type: 'preset'; key: SettingKey; value: BrokerSettings[SettingKey] }
   | { type: 'config' }
+  | { type: 'ui'; field: keyof UiOptions }
   | { type: 'help' }
   | { type: 'version' }
 
@@ -70,6 +83,9 @@ function buildOptions(): Map<string, OptionSpec> {
   options.set('--lan', { type: 'preset', key: 'host', value: '0.0.0.0' })
   options.set('-v', { type: 'preset', key: 'logLevel', value: 'debug' })
   options.set('--verbose', { type: 'preset', key: 'logLevel', value: 'debug' })
+  options.set('--ui-port', { type: 'ui', field: 'port' })
+  options.set('--ui-host', { type: 'ui', field: 'host' })
+  options.set('--ui-token', { type: 'ui', field: 'token' })
   options.set('-c', { type: 'config' })
   options.set('--config', { type: 'config' })
   options.set('-h', { type: 'help' })
@@ -145,7 +161,14 @@ function looksLikeFlag(arg: string): boolean {
 }
 
 export function parseCliArgs(argv: readonly string[]): CliParseResult {
-  const result: CliParseResult = { help: false, version: false, configPath: null, settings: {}, errors: [] }
+  const result: CliParseResult = {
+    help: false,
+    version: false,
+    configPath: null,
+    settings: {},
+    ui: { port: DEFAULT_UI_PORT, host: '127.0.0.1', token: null },
+    errors: []
+  }
   const settings = result.settings as Record<string, unknown>
 
   for (let i = 0; i < argv.length; i++) {
@@ -198,6 +221,7 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     }
 
     const key = spec.type === 'setting' ? spec.key : null
+    const uiNumeric = spec.type === 'ui' && spec.field === 'port'
     const isBoolean = key !== null && SETTING_FIELDS[key].kind === 'boolean'
     const isNumeric = key !== null && SETTING_FIELDS[key].kind !== 'string' && !isBoolean
 
@@ -206,17 +230,23 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     if (value === undefined) {
       const next = argv[i + 1]
       const nextIsValue =
-        next !== undefined && next !== '--' && (!looksLikeFlag(next) || (isNumeric && /^-\d/.test(next)))
+        next !== undefined && next !== '--' && (!looksLikeFlag(next) || ((isNumeric || uiNumeric) && /^-\d/.test(next)))
       if (nextIsValue) {
         value = next
         i++
       } else if (isBoolean) {
         value = 'true' // a bare boolean flag turns the feature on
       } else {
-        const what = key ? describeAccepted(key) : 'a file path'
+        const what = key ? describeAccepted(key) : spec.type === 'ui' ? describeUiOption(spec.field) : 'a file path'
         result.errors.push(`${name}: needs a value (${what})`)
         continue
       }
+    }
+
+    if (spec.type === 'ui') {
+      const problem = setUiOption(result.ui, spec.field, value)
+      if (problem) result.errors.push(`${name}: ${problem} (got "${value}")`)
+      continue
     }
 
     if (spec.type === 'config') {
@@ -234,6 +264,27 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     else result.errors.push(parsed.error)
   }
   return result
+}
+
+function describeUiOption(field: keyof UiOptions): string {
+  return field === 'port' ? 'a port 0-65535, 0 = off' : field === 'host' ? 'an address' : 'at least 16 letters or digits'
+}
+
+/** Check and store one --ui-* value; returns a problem or null. */
+function setUiOption(ui: UiOptions, field: keyof UiOptions, value: string): string | null {
+  if (field === 'port') {
+    const port = Number(value)
+    if (!/^\d+$/.test(value) || port > 65535) return 'must be a port between 0 and 65535'
+    ui.port = port
+  } else if (field === 'host') {
+    const checked = validateSetting('host', value)
+    if (!checked.ok) return 'is not a host name or IP address'
+    ui.host = value
+  } else {
+    if (!/^[A-Za-z0-9_-]{16,128}$/.test(value)) return 'must be 16 to 128 letters, digits, - or _'
+    ui.token = value
+  }
+  return null
 }
 
 /** Edit distance, for "did you mean" hints. */
@@ -366,6 +417,9 @@ export function usage(): string {
       // Settings added later without a group still get a flag in the help.
       for (const key of SETTING_KEYS) if (!listed.has(key)) out.push(settingEntry(key))
       out.push(optionEntry(['-v', '--verbose'], '', ['log everything (same as --log-level debug)']))
+      out.push(optionEntry(['--ui-port'], '<PORT>', [`inspector UI over HTTP, 0 = off [default: ${DEFAULT_UI_PORT}]`]))
+      out.push(optionEntry(['--ui-host'], '<HOST>', ['address the inspector UI binds [default: 127.0.0.1]']))
+      out.push(optionEntry(['--ui-token'], '<TOKEN>', ['fixed UI access token for scripts [default: a new random one each run]']))
       out.push(
         optionEntry(['-c', '--config'], '<FILE>', [
           'read settings from a JSON5 file (camelCase or kebab-case keys); flags override it'

@@ -5,12 +5,14 @@
  * Exit codes: 0 done (help, version, clean shutdown), 1 the broker could not run,
  * 2 bad command line or config file, 128+signal when a second signal forces the exit.
  */
-import { realpathSync } from 'node:fs'
+import { mkdirSync, realpathSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
 import { constants as osConstants } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { ListenerInfo } from '../../shared/broker-types'
 import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings } from '../../shared/settings'
-import { parseCliArgs, usage } from '../config/cli-args'
+import { parseCliArgs, usage, type UiOptions } from '../config/cli-args'
 import { loadConfigFile } from '../config/config-file'
 import { createLogger, type Logger } from '../logger'
 import { VERSION } from '../version'
@@ -83,7 +85,11 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
   // Loaded here, not at the top, so --help and --version stay instant.
   const { Broker } = await import('../broker/broker')
   const broker = new Broker(settings, { logger, version: VERSION })
-  const lifecycle = new Lifecycle(logger, () => broker.stop())
+  let stopUi: () => Promise<void> = async () => {}
+  const lifecycle = new Lifecycle(logger, async () => {
+    await stopUi()
+    await broker.stop()
+  })
   lifecycle.watchCrashes()
 
   let listeners: ListenerInfo[]
@@ -107,9 +113,47 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
     return 1
   }
 
+  if (args.ui.port > 0) {
+    try {
+      const ui = await startInspectorUi(broker, args.ui, logger)
+      stopUi = ui.close
+      io.stdout(`inspector UI on ${ui.url}`)
+    } catch (err) {
+      // The broker is useful without its UI: say why the UI is missing and keep serving MQTT.
+      io.stderr(`brokerscope: inspector UI could not start: ${errorText(err)}`)
+    }
+  }
+
   logger.info(`BrokerScope ${VERSION} running; press Ctrl-C to stop`)
   lifecycle.watchSignals()
   return 'running'
+}
+
+/** The same inspector the desktop app shows, served over HTTP + WebSocket on 127.0.0.1 with a token. */
+async function startInspectorUi(
+  broker: import('../broker/broker').Broker,
+  options: UiOptions,
+  logger: Logger
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const [{ Inspector }, { startUiServer }, { SavedMessageFileStore }] = await Promise.all([
+    import('../inspector/inspector'),
+    import('./ui-server'),
+    import('../storage/saved-message-file-store')
+  ])
+  const dataDir = process.env.BROKERSCOPE_DATA_DIR ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'brokerscope')
+  mkdirSync(dataDir, { recursive: true })
+  const savedMessages = new SavedMessageFileStore(join(dataDir, 'saved-messages.json'))
+  if (savedMessages.problem) logger.warn(`saved messages: ${savedMessages.problem}`)
+  const inspector = new Inspector(broker, { savedMessages })
+  const rendererDir = fileURLToPath(new URL('../renderer/', import.meta.url))
+  const server = await startUiServer(inspector, { host: options.host, port: options.port, token: options.token ?? undefined, rendererDir })
+  return {
+    url: server.url,
+    close: async () => {
+      await server.close()
+      inspector.dispose()
+    }
+  }
 }
 
 function checkListeners(settings: BrokerSettings): string | null {

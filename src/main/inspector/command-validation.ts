@@ -1,0 +1,223 @@
+/**
+ * Runtime checks for InspectorCommands. Commands arrive from the renderer (IPC) or a browser
+ * (WebSocket): untrusted JSON. Each command's arguments are checked here, against their declared
+ * types, before anything reaches the broker; anything unexpected (unknown names, extra keys,
+ * wrong types, extra arguments) is refused with a message that says what was wrong.
+ */
+import {
+  COMMAND_NAMES,
+  type CommandArgs,
+  type CommandName,
+  type JsonMessageProperties,
+  type PublishCommand,
+  type SavedMessage
+} from '../../shared/api'
+import type { QoS } from '../../shared/broker-types'
+import type { BrokerSettings } from '../../shared/settings'
+import { validateTopicName } from '../broker/topics/topic-validation'
+
+export class CommandError extends Error {
+  override readonly name = 'CommandError'
+}
+
+/** A validated command: the name narrows the arguments' type. */
+export type ValidCommand = { [K in CommandName]: { name: K; args: CommandArgs<K> } }[CommandName]
+
+const MAX_NAME_LENGTH = 200
+const MAX_ID_LENGTH = 65_535
+const UINT32_MAX = 4_294_967_295
+
+export function parseCommandName(name: unknown): CommandName {
+  if (typeof name !== 'string') throw new CommandError(`command name must be a string, got ${describe(name)}`)
+  const known = (COMMAND_NAMES as readonly string[]).includes(name)
+  if (!known) throw new CommandError(`unknown command "${truncate(name)}"`)
+  return name as CommandName
+}
+
+/** Check a command's name and arguments; `args` may be omitted for commands that take none. */
+export function validateCommand(name: unknown, args: unknown): ValidCommand {
+  const command = parseCommandName(name)
+  const list = args === undefined ? [] : args
+  if (!Array.isArray(list)) throw new CommandError(`${command}: arguments must be an array, got ${describe(args)}`)
+  const values: readonly unknown[] = list
+  switch (command) {
+    case 'snapshot':
+    case 'clearRetained':
+    case 'clearTraffic':
+    case 'listSavedMessages':
+      arity(command, values, 0)
+      return { name: command, args: [] }
+    case 'publish':
+      arity(command, values, 1)
+      return { name: command, args: [publishCommand(values[0], `${command}: command`)] }
+    case 'disconnectClient':
+    case 'deleteSession':
+      arity(command, values, 1)
+      return { name: command, args: [string(values[0], `${command}: clientId`, MAX_ID_LENGTH)] }
+    case 'getRetained':
+    case 'deleteRetained':
+      arity(command, values, 1)
+      return { name: command, args: [string(values[0], `${command}: topic`, MAX_ID_LENGTH)] }
+    case 'getTrafficPayload': {
+      arity(command, values, 1)
+      const id = values[0]
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
+        throw new CommandError(`${command}: id must be a non-negative integer, got ${describe(id)}`)
+      }
+      return { name: command, args: [id] }
+    }
+    case 'setTrafficPaused':
+      arity(command, values, 1)
+      return { name: command, args: [boolean(values[0], `${command}: paused`)] }
+    case 'updateSettings': {
+      arity(command, values, 1)
+      // Keys and values are checked by the broker's own settings validator (mergeSettings).
+      const patch = plainObject(values[0], `${command}: patch`)
+      return { name: command, args: [patch as Partial<BrokerSettings>] }
+    }
+    case 'saveMessage':
+      arity(command, values, 1)
+      return { name: command, args: [savedMessage(values[0], `${command}: message`)] }
+    case 'deleteSavedMessage':
+      arity(command, values, 1)
+      return { name: command, args: [string(values[0], `${command}: name`, MAX_NAME_LENGTH)] }
+  }
+}
+
+const PUBLISH_KEYS = ['topic', 'payload', 'payloadEncoding', 'qos', 'retain', 'properties'] as const
+const SAVED_KEYS = [...PUBLISH_KEYS, 'name'] as const
+const PROPERTY_KEYS = [
+  'payloadFormatIndicator',
+  'messageExpiryInterval',
+  'contentType',
+  'responseTopic',
+  'correlationData',
+  'userProperties'
+] as const
+
+export function publishCommand(value: unknown, what: string, keys: readonly string[] = PUBLISH_KEYS): PublishCommand {
+  const record = plainObject(value, what)
+  onlyKeys(record, keys, what)
+  const topic = string(record.topic, `${what}.topic`, MAX_ID_LENGTH)
+  const topicProblem = validateTopicName(topic)
+  if (topicProblem) throw new CommandError(`${what}.topic ${topicProblem}`)
+  const payload = record.payload
+  if (typeof payload !== 'string') throw new CommandError(`${what}.payload must be a string, got ${describe(payload)}`)
+  const encoding = record.payloadEncoding
+  if (encoding !== undefined && encoding !== 'utf8' && encoding !== 'base64') {
+    throw new CommandError(`${what}.payloadEncoding must be "utf8" or "base64", got ${describe(encoding)}`)
+  }
+  if (encoding === 'base64' && !isBase64(payload)) throw new CommandError(`${what}.payload is not valid base64`)
+  const command: PublishCommand = {
+    topic,
+    payload,
+    qos: qos(record.qos, `${what}.qos`),
+    retain: boolean(record.retain, `${what}.retain`)
+  }
+  if (encoding !== undefined) command.payloadEncoding = encoding
+  if (record.properties !== undefined) command.properties = properties(record.properties, `${what}.properties`)
+  return command
+}
+
+export function savedMessage(value: unknown, what: string): SavedMessage {
+  const record = plainObject(value, what)
+  const name = string(record.name, `${what}.name`, MAX_NAME_LENGTH)
+  if (name.trim().length === 0) throw new CommandError(`${what}.name must not be empty`)
+  return { name, ...publishCommand(record, what, SAVED_KEYS) }
+}
+
+function properties(value: unknown, what: string): JsonMessageProperties {
+  const record = plainObject(value, what)
+  onlyKeys(record, PROPERTY_KEYS, what)
+  const out: JsonMessageProperties = {}
+  if (record.payloadFormatIndicator !== undefined) {
+    out.payloadFormatIndicator = boolean(record.payloadFormatIndicator, `${what}.payloadFormatIndicator`)
+  }
+  if (record.messageExpiryInterval !== undefined) {
+    const interval = record.messageExpiryInterval
+    if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 0 || interval > UINT32_MAX) {
+      throw new CommandError(`${what}.messageExpiryInterval must be an integer from 0 to ${UINT32_MAX}, got ${describe(interval)}`)
+    }
+    out.messageExpiryInterval = interval
+  }
+  if (record.contentType !== undefined) out.contentType = string(record.contentType, `${what}.contentType`, MAX_ID_LENGTH)
+  if (record.responseTopic !== undefined) {
+    const responseTopic = string(record.responseTopic, `${what}.responseTopic`, MAX_ID_LENGTH)
+    // [MQTT-3.3.2-13] the Response Topic is a topic name: no wildcards.
+    const problem = validateTopicName(responseTopic)
+    if (problem) throw new CommandError(`${what}.responseTopic ${problem}`)
+    out.responseTopic = responseTopic
+  }
+  if (record.correlationData !== undefined) {
+    const data = record.correlationData
+    if (typeof data !== 'string' || !isBase64(data)) throw new CommandError(`${what}.correlationData must be a base64 string`)
+    out.correlationData = data
+  }
+  if (record.userProperties !== undefined) out.userProperties = userProperties(record.userProperties, `${what}.userProperties`)
+  return out
+}
+
+function userProperties(value: unknown, what: string): Record<string, string | string[]> {
+  const record = plainObject(value, what)
+  const out: Record<string, string | string[]> = {}
+  for (const [key, entry] of Object.entries(record)) {
+    if (typeof entry === 'string') out[key] = entry
+    else if (Array.isArray(entry) && entry.every((item) => typeof item === 'string')) out[key] = [...(entry as string[])]
+    else throw new CommandError(`${what}["${truncate(key)}"] must be a string or an array of strings`)
+  }
+  return out
+}
+
+function arity(command: CommandName, values: readonly unknown[], expected: number): void {
+  if (values.length !== expected) {
+    throw new CommandError(`${command} takes ${expected} argument${expected === 1 ? '' : 's'}, got ${values.length}`)
+  }
+}
+
+function string(value: unknown, what: string, maxLength: number): string {
+  if (typeof value !== 'string') throw new CommandError(`${what} must be a string, got ${describe(value)}`)
+  if (value.length > maxLength) throw new CommandError(`${what} is longer than ${maxLength} characters`)
+  return value
+}
+
+function boolean(value: unknown, what: string): boolean {
+  if (typeof value !== 'boolean') throw new CommandError(`${what} must be true or false, got ${describe(value)}`)
+  return value
+}
+
+function qos(value: unknown, what: string): QoS {
+  if (value !== 0 && value !== 1 && value !== 2) throw new CommandError(`${what} must be 0, 1 or 2, got ${describe(value)}`)
+  return value
+}
+
+function plainObject(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CommandError(`${what} must be an object, got ${describe(value)}`)
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) throw new CommandError(`${what} must be a plain object`)
+  return value as Record<string, unknown>
+}
+
+function onlyKeys(record: Record<string, unknown>, allowed: readonly string[], what: string): void {
+  for (const key of Object.keys(record)) {
+    if (!allowed.includes(key)) throw new CommandError(`${what} has an unknown field "${truncate(key)}"`)
+  }
+}
+
+/** Standard alphabet, padding optional; what btoa() and Buffer produce. */
+export function isBase64(text: string): boolean {
+  return text.length % 4 !== 1 && /^[A-Za-z0-9+/]*={0,2}$/.test(text)
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return `the string "${truncate(value)}"`
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  return typeof value === 'object' ? 'an object' : typeof value
+}
+
+function truncate(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text
+}

@@ -1,0 +1,105 @@
+/**
+ * The desktop app's settings file (userData/settings.json):
+ *
+ *   { "version": 1, "broker": { "tcpPort": 1883, … }, "inspector": { "trafficCapacity": 5000 } }
+ *
+ * `broker` holds BrokerSettings; every key is checked with the shared validator (mergeSettings over
+ * DEFAULT_SETTINGS). Unknown or invalid keys are reported and ignored one by one, so a typo in one
+ * setting does not throw the others away; the original file is kept aside (see JsonFileStore).
+ * `inspector.trafficCapacity` (optional) is how many traffic rows the inspector keeps.
+ */
+import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings } from '../../shared/settings'
+import { JsonFileStore, Salvaged, type LoadResult } from './json-file-store'
+
+export const SETTINGS_FILE_VERSION = 1
+export const TRAFFIC_CAPACITY_MIN = 100
+export const TRAFFIC_CAPACITY_MAX = 1_000_000
+
+export interface AppSettings {
+  version: typeof SETTINGS_FILE_VERSION
+  broker: BrokerSettings
+  inspector: {
+    /** Rows kept in the traffic log; absent = the inspector's default. */
+    trafficCapacity?: number
+  }
+}
+
+export function defaultAppSettings(): AppSettings {
+  return { version: SETTINGS_FILE_VERSION, broker: { ...DEFAULT_SETTINGS }, inspector: {} }
+}
+
+export class SettingsFile {
+  private readonly file: JsonFileStore<AppSettings>
+  private current: AppSettings = defaultAppSettings()
+
+  constructor(readonly path: string) {
+    this.file = new JsonFileStore(path, parseAppSettings, defaultAppSettings())
+  }
+
+  /** Never throws: problems come back as text, with the defaults (or the usable part) as the value. */
+  load(): LoadResult<AppSettings> {
+    const loaded = this.file.load()
+    this.current = loaded.value
+    return loaded
+  }
+
+  get value(): AppSettings {
+    return this.current
+  }
+
+  /** Persist new broker settings, keeping the other sections. Throws when the write fails. */
+  saveBroker(broker: BrokerSettings): void {
+    const next: AppSettings = { ...this.current, broker: { ...broker } }
+    this.file.save(next)
+    this.current = next
+  }
+}
+
+/** The file validator: bad keys are salvaged away, a bad overall shape is an Error. */
+export function parseAppSettings(raw: unknown): AppSettings | Error | Salvaged<AppSettings> {
+  if (!isRecord(raw)) return new Error('expected an object like { "version": 1, "broker": { … } }')
+  if (raw.version !== SETTINGS_FILE_VERSION) {
+    return new Error(`unsupported version ${JSON.stringify(raw.version)} (expected ${SETTINGS_FILE_VERSION})`)
+  }
+  const problems: string[] = []
+  for (const key of Object.keys(raw)) {
+    if (key !== 'version' && key !== 'broker' && key !== 'inspector') problems.push(`unknown section "${key}"`)
+  }
+
+  let broker: BrokerSettings = { ...DEFAULT_SETTINGS }
+  if (raw.broker !== undefined) {
+    if (!isRecord(raw.broker)) return new Error('"broker" must be an object')
+    // One key at a time so a bad key is reported without discarding the good ones.
+    for (const [key, value] of Object.entries(raw.broker)) {
+      const merged = mergeSettings(broker, { [key]: value })
+      if (merged.ok) broker = merged.settings
+      else problems.push(...merged.errors.map((e) => `broker.${key}: ${e.message}`))
+    }
+  }
+
+  const inspector: AppSettings['inspector'] = {}
+  if (raw.inspector !== undefined) {
+    if (!isRecord(raw.inspector)) return new Error('"inspector" must be an object')
+    for (const [key, value] of Object.entries(raw.inspector)) {
+      if (key !== 'trafficCapacity') {
+        problems.push(`inspector.${key}: unknown setting`)
+      } else if (
+        typeof value !== 'number' ||
+        !Number.isInteger(value) ||
+        value < TRAFFIC_CAPACITY_MIN ||
+        value > TRAFFIC_CAPACITY_MAX
+      ) {
+        problems.push(`inspector.trafficCapacity: must be a whole number between ${TRAFFIC_CAPACITY_MIN} and ${TRAFFIC_CAPACITY_MAX}`)
+      } else {
+        inspector.trafficCapacity = value
+      }
+    }
+  }
+
+  const value: AppSettings = { version: SETTINGS_FILE_VERSION, broker, inspector }
+  return problems.length > 0 ? new Salvaged(value, problems) : value
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

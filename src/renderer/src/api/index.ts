@@ -1,0 +1,19 @@
+/**
+ * The renderer's one way to reach the broker: IPC in the Electron app (the preload put the API on
+ * `window.brokerscope`), the WebSocket bridge when the page is served by the headless app.
+ */
+import type { BrokerScopeApi } from '../../../shared/api'
+import { electronTransport } from './electron-transport'
+import { headlessApiUrl, takeHeadlessToken } from './headless-token'
+import { WebSocketTransport } from './websocket-transport'
+
+let api: BrokerScopeApi | null = null
+
+export function getApi(): BrokerScopeApi {
+  api ??= electronTransport() ?? new WebSocketTransport({ url: headlessApiUrl(takeHeadlessToken()) })
+  return api
+}
+
+export type { BrokerScopeApi } from '../../../shared/api'
+export type { ConnectionStatus } from './websocket-transport'
+export { WebSocketTransport } from './websocket-transport'
