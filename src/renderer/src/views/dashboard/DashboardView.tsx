@@ -1,0 +1,195 @@
+import type { JSX } from 'react'
+import { DROP_REASONS, type DropReason } from '../../../../shared/broker-types'
+import { Sparkline } from '../../components/Sparkline'
+import { formatBytes, formatCount, formatDuration, formatListenerAddress, formatRate } from '../../lib/format'
+import { SERIES_LENGTH, type SeriesKey } from '../../lib/series'
+import { useInspectorStore } from '../../store/inspector-store'
+
+const DROP_HELP: Record<DropReason, string> = {
+  'queue-full': 'the client’s queue was full',
+  'inflight-full': 'the in-flight window was full',
+  'packet-too-large': 'larger than the client’s maximum packet size',
+  expired: 'message expiry interval passed',
+  'slow-consumer': 'the client did not read fast enough',
+  'qos0-offline': 'QoS 0 for an offline session',
+  'not-authorized': 'refused by authorization',
+  'session-ended': 'the session ended with messages pending'
+}
+
+interface CardProps {
+  label: string
+  value: string
+  seriesKey?: SeriesKey
+  detail?: string
+  testId: string
+}
+
+function Card({ label, value, seriesKey, detail, testId }: CardProps): JSX.Element {
+  const values = useInspectorStore((s) => (seriesKey ? s.series[seriesKey] : undefined))
+  return (
+    <section className="card" aria-label={label} data-testid={testId}>
+      <h2 className="card-label">{label}</h2>
+      <div className="card-value" data-testid={`${testId}-value`}>
+        {value}
+      </div>
+      {detail && <div className="card-detail muted">{detail}</div>}
+      {values && <Sparkline values={values} capacity={SERIES_LENGTH} label={label} />}
+    </section>
+  )
+}
+
+function last(values: readonly number[]): number {
+  return values.length > 0 ? values[values.length - 1] : 0
+}
+
+export function DashboardView(): JSX.Element | null {
+  const data = useInspectorStore((s) => s.data)
+  const series = useInspectorStore((s) => s.series)
+  if (!data) return null
+  const { stats } = data
+  const now = Date.now()
+  const totalDropped = DROP_REASONS.reduce((sum, r) => sum + (stats.droppedByReason[r] ?? 0), 0)
+
+  return (
+    <div className="view dashboard-view">
+      <div className="view-header">
+        <h1>Dashboard</h1>
+        <span className="muted">
+          Up {formatDuration(now - stats.startedAt)} · {formatCount(stats.connectionsTotal)} connections since start
+        </span>
+      </div>
+      <div className="card-grid">
+        <Card
+          label="Clients connected"
+          testId="stat-clients"
+          value={formatCount(stats.clientsConnected)}
+          seriesKey="clients"
+          detail={`${formatCount(stats.clientsDisconnected)} offline sessions · peak ${formatCount(stats.clientsMaximum)}`}
+        />
+        <Card
+          label="Subscriptions"
+          testId="stat-subscriptions"
+          value={formatCount(stats.subscriptionCount)}
+          seriesKey="subscriptions"
+          detail={`${formatCount(stats.sharedSubscriptionCount)} shared`}
+        />
+        <Card
+          label="Retained messages"
+          testId="stat-retained"
+          value={formatCount(stats.retainedCount)}
+          seriesKey="retained"
+          detail={`${formatCount(stats.storedMessages)} stored · ${formatBytes(stats.storedBytes)}`}
+        />
+        <Card
+          label="Messages in /s"
+          testId="stat-messages-in"
+          value={formatRate(last(series.messagesIn))}
+          seriesKey="messagesIn"
+          detail={`${formatCount(stats.publishReceived)} PUBLISH received`}
+        />
+        <Card
+          label="Messages out /s"
+          testId="stat-messages-out"
+          value={formatRate(last(series.messagesOut))}
+          seriesKey="messagesOut"
+          detail={`${formatCount(stats.publishSent)} PUBLISH sent · ${formatCount(stats.inflight)} in flight`}
+        />
+        <Card
+          label="Bytes in /s"
+          testId="stat-bytes-in"
+          value={formatBytes(last(series.bytesIn))}
+          seriesKey="bytesIn"
+          detail={`${formatBytes(stats.bytesReceived)} received`}
+        />
+        <Card
+          label="Bytes out /s"
+          testId="stat-bytes-out"
+          value={formatBytes(last(series.bytesOut))}
+          seriesKey="bytesOut"
+          detail={`${formatBytes(stats.bytesSent)} sent`}
+        />
+        <Card
+          label="Dropped /s"
+          testId="stat-dropped"
+          value={formatRate(last(series.dropped))}
+          seriesKey="dropped"
+          detail={`${formatCount(stats.publishDropped)} dropped in total`}
+        />
+      </div>
+
+      <div className="dashboard-lower">
+        <section className="panel" aria-labelledby="drops-title">
+          <h2 id="drops-title">Dropped messages by reason</h2>
+          <p className="muted">Every message that did not reach a subscriber is counted under one reason.</p>
+          <table className="data-table compact" aria-label="Dropped messages by reason" data-testid="drops-table">
+            <thead>
+              <tr>
+                <th scope="col">Reason</th>
+                <th scope="col" className="num">
+                  Dropped
+                </th>
+                <th scope="col">Meaning</th>
+              </tr>
+            </thead>
+            <tbody>
+              {DROP_REASONS.map((reason) => {
+                const count = stats.droppedByReason[reason] ?? 0
+                return (
+                  <tr key={reason} className={count > 0 ? 'attention' : undefined}>
+                    <td>
+                      <code>{reason}</code>
+                    </td>
+                    <td className="num">{formatCount(count)}</td>
+                    <td className="muted">{DROP_HELP[reason]}</td>
+                  </tr>
+                )
+              })}
+              <tr className="total">
+                <td>Total</td>
+                <td className="num">{formatCount(totalDropped)}</td>
+                <td />
+              </tr>
+            </tbody>
+          </table>
+        </section>
+        <section className="panel" aria-labelledby="totals-title">
+          <h2 id="totals-title">Totals since start</h2>
+          <dl className="facts">
+            <dt>Packets received / sent</dt>
+            <dd>
+              {formatCount(stats.messagesReceived)} / {formatCount(stats.messagesSent)}
+            </dd>
+            <dt>PUBLISH bytes received / sent</dt>
+            <dd>
+              {formatBytes(stats.publishBytesReceived)} / {formatBytes(stats.publishBytesSent)}
+            </dd>
+            <dt>Clients total / expired</dt>
+            <dd>
+              {formatCount(stats.clientsTotal)} / {formatCount(stats.clientsExpired)}
+            </dd>
+            <dt>Sockets opened</dt>
+            <dd>{formatCount(stats.socketsTotal)}</dd>
+            <dt>Topics tracked</dt>
+            <dd>
+              {formatCount(data.topics.length)}
+              {data.topicsEvicted > 0 ? ` (${formatCount(data.topicsEvicted)} dropped from the view)` : ''}
+            </dd>
+          </dl>
+          <h2>Listeners</h2>
+          <ul className="plain-list">
+            {data.listeners.map((l) => (
+              <li key={l.name}>
+                <strong>{l.name === 'tcp' ? 'TCP' : 'WebSocket'}</strong>{' '}
+                {l.listening ? (
+                  <code>{formatListenerAddress(l, data.settings.wsPath)}</code>
+                ) : (
+                  <span className={l.error ? 'warning-text' : 'muted'}>{l.error ?? 'off'}</span>
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
+      </div>
+    </div>
+  )
+}
