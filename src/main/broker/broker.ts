@@ -586,9 +586,10 @@ export class Broker implements ConnectionHost, DeliveryContext {
     if (this.events.wants('retained.changed')) this.events.emit({ type: 'retained.changed', topic, removed })
   }
 
+  /** $SYS updates go out retained at QoS 2, as mosquitto sends them (sys_tree.c SYS_TREE_QOS). */
   private publishSys(topic: string, payload: string): void {
     this.publishMessage(
-      createMessage({ topic, payload: Buffer.from(payload), qos: 0, retain: true, origin: null, now: this.now() })
+      createMessage({ topic, payload: Buffer.from(payload), qos: 2, retain: true, origin: null, now: this.now() })
     )
   }
 
