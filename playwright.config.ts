@@ -10,6 +10,10 @@ export default defineConfig({
   retries: 0,
   timeout: 30_000,
   use: {
+    // One size for every screenshot in docs/screenshots.
+    viewport: { width: 1440, height: 900 },
+    colorScheme: 'light',
+    trace: 'retain-on-failure',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [
@@ -24,5 +28,5 @@ export default defineConfig({
       ]
     }
   }
-  // webServer (the built headless app) comes with the browser tests.
+  // No webServer: each browser test starts its own headless app on free ports (e2e/fixtures.ts).
 })

@@ -22,6 +22,18 @@ export interface TrafficState {
   acknowledgeNotShown(): void
 }
 
+/**
+ * The broker logs an incoming CONNECT before it knows whose connection it is, so that row's
+ * clientId is empty; the id the client sent is in its properties. Fill it in, so the client
+ * filter, the details and the export show a client's CONNECT with the rest of its packets.
+ */
+function withConnectClientIds(rows: readonly TrafficRow[]): readonly TrafficRow[] {
+  const missing = (row: TrafficRow): boolean =>
+    row.clientId === '' && row.type === 'connect' && typeof row.properties?.clientId === 'string' && row.properties.clientId !== ''
+  if (!rows.some(missing)) return rows
+  return rows.map((row) => (missing(row) ? { ...row, clientId: row.properties!.clientId as string } : row))
+}
+
 export function createTrafficState(capacity = TRAFFIC_RING_CAPACITY) {
   return create<TrafficState>()((set) => ({
     ring: emptyRing(capacity),
@@ -29,9 +41,10 @@ export function createTrafficState(capacity = TRAFFIC_RING_CAPACITY) {
     filters: EMPTY_TRAFFIC_FILTERS,
     selectedId: null,
 
-    applySnapshot: (rows, paused) => set((state) => ({ ring: mergeSnapshotTraffic(state.ring, rows), paused })),
+    applySnapshot: (rows, paused) => set((state) => ({ ring: mergeSnapshotTraffic(state.ring, withConnectClientIds(rows)), paused })),
     applyBatch: (rows, notShown, full = false, paused) =>
       set((state) => {
+        rows = withConnectClientIds(rows)
         const ring = full ? mergeSnapshotTraffic(appendTraffic(state.ring, [], notShown), rows) : appendTraffic(state.ring, rows, notShown)
         const patch: Partial<TrafficState> = {}
         if (ring !== state.ring) patch.ring = ring
