@@ -1,0 +1,264 @@
+/**
+ * Starting and stopping the brokers under test (and the fake broker), each pinned to a core with
+ * `taskset -c`, listening on 127.0.0.1 on a fresh port, with the open-file limit raised to the
+ * hard limit (10,000 idle connections need 10,000 descriptors in the broker and as many in the
+ * generator).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { GeneratorJob, GeneratorResult, SinkMode } from './scenarios'
+
+export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)))
+export const BROKER_CPU = '0'
+export const GENERATOR_CPU = '1'
+export const MOSQUITTO = '/usr/sbin/mosquitto'
+export const BROKERSCOPE_CLI = join(ROOT, 'out/main/cli.js')
+
+export type BrokerName = 'brokerscope' | 'aedes' | 'mosquitto'
+export const ALL_BROKERS: BrokerName[] = ['brokerscope', 'aedes', 'mosquitto']
+
+/** Settings that differ from each broker's defaults, for the report. */
+export const BROKER_SETTINGS: Record<BrokerName, string> = {
+  brokerscope: '`--ws-port 0 --sys-interval 0 --log-level error --max-queued-messages 100000 --max-inflight-messages 65535` (TCP_NODELAY is always on)',
+  aedes: '`Aedes.createBroker()` defaults (in-memory persistence, concurrency 100), `net.createServer({ noDelay: true }, aedes.handle)` — bench/aedes-server.mjs',
+  mosquitto:
+    '`persistence false`, `max_queued_messages 100000`, `max_queued_bytes 0`, `max_inflight_messages 0` (0 = unlimited), `set_tcp_nodelay true`, `log_type error`'
+}
+
+export interface Running {
+  readonly name: string
+  readonly pid: number
+  readonly port: number
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
+  stop(graceMs?: number): Promise<void>
+  /** Last lines the process wrote to stderr (for error messages). */
+  stderrTail(): string
+}
+
+export function availability(name: BrokerName): string | null {
+  switch (name) {
+    case 'brokerscope':
+      return existsSync(BROKERSCOPE_CLI) ? null : `${BROKERSCOPE_CLI} is missing; run \`npx electron-vite build\` (npm run bench does)`
+    case 'aedes':
+      return existsSync(join(ROOT, 'node_modules/aedes/package.json')) ? null : 'node_modules/aedes is not installed'
+    case 'mosquitto':
+      return existsSync(MOSQUITTO) ? null : `${MOSQUITTO} not found`
+  }
+}
+
+let fdLimit: number | null = null
+/** The hard open-file limit; spawned processes raise their soft limit to it. */
+export function hardFdLimit(): number {
+  if (fdLimit === null) {
+    const out = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()
+    fdLimit = out === 'unlimited' ? 1_048_576 : Number(out) || 1024
+  }
+  return fdLimit
+}
+
+export function hasTaskset(): boolean {
+  return spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0
+}
+
+/** Spawn argv pinned to `cpu`, through sh so that `exec` keeps the pid and the fd limit is raised. */
+export function spawnPinned(cpu: string, argv: string[], options: { stdout?: 'pipe' | 'ignore' } = {}): ChildProcess {
+  const pin = hasTaskset() ? `taskset -c ${cpu} ` : ''
+  const script = `ulimit -n ${hardFdLimit()} 2>/dev/null; exec ${pin}"$@"`
+  return spawn('sh', ['-c', script, 'sh', ...argv], {
+    cwd: ROOT,
+    stdio: ['ignore', options.stdout ?? 'pipe', 'pipe']
+  })
+}
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolvePort(port))
+    })
+  })
+}
+
+function track(name: string, child: ChildProcess, port: number, cleanup?: () => void): Running {
+  const tail: string[] = []
+  const keep = (chunk: Buffer): void => {
+    tail.push(...chunk.toString().split('\n').filter((l) => l.length > 0))
+    if (tail.length > 20) tail.splice(0, tail.length - 20)
+  }
+  child.stderr?.on('data', keep)
+  child.stdout?.on('data', keep)
+  const exited = new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) done()
+    else child.once('exit', () => done())
+  })
+  let stopping: Promise<void> | null = null
+  return {
+    name,
+    pid: child.pid!,
+    port,
+    stderrTail: () => tail.join('\n'),
+    stop(graceMs = 5000) {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM')
+          const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+          await exited
+          clearTimeout(timer)
+        }
+        cleanup?.()
+      })()
+      return stopping
+    }
+  }
+}
+
+/** Resolve once something accepts TCP connections on the port; reject if the process exits first. */
+async function waitForPort(running: Running, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${running.name} exited before listening:\n${running.stderrTail()}`)
+    }
+    const ok = await new Promise<boolean>((done) => {
+      const socket = net.connect({ host: '127.0.0.1', port: running.port })
+      socket.once('connect', () => {
+        socket.destroy()
+        done(true)
+      })
+      socket.once('error', () => done(false))
+    })
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  await running.stop()
+  throw new Error(`${running.name} did not listen on ${running.port} within ${timeoutMs / 1000} s:\n${running.stderrTail()}`)
+}
+
+export interface StartOptions {
+  /** BrokerScope only: run under `node --cpu-prof --cpu-prof-dir=<dir>`. */
+  cpuProfileDir?: string
+}
+
+export async function startBroker(name: BrokerName, options: StartOptions = {}): Promise<Running> {
+  const port = await freePort()
+  let child: ChildProcess
+  let cleanup: (() => void) | undefined
+  switch (name) {
+    case 'brokerscope': {
+      const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []
+      child = spawnPinned(BROKER_CPU, [
+        process.execPath,
+        ...profile,
+        BROKERSCOPE_CLI,
+        '--tcp-port',
+        String(port),
+        '--ws-port',
+        '0',
+        '--sys-interval',
+        '0',
+        '--log-level',
+        'error',
+        '--max-queued-messages',
+        '100000',
+        '--max-inflight-messages',
+        '65535'
+      ])
+      break
+    }
+    case 'aedes':
+      child = spawnPinned(BROKER_CPU, [process.execPath, join(ROOT, 'bench/aedes-server.mjs'), String(port)])
+      break
+    case 'mosquitto': {
+      const dir = mkdtempSync(join(tmpdir(), 'bench-mosquitto-'))
+      const config = join(dir, 'mosquitto.conf')
+      const lines = [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence false',
+        'max_queued_messages 100000',
+        'max_queued_bytes 0',
+        // 0 = no maximum (mosquitto.conf(5)).
+        'max_inflight_messages 0',
+        'set_tcp_nodelay true',
+        'log_dest stderr',
+        'log_type error'
+      ]
+      // As root, mosquitto would switch to the `mosquitto` user; stay who we are.
+      if (process.getuid?.() === 0) lines.push('user root')
+      writeFileSync(config, lines.join('\n') + '\n')
+      child = spawnPinned(BROKER_CPU, [MOSQUITTO, '-c', config])
+      cleanup = () => rmSync(dir, { recursive: true, force: true })
+      break
+    }
+  }
+  const running = track(name, child, port, cleanup)
+  await waitForPort(running, child)
+  return running
+}
+
+/** The fake broker (bench/sink.ts) on the broker's core. */
+export async function startSink(mode: SinkMode): Promise<Running> {
+  const port = await freePort()
+  const child = spawnPinned(BROKER_CPU, [process.execPath, '--import', 'tsx', join(ROOT, 'bench/sink.ts'), mode, String(port)])
+  const running = track(`sink (${mode})`, child, port)
+  await waitForPort(running, child)
+  return running
+}
+
+/** Run one generator process (pinned to the generator's core) and return its result line. */
+export function runGenerator(job: GeneratorJob): Promise<GeneratorResult> {
+  const timeoutMs = job.warmupMs + job.measureMs + job.drainMs + 60_000
+  return new Promise((resolveResult, reject) => {
+    const child = spawnPinned(GENERATOR_CPU, [process.execPath, '--import', 'tsx', join(ROOT, 'bench/generator.ts'), JSON.stringify(job)])
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      const line = stdout.trim().split('\n').pop() ?? ''
+      try {
+        resolveResult(JSON.parse(line) as GeneratorResult)
+      } catch {
+        const why = signal === 'SIGKILL' ? `timed out after ${timeoutMs / 1000} s` : `exited with ${signal ?? code}`
+        reject(new Error(`generator ${why}: ${stderr.trim() || stdout.trim() || '(no output)'}`))
+      }
+    })
+  })
+}
+
+export function versions(): Record<string, string> {
+  const pkg = (path: string): string => {
+    try {
+      return (JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as { version: string }).version
+    } catch {
+      return 'not installed'
+    }
+  }
+  const mosquitto = existsSync(MOSQUITTO)
+    ? (spawnSync(MOSQUITTO, ['-h'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '').trim()
+    : 'not installed'
+  return {
+    node: process.version,
+    brokerscope: pkg('package.json'),
+    aedes: pkg('node_modules/aedes/package.json'),
+    'mqtt-packet': pkg('node_modules/mqtt-packet/package.json'),
+    mosquitto
+  }
+}
+
+export function machine(): { nproc: number; cpu: string; kernel: string } {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8')
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown'
+  const nproc = Number(spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()) || 0
+  const kernel = spawnSync('uname', ['-sr'], { encoding: 'utf8' }).stdout.trim()
+  return { nproc, cpu: model, kernel }
+}

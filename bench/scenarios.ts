@@ -1,0 +1,189 @@
+/**
+ * The benchmark scenarios: what each one runs (shared by the orchestrator and the generator
+ * process), which numbers it reports, and how the generator's own ceiling is measured for it.
+ */
+
+export type ScenarioId = 'fan-in' | 'fan-out' | 'qos1' | 'qos2' | 'latency' | 'connections' | 'fan-in-inspector'
+
+/**
+ * What a fake broker does (bench/sink.ts): 'discard' answers CONNACK/SUBACK and then reads and
+ * discards; 'ack' also answers PUBACK/PUBREC/PUBCOMP; 'forward' copies every QoS 0 PUBLISH frame,
+ * byte for byte, to every connection that subscribed (a lossless, backpressured broker with no
+ * routing), so the receive side of the generator is measured too.
+ */
+export type SinkMode = 'discard' | 'ack' | 'forward'
+
+/** Where the generator is pointed. */
+export type Target = 'broker' | SinkMode
+
+export interface ScenarioParams {
+  publishers: number
+  subscribers: number
+  qos: 0 | 1 | 2
+  /** QoS 1/2: messages in flight per publisher. */
+  window?: number
+  /** Latency: messages per second, paced. */
+  rate?: number
+  /** Idle connections to open. */
+  connections?: number
+}
+
+export interface MetricSpec {
+  key: string
+  label: string
+  unit: string
+  better: 'higher' | 'lower'
+  /** Drawn in the chart and used for the BrokerScope/peer ratios. */
+  headline: boolean
+}
+
+export interface Scenario {
+  id: ScenarioId
+  title: string
+  description: string
+  params: ScenarioParams
+  metrics: MetricSpec[]
+  /** Fake brokers the generator's ceiling is measured against, and the metric each one bounds. */
+  ceilings: Array<{ mode: SinkMode; metric: string }>
+  /** The generator busy-waits to pace its sends (latency), so its CPU use says nothing about headroom. */
+  generatorSpins?: boolean
+  /** False: listed, but skipped with `unavailable` printed. */
+  available: boolean
+  unavailable?: string
+  /**
+   * Hook for scenarios that need something attached to the broker while the load runs (the
+   * inspector, issue 3). Called after the broker is up; the returned function detaches it.
+   */
+  attach?: (broker: { name: string; port: number; pid: number }) => Promise<() => Promise<void>>
+}
+
+const rate = (key: string, label: string, headline = false): MetricSpec => ({ key, label, unit: 'msg/s', better: 'higher', headline })
+/** QoS 0: messages skipped (a later one from the same publisher arrived). */
+const loss: MetricSpec = { key: 'loss', label: 'loss', unit: '%', better: 'lower', headline: false }
+/** QoS 0: messages still not delivered when the drain after the run ended (queued in the broker). */
+const undelivered: MetricSpec = { key: 'undelivered', label: 'undelivered after drain', unit: '%', better: 'lower', headline: false }
+
+export const SCENARIOS: Scenario[] = [
+  {
+    id: 'fan-in',
+    title: 'fan-in',
+    description: '8 QoS 0 publishers (bench/p0 … bench/p7) → 1 subscriber on bench/#, publishers as fast as the broker reads',
+    params: { publishers: 8, subscribers: 1, qos: 0 },
+    metrics: [rate('received', 'received', true), rate('sent', 'published'), loss, undelivered],
+    ceilings: [
+      { mode: 'discard', metric: 'sent' },
+      { mode: 'forward', metric: 'received' }
+    ],
+    available: true
+  },
+  {
+    id: 'fan-out',
+    title: 'fan-out',
+    description: '1 QoS 0 publisher (bench/fo) → 50 subscribers, publisher as fast as the broker reads',
+    params: { publishers: 1, subscribers: 50, qos: 0 },
+    metrics: [rate('deliveries', 'deliveries', true), rate('sent', 'published'), loss, undelivered],
+    ceilings: [
+      { mode: 'discard', metric: 'sent' },
+      { mode: 'forward', metric: 'deliveries' }
+    ],
+    available: true
+  },
+  {
+    id: 'qos1',
+    title: 'QoS 1',
+    description: '8 publisher → subscriber pairs (bench/q/<i>), QoS 1, 32 in flight per publisher',
+    params: { publishers: 8, subscribers: 8, qos: 1, window: 32 },
+    metrics: [rate('acked', 'acknowledged', true), rate('delivered', 'delivered')],
+    ceilings: [{ mode: 'ack', metric: 'acked' }],
+    available: true
+  },
+  {
+    id: 'qos2',
+    title: 'QoS 2',
+    description: '8 publisher → subscriber pairs (bench/q/<i>), QoS 2, 32 in flight per publisher',
+    params: { publishers: 8, subscribers: 8, qos: 2, window: 32 },
+    metrics: [rate('completed', 'completed', true), rate('delivered', 'delivered')],
+    ceilings: [{ mode: 'ack', metric: 'completed' }],
+    available: true
+  },
+  {
+    id: 'latency',
+    title: 'latency',
+    description: '1 publisher → 1 subscriber (bench/lat), QoS 0, paced at 5,000 msg/s; send time in the payload, measured from the scheduled send time',
+    params: { publishers: 1, subscribers: 1, qos: 0, rate: 5000 },
+    metrics: [
+      { key: 'p50', label: 'p50', unit: 'ms', better: 'lower', headline: true },
+      { key: 'p99', label: 'p99', unit: 'ms', better: 'lower', headline: true },
+      { key: 'max', label: 'max', unit: 'ms', better: 'lower', headline: false },
+      loss,
+      undelivered
+    ],
+    ceilings: [{ mode: 'forward', metric: 'p99' }],
+    generatorSpins: true,
+    available: true
+  },
+  {
+    id: 'connections',
+    title: 'idle connections',
+    description: '10,000 connections, each CONNECT + SUBSCRIBE pipelined (bench/idle/<i>), 64 handshakes at a time, then idle',
+    params: { publishers: 0, subscribers: 0, qos: 0, connections: 10_000 },
+    metrics: [
+      { key: 'connectRate', label: 'connect rate', unit: 'conn/s', better: 'higher', headline: true },
+      { key: 'rssPerConnection', label: 'RSS per connection', unit: 'KiB', better: 'lower', headline: true }
+    ],
+    ceilings: [{ mode: 'ack', metric: 'connectRate' }],
+    available: true
+  },
+  {
+    id: 'fan-in-inspector',
+    title: 'fan-in + inspector',
+    description: 'fan-in with the inspector attached to BrokerScope',
+    params: { publishers: 8, subscribers: 1, qos: 0 },
+    metrics: [rate('received', 'received', true), rate('sent', 'published'), loss],
+    ceilings: [],
+    available: false,
+    unavailable: 'inspector scenario: not yet available (issue 3)'
+    // attach: when issue 3 lands, connect the inspector here and run like 'fan-in' (runAs below).
+  }
+]
+
+/** The generator workload a scenario runs (the inspector variant runs the fan-in load). */
+export function workloadOf(id: ScenarioId): Exclude<ScenarioId, 'fan-in-inspector'> {
+  return id === 'fan-in-inspector' ? 'fan-in' : id
+}
+
+export function scenarioById(id: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.id === id)
+}
+
+/** One run of the generator process: argv[2] of bench/generator.ts, as JSON. */
+export interface GeneratorJob {
+  scenario: ScenarioId
+  host: string
+  port: number
+  target: Target
+  warmupMs: number
+  measureMs: number
+  /** Longest wait, after the publishers stop, for the last messages to arrive. */
+  drainMs: number
+  params: ScenarioParams
+  /** For the connections scenario: the process whose VmRSS is read. */
+  pid?: number
+}
+
+export interface GeneratorResult {
+  scenario: ScenarioId
+  target: Target
+  metrics: Record<string, number>
+  counts: {
+    sent: number
+    acknowledged: number
+    expected: number
+    delivered: number
+    duplicates: number
+    outOfOrder: number
+  }
+  /** Correctness failures: the run does not count. */
+  failures: string[]
+  notes: string[]
+}
