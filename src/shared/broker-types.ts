@@ -29,6 +29,32 @@ export const DROP_REASONS: readonly DropReason[] = [
   'session-ended'
 ]
 
+/** A configurable limit (a BrokerSettings key). BrokerStats.limitsHit counts how often each was hit. */
+export type LimitName =
+  | 'maxConnections'
+  | 'maximumPacketSize'
+  | 'maxInflightMessages'
+  | 'maxQueuedMessages'
+  | 'maxQueuedBytes'
+  | 'connectTimeout'
+  | 'maxTopicLevels'
+  | 'maxTopicLength'
+  | 'maxSubscriptionsPerClient'
+  | 'drainTimeout'
+
+export const LIMIT_NAMES: readonly LimitName[] = [
+  'maxConnections',
+  'maximumPacketSize',
+  'maxInflightMessages',
+  'maxQueuedMessages',
+  'maxQueuedBytes',
+  'connectTimeout',
+  'maxTopicLevels',
+  'maxTopicLength',
+  'maxSubscriptionsPerClient',
+  'drainTimeout'
+]
+
 /** MQTT 5 PUBLISH properties the broker passes through unchanged. */
 export interface MessageProperties {
   payloadFormatIndicator?: boolean
@@ -124,10 +150,15 @@ export interface BrokerStats {
   connectionsTotal: number
   socketsTotal: number
   droppedByReason: Record<DropReason, number>
+  /** How often each limit was hit (a connection refused or closed, a message or subscription refused, a delivery held back). */
+  limitsHit: Record<LimitName, number>
 }
 
+/** The listeners: plain TCP, WebSocket, and their TLS forms (mqtts, wss). */
+export type ListenerName = 'tcp' | 'ws' | 'tls' | 'wss'
+
 export interface ListenerInfo {
-  name: 'tcp' | 'ws'
+  name: ListenerName
   host: string
   port: number
   listening: boolean

@@ -45,8 +45,39 @@ export interface BrokerSettings {
   maxInflightMessages: number
   /** Messages queued per client beyond the in-flight window (online and offline). */
   maxQueuedMessages: number
+  /** Payload bytes queued per client (online and offline); 0 = unlimited. Over it: dropped as 'queue-full'. */
+  maxQueuedBytes: number
+  /** Seconds a new socket has to send CONNECT before it is closed. */
+  connectTimeout: number
+  /** Most levels in a PUBLISH topic or SUBSCRIBE filter; 0 = unlimited. */
+  maxTopicLevels: number
+  /** Longest PUBLISH topic or SUBSCRIBE filter, in UTF-8 bytes. */
+  maxTopicLength: number
+  /** Subscriptions one client may hold; 0 = unlimited. Over it: SUBACK 0x97 (v5) / 0x80 (3.1.1). */
+  maxSubscriptionsPerClient: number
+  /** Seconds a client may leave its socket congested (not reading) before it is disconnected; 0 = never. */
+  drainTimeout: number
   /** Seconds between $SYS updates; 0 disables $SYS. */
   sysInterval: number
+
+  /** Accept clients that send no user name. On by default: BrokerScope is a local developer tool. */
+  allowAnonymous: boolean
+  /** JSON5 file with users (scrypt-hashed passwords) and ACL rules; null = no password check, no ACL. */
+  authFile: string | null
+  /** MQTT over TLS (mqtts) port; 0 turns the listener off (8883 is the usual one). Needs certFile and keyFile. */
+  tlsPort: number
+  /** MQTT over secure WebSocket (wss) port, on wsPath; 0 turns the listener off (8084 is usual). Needs certFile and keyFile. */
+  wssPort: number
+  /** PEM server certificate (chain) for the TLS and WSS listeners. */
+  certFile: string | null
+  /** PEM private key of certFile. */
+  keyFile: string | null
+  /** PEM CA certificate(s) that sign client certificates. */
+  caFile: string | null
+  /** TLS/WSS: refuse clients without a certificate signed by caFile. */
+  requireClientCertificate: boolean
+  /** TLS/WSS: the verified client certificate's CN is the user name (the CONNECT user name and password are ignored). */
+  useIdentityAsUsername: boolean
 }
 
 export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
@@ -70,7 +101,22 @@ export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   maxConnections: 0,
   maxInflightMessages: 100,
   maxQueuedMessages: 1000,
-  sysInterval: 10
+  maxQueuedBytes: 0,
+  connectTimeout: 10,
+  maxTopicLevels: 128,
+  maxTopicLength: 65535,
+  maxSubscriptionsPerClient: 0,
+  drainTimeout: 60,
+  sysInterval: 10,
+  allowAnonymous: true,
+  authFile: null,
+  tlsPort: 0,
+  wssPort: 0,
+  certFile: null,
+  keyFile: null,
+  caFile: null,
+  requireClientCertificate: false,
+  useIdentityAsUsername: false
 })
 
 /** The largest packet MQTT can express: 1 byte header + 4 length bytes + 268,435,455. */
@@ -80,7 +126,7 @@ type FieldKind =
   | { kind: 'boolean' }
   | { kind: 'integer'; min: number; max: number; nullable?: boolean }
   | { kind: 'enum'; values: readonly (string | number)[] }
-  | { kind: 'string'; check: (value: string) => string | null }
+  | { kind: 'string'; check: (value: string) => string | null; nullable?: boolean }
 
 /** What each setting is and what it accepts; also drives the CLI flags and the settings form. */
 export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind & { help: string } } = {
@@ -104,7 +150,22 @@ export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind &
   maxConnections: { kind: 'integer', min: 0, max: 10_000_000, help: 'simultaneous connections, 0 = unlimited' },
   maxInflightMessages: { kind: 'integer', min: 1, max: 65535, help: 'outgoing QoS 1/2 in flight per client' },
   maxQueuedMessages: { kind: 'integer', min: 0, max: 10_000_000, help: 'messages queued per client' },
-  sysInterval: { kind: 'integer', min: 0, max: 86400, help: '$SYS update interval, seconds, 0 = off' }
+  maxQueuedBytes: { kind: 'integer', min: 0, max: 1_000_000_000_000, help: 'payload bytes queued per client, 0 = unlimited' },
+  connectTimeout: { kind: 'integer', min: 1, max: 3600, help: 'seconds a new connection has to send CONNECT' },
+  maxTopicLevels: { kind: 'integer', min: 0, max: 65535, help: 'levels in a topic or topic filter, 0 = unlimited' },
+  maxTopicLength: { kind: 'integer', min: 1, max: 65535, help: 'bytes in a topic or topic filter' },
+  maxSubscriptionsPerClient: { kind: 'integer', min: 0, max: 10_000_000, help: 'subscriptions per client, 0 = unlimited' },
+  drainTimeout: { kind: 'integer', min: 0, max: 86400, help: 'seconds a client may stop reading before it is disconnected, 0 = never' },
+  sysInterval: { kind: 'integer', min: 0, max: 86400, help: '$SYS update interval, seconds, 0 = off' },
+  allowAnonymous: { kind: 'boolean', help: 'accept clients without a user name (on by default: a local developer tool)' },
+  authFile: { kind: 'string', check: checkFilePath, nullable: true, help: 'JSON5 file of users (hashed passwords) and ACL rules (none = no authentication)' },
+  tlsPort: { kind: 'integer', min: 0, max: 65535, help: 'MQTT over TLS port (8883 is usual), 0 = off; needs certFile and keyFile' },
+  wssPort: { kind: 'integer', min: 0, max: 65535, help: 'secure WebSocket port (8084 is usual), 0 = off; needs certFile and keyFile' },
+  certFile: { kind: 'string', check: checkFilePath, nullable: true, help: 'PEM certificate for the TLS listeners' },
+  keyFile: { kind: 'string', check: checkFilePath, nullable: true, help: 'PEM private key for the TLS listeners' },
+  caFile: { kind: 'string', check: checkFilePath, nullable: true, help: 'PEM CA that signs client certificates' },
+  requireClientCertificate: { kind: 'boolean', help: 'TLS: clients must present a certificate signed by caFile' },
+  useIdentityAsUsername: { kind: 'boolean', help: "TLS: the client certificate's CN is the user name" }
 }
 
 function checkHost(value: string): string | null {
@@ -115,6 +176,12 @@ function checkHost(value: string): string | null {
 
 function checkPath(value: string): string | null {
   return value.startsWith('/') ? null : 'must start with /'
+}
+
+function checkFilePath(value: string): string | null {
+  if (value.trim().length === 0) return 'must be a file path (or none)'
+  if (value.includes('\0')) return 'must not contain a NUL character'
+  return null
 }
 
 export interface SettingError {
@@ -154,15 +221,20 @@ export function validateSetting(
       }
       return { ok: true, value: value as BrokerSettings[keyof BrokerSettings] }
     case 'string': {
-      if (typeof value !== 'string') return { ok: false, message: `${key} must be a string` }
+      if (value === null && field.nullable) return { ok: true, value: null }
+      if (typeof value !== 'string') return { ok: false, message: `${key} must be a string${field.nullable ? ' or null' : ''}` }
       const problem = field.check(value)
       return problem ? { ok: false, message: `${key} ${problem}` } : { ok: true, value }
     }
   }
 }
 
-/** Merge a partial, untrusted record over a base; every bad key is reported, none is applied. */
-export function mergeSettings(base: BrokerSettings, patch: unknown): SettingsResult {
+/**
+ * Merge a partial, untrusted record over a base; every bad key is reported, none is applied.
+ * `combinations: false` skips the checks that span settings (checkSettingCombinations), for a
+ * caller that merges one key at a time and checks the combinations once at the end.
+ */
+export function mergeSettings(base: BrokerSettings, patch: unknown, options: { combinations?: boolean } = {}): SettingsResult {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
     return { ok: false, errors: [{ key: '', message: 'settings must be an object' }] }
   }
@@ -174,5 +246,26 @@ export function mergeSettings(base: BrokerSettings, patch: unknown): SettingsRes
     else errors.push({ key, message: checked.message })
   }
   if (errors.length > 0) return { ok: false, errors }
+  const crossErrors = options.combinations === false ? [] : checkSettingCombinations(next as unknown as BrokerSettings)
+  if (crossErrors.length > 0) return { ok: false, errors: crossErrors }
   return { ok: true, settings: next as unknown as BrokerSettings }
+}
+
+/** Rules that involve more than one setting (each setting alone was valid). */
+export function checkSettingCombinations(settings: BrokerSettings): SettingError[] {
+  const errors: SettingError[] = []
+  const tls = settings.tlsPort > 0 || settings.wssPort > 0
+  if (tls && (settings.certFile === null || settings.keyFile === null)) {
+    const on = [settings.tlsPort > 0 ? `tlsPort ${settings.tlsPort}` : '', settings.wssPort > 0 ? `wssPort ${settings.wssPort}` : '']
+      .filter(Boolean)
+      .join(' and ')
+    errors.push({
+      key: settings.certFile === null ? 'certFile' : 'keyFile',
+      message: `${on} needs certFile and keyFile (PEM files); \`brokerscope gen-cert\` makes a development certificate`
+    })
+  }
+  if (tls && settings.requireClientCertificate && settings.caFile === null) {
+    errors.push({ key: 'caFile', message: 'requireClientCertificate needs caFile: the CA certificate that signs the client certificates' })
+  }
+  return errors
 }

@@ -3,6 +3,7 @@ import type {
   BrokerStats,
   ClientInfo,
   DropReason,
+  LimitName,
   ListenerInfo,
   PacketRecord,
   ProtocolVersion,
@@ -17,6 +18,7 @@ import { createLogger, type Logger } from '../logger'
 import { ReasonCode } from './codec/reason-codes'
 import { Connection } from './connection/connection'
 import type { ConnectionHost } from './connection/connection-host'
+import { DrainMonitor } from './connection/drain-monitor'
 import type { Transport } from './connection/transport'
 import { BrokerEventBus } from './events'
 import { handlePubcomp, handlePuback, handlePubrec, handlePubrel } from './handlers/acknowledgements'
@@ -32,6 +34,8 @@ import { MemorySessionStore, type SessionStore } from './session/session-store'
 import { NEVER_EXPIRES, Session, type Subscription } from './session/session'
 import { BrokerCounters } from './stats'
 import { SysTopics } from './sys/sys-topics'
+import { Authenticator, type AuthReloadResult } from './auth/authenticator'
+import { ConnectGate } from './auth/connect-gate'
 import { validateTopicName } from './topics/topic-validation'
 import { SubscriptionTrie } from './topics/subscription-trie'
 
@@ -40,7 +44,10 @@ export interface BrokerOptions {
   version?: string
   sessions?: SessionStore
   retained?: RetainedStore
-  /** Close a socket that sends no CONNECT within this many ms (default 10 000; checked once a second). */
+  /**
+   * Overrides settings.connectTimeout (seconds) with a time in ms, for tests that cannot wait a
+   * whole second. Checked every 250 ms.
+   */
   connectTimeoutMs?: number
 }
 
@@ -62,8 +69,6 @@ interface ShareGroup {
   next: number
 }
 
-/** A socket that sends no CONNECT within this time is closed. */
-const CONNECT_TIMEOUT_MS = 10_000
 /** setTimeout's largest delay; longer expiries are re-armed in steps. */
 const MAX_TIMER_MS = 2_147_483_647
 const RETAINED_PREVIEW_BYTES = 256
@@ -77,6 +82,9 @@ export class Broker implements ConnectionHost, DeliveryContext {
   settings: BrokerSettings
   readonly counters = new BrokerCounters()
   readonly events = new BrokerEventBus()
+  /** Users, passwords and ACL rules from settings.authFile (see ./auth). */
+  readonly auth: Authenticator
+  private readonly connectGate: ConnectGate
   readonly logger: Logger
   readonly version: string
 
@@ -89,7 +97,8 @@ export class Broker implements ConnectionHost, DeliveryContext {
   private readonly sys: SysTopics
   private housekeeping: NodeJS.Timeout | null = null
   private stopping = false
-  private readonly connectTimeoutMs: number
+  private readonly connectTimeoutOverrideMs: number | undefined
+  private readonly drainMonitor = new DrainMonitor()
 
   // Batched writes: connections with output this tick, flushed together once per loop turn.
   private dirty: Connection[] = []
@@ -108,8 +117,11 @@ export class Broker implements ConnectionHost, DeliveryContext {
     this.version = options.version ?? '0.1.0'
     this.sessions = options.sessions ?? new MemorySessionStore()
     this.retained = options.retained ?? new MemoryRetainedStore()
-    this.connectTimeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS
+    this.connectTimeoutOverrideMs = options.connectTimeoutMs
     this.listenerSet = new ListenerSet((transport) => this.accept(transport), this.logger)
+    this.auth = new Authenticator(this.logger)
+    if (this.settings.authFile !== null) this.auth.load(this.settings.authFile)
+    this.connectGate = new ConnectGate(this)
     this.sys = new SysTopics({
       version: this.version,
       stats: () => this.stats(),
@@ -180,6 +192,8 @@ export class Broker implements ConnectionHost, DeliveryContext {
 
   handlePacket(connection: Connection, packet: Packet): void {
     if (connection.state === 'awaiting-connect') {
+      // Authentication (when configured) decides before handleConnect runs; see auth/connect-gate.ts.
+      if (this.connectGate.intercept(connection, packet)) return
       // [MQTT-3.1.0-1] the first packet must be CONNECT.
       if (packet.cmd !== 'connect') return connection.close(`${packet.cmd} before CONNECT`)
       return handleConnect(this, connection, packet)
@@ -235,6 +249,10 @@ export class Broker implements ConnectionHost, DeliveryContext {
 
   messageDelivered(clientId: string, message: Message, qos: QoS): void {
     this.events.emit({ type: 'message.delivered', clientId, topic: message.topic, qos })
+  }
+
+  limitHit(limit: LimitName): void {
+    this.counters.countLimit(limit)
   }
 
   drop(session: Session | null, message: Message, reason: DropReason): void {
@@ -399,9 +417,19 @@ export class Broker implements ConnectionHost, DeliveryContext {
 
   private checkTimeouts(): void {
     const now = this.now()
+    const connectTimeoutMs = this.connectTimeoutOverrideMs ?? this.settings.connectTimeout * 1000
+    const drainTimeoutMs = this.settings.drainTimeout * 1000
     for (const connection of this.connections) {
-      if (connection.state === 'awaiting-connect' && now - connection.openedAt > this.connectTimeoutMs) {
+      if (connection.state === 'awaiting-connect' && now - connection.openedAt > connectTimeoutMs) {
+        this.counters.countLimit('connectTimeout')
         connection.close('no CONNECT within the connect timeout')
+      } else if (connection.isReady && this.drainMonitor.check(connection, now, drainTimeoutMs)) {
+        // A slow consumer: it left its socket congested for the whole drain timeout (see DrainMonitor).
+        this.counters.countLimit('drainTimeout')
+        this.logger.info(`client ${connection.clientId} stopped reading: disconnected after the ${this.settings.drainTimeout} s drain timeout`)
+        connection.disconnect(ReasonCode.QuotaExceeded, 'drain timeout: the client stopped reading')
+        // What is buffered will never be read; free it now rather than after the close grace period.
+        connection.destroy()
       } else if (connection.isReady && connection.keepAlive > 0 && now - connection.lastActivity > connection.keepAlive * 1500) {
         // [MQTT-3.1.2-24] silent for 1.5 × keep alive: disconnect, and the will goes out.
         connection.disconnect(ReasonCode.KeepAliveTimeout, 'keep alive timeout')
@@ -478,6 +506,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
           this.retained.delete(message.topic)
           return
         }
+        if (this.auth.aclActive && !this.auth.canReceive(session, message.topic)) return
         // [MQTT-3.3.1-8] retained messages sent on subscribe keep RETAIN = 1.
         session.deliver(message, Math.min(message.qos, request.qos) as QoS, true, ids)
       })
@@ -531,6 +560,8 @@ export class Broker implements ConnectionHost, DeliveryContext {
     const session = subscription.session
     // [MQTT-3.8.3-3] No Local: not back to the client that published it.
     if (subscription.noLocal && session.clientId === message.origin) return
+    // A filter may be granted and still cover topics the ACL keeps from this client.
+    if (this.auth.aclActive && !this.auth.canReceive(session, message.topic)) return
     const qos = (subscription.qos < message.qos ? subscription.qos : message.qos) as QoS
     if (session.matchGeneration !== this.matchGeneration) {
       session.matchGeneration = this.matchGeneration
@@ -557,6 +588,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
     for (let tries = 0; tries < members.length; tries++) {
       const candidate = members[group.next % members.length]
       group.next = (group.next + 1) % members.length
+      if (this.auth.aclActive && !this.auth.canReceive(candidate.session, message.topic)) continue
       const connection = candidate.session.connection
       if (connection !== null && connection.isReady) {
         chosen = candidate
@@ -686,10 +718,23 @@ export class Broker implements ConnectionHost, DeliveryContext {
     return { ...this.settings }
   }
 
+  /**
+   * Re-read settings.authFile (SIGHUP, the UI). Connections stay; the new rules apply to their next
+   * PUBLISH, SUBSCRIBE and delivery. A file with errors keeps the rules in force and says why.
+   */
+  reloadAuth(): AuthReloadResult {
+    return this.auth.load(this.settings.authFile)
+  }
+
   /** Validate and apply settings while running; listeners are rebound when their fields change. */
   async updateSettings(patch: unknown): Promise<SettingsResult & { listeners?: ListenerInfo[] }> {
     const result = mergeSettings(this.settings, patch)
     if (!result.ok) return result
+    if (result.settings.authFile !== this.settings.authFile || Object.prototype.hasOwnProperty.call(patch, 'authFile')) {
+      // The auth file is (re)loaded first, even when the path is the same: one with errors is refused and changes nothing.
+      const loaded = this.auth.load(result.settings.authFile)
+      if (!loaded.ok) return { ok: false, errors: loaded.errors.map((message) => ({ key: 'authFile', message })) }
+    }
     const previous = this.settings
     this.settings = result.settings
     this.logger.setLevel(result.settings.logLevel)

@@ -8,7 +8,8 @@ import type { EncodedPublish } from './codec/publish-encoder'
  */
 export interface Message {
   readonly topic: string
-  readonly payload: Buffer
+  /** May be a view into the socket chunk it arrived in; see detachPayload. */
+  payload: Buffer
   readonly qos: QoS
   readonly retain: boolean
   /** v5 properties passed through unchanged (mqtt-packet's names); messageExpiryInterval is rewritten on delivery. */
@@ -53,4 +54,18 @@ export function isExpired(message: Message, now: number): boolean {
 export function remainingExpirySeconds(message: Message, now: number): number | undefined {
   if (message.expiresAt === 0) return undefined
   return Math.max(0, Math.ceil((message.expiresAt - now) / 1000))
+}
+
+/**
+ * A received payload is a view into the socket chunk it arrived in (zero-copy on the fast path).
+ * Before a message is kept for longer than this tick (queued, in flight), give it its own
+ * memory, so a 64-byte message does not pin a 64 KiB chunk while a client is away.
+ */
+export function detachPayload(message: Message): void {
+  const payload = message.payload
+  if (payload.buffer.byteLength > payload.length + 64) {
+    const own = Buffer.allocUnsafeSlow(payload.length)
+    payload.copy(own)
+    message.payload = own
+  }
 }

@@ -1,4 +1,4 @@
-import { DROP_REASONS, type BrokerStats, type DropReason } from '../../shared/broker-types'
+import { DROP_REASONS, LIMIT_NAMES, type BrokerStats, type DropReason, type LimitName } from '../../shared/broker-types'
 
 /** Counters the broker bumps as it works; $SYS and the dashboard read snapshots of them. */
 export class BrokerCounters {
@@ -23,6 +23,16 @@ export class BrokerCounters {
   countDrop(reason: DropReason): void {
     this.publishDropped++
     this.droppedByReason[reason]++
+  }
+
+  readonly limitsHit: Record<LimitName, number> = Object.fromEntries(LIMIT_NAMES.map((name) => [name, 0])) as Record<
+    LimitName,
+    number
+  >
+
+  /** A configured limit was hit (see LimitName). */
+  countLimit(limit: LimitName): void {
+    this.limitsHit[limit]++
   }
 
   snapshot(live: {
@@ -59,7 +69,8 @@ export class BrokerCounters {
       inflight: live.inflight,
       connectionsTotal: this.connectionsTotal,
       socketsTotal: this.socketsTotal,
-      droppedByReason: { ...this.droppedByReason }
+      droppedByReason: { ...this.droppedByReason },
+      limitsHit: { ...this.limitsHit }
     }
   }
 }

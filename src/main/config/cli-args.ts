@@ -110,6 +110,7 @@ export function describeAccepted(key: SettingKey): string {
     case 'enum':
       return `one of ${field.values.join(', ')}`
     case 'string':
+      if (field.nullable) return 'a file path, or none'
       return key === 'host' ? 'a host name or IP address' : key === 'wsPath' ? 'a path starting with /' : 'text'
   }
 }
@@ -133,6 +134,8 @@ function convertValue(key: SettingKey, raw: string): { ok: true; value: unknown 
       }
       return { ok: true, value: word }
     case 'string':
+      // A nullable string is a file path: "none" (or nothing) unsets it.
+      if (field.nullable && (NULL_WORDS.includes(word) || word === '')) return { ok: true, value: null }
       return { ok: true, value: raw }
   }
 }
@@ -353,7 +356,24 @@ const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
   },
   {
     title: 'Limits',
-    keys: ['receiveMaximum', 'maximumPacketSize', 'topicAliasMaximum', 'maxConnections', 'maxInflightMessages', 'maxQueuedMessages']
+    keys: [
+      'receiveMaximum',
+      'maximumPacketSize',
+      'topicAliasMaximum',
+      'maxConnections',
+      'maxInflightMessages',
+      'maxQueuedMessages',
+      'maxQueuedBytes',
+      'connectTimeout',
+      'maxTopicLevels',
+      'maxTopicLength',
+      'maxSubscriptionsPerClient',
+      'drainTimeout'
+    ]
+  },
+  {
+    title: 'Authentication and TLS',
+    keys: ['allowAnonymous', 'authFile', 'tlsPort', 'wssPort', 'certFile', 'keyFile', 'caFile', 'requireClientCertificate', 'useIdentityAsUsername']
   },
   { title: 'Other', keys: ['logLevel', 'sysInterval'] }
 ]
@@ -368,6 +388,7 @@ function placeholder(key: SettingKey): string {
     case 'enum':
       return `<${field.values.join('|')}>`
     case 'string':
+      if (field.nullable) return '<FILE|none>'
       return key === 'host' ? '<ADDR>' : key === 'wsPath' ? '<PATH>' : '<TEXT>'
   }
 }
@@ -431,6 +452,13 @@ export function usage(): string {
     out.push('')
   }
   out.push(
+    'Commands:',
+    '  passwd FILE add USER [--password P]   add or change a user in an auth file (password from stdin if not given)',
+    '  passwd FILE delete USER               remove a user',
+    '  passwd FILE list                      list the users',
+    '  gen-cert [--out DIR] [--host NAMES]   make a self-signed development certificate and key',
+    'A running broker re-reads its --auth-file on SIGHUP.',
+    '',
     'Values: --flag value and --flag=value both work. Booleans take true/false, yes/no or 1/0;',
     'a bare boolean flag means true and --no-<flag> means false. "none" unsets a <N|none> value.',
     '',
@@ -439,7 +467,9 @@ export function usage(): string {
     '  brokerscope --lan -p 1884 --ws-port 0         every interface, TCP on 1884 only',
     '  brokerscope --maximum-qos 1 --retain-available false',
     '  brokerscope --server-keep-alive=60 --session-expiry-override 300',
-    '  brokerscope -c broker.json5 -v                settings from a file, debug logging'
+    '  brokerscope -c broker.json5 -v                settings from a file, debug logging',
+    '  brokerscope --auth-file auth.json5 --allow-anonymous false    users and ACL rules from a file',
+    '  brokerscope --tls-port 8883 --cert-file cert.pem --key-file key.pem   MQTT over TLS'
   )
   return out.join('\n')
 }

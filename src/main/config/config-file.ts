@@ -116,7 +116,8 @@ function showValue(value: unknown): string {
   }
 }
 
-function describeSyntaxError(err: unknown, name: string): string {
+/** A JSON5 parse error as `name:line:col: message` (also used for the auth file). */
+export function describeSyntaxError(err: unknown, name: string): string {
   const e = err as { message?: string; lineNumber?: number; columnNumber?: number }
   let message = String(e?.message ?? err)
     .replace(/^JSON5:\s*/, '')

@@ -44,6 +44,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
 }
 
 async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
+  // Subcommands (see passwd-command.ts and gen-cert-command.ts).
+  if (argv[0] === 'passwd') return (await import('./passwd-command')).passwdMain(argv.slice(1), io)
+  if (argv[0] === 'gen-cert') return (await import('./gen-cert-command')).genCertMain(argv.slice(1), io)
   const args = parseCliArgs(argv)
   if (args.errors.length > 0) {
     for (const error of args.errors) io.stderr(`brokerscope: ${error}`)
@@ -79,6 +82,15 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
   if (listenerProblem) {
     io.stderr(`brokerscope: ${listenerProblem}`)
     return 2
+  }
+  if (settings.authFile !== null) {
+    // A bad auth file stops the start with its errors (a running broker keeps its old rules instead).
+    const { loadAuthFile } = await import('../broker/auth/auth-file')
+    const auth = loadAuthFile(settings.authFile)
+    if (!auth.ok) {
+      for (const error of auth.errors) io.stderr(`brokerscope: ${error}`)
+      return 2
+    }
   }
 
   const logger = createLogger(settings.logLevel, io.stdout)
@@ -126,6 +138,11 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
 
   logger.info(`BrokerScope ${VERSION} running; press Ctrl-C to stop`)
   lifecycle.watchSignals()
+  lifecycle.watchReload(() => {
+    if (broker.settings.authFile === null) return logger.info('SIGHUP: no --auth-file to reload')
+    logger.info(`SIGHUP: reloading ${broker.settings.authFile}`)
+    broker.reloadAuth() // logs what it loaded, or why it kept the previous rules
+  })
   return 'running'
 }
 
@@ -157,22 +174,41 @@ async function startInspectorUi(
 }
 
 function checkListeners(settings: BrokerSettings): string | null {
-  if (settings.tcpPort === 0 && settings.wsPort === 0) {
-    return 'no listener enabled: --tcp-port and --ws-port are both 0'
+  if (settings.tcpPort === 0 && settings.wsPort === 0 && settings.tlsPort === 0 && settings.wssPort === 0) {
+    return 'no listener enabled: --tcp-port, --ws-port, --tls-port and --wss-port are all 0'
   }
-  if (settings.tcpPort !== 0 && settings.tcpPort === settings.wsPort) {
-    return `--tcp-port and --ws-port are both ${settings.tcpPort}; give them different ports`
+  const ports: Array<[string, number]> = [
+    ['--tcp-port', settings.tcpPort],
+    ['--ws-port', settings.wsPort],
+    ['--tls-port', settings.tlsPort],
+    ['--wss-port', settings.wssPort]
+  ]
+  for (let i = 0; i < ports.length; i++) {
+    for (let j = i + 1; j < ports.length; j++) {
+      if (ports[i][1] !== 0 && ports[i][1] === ports[j][1]) {
+        return `${ports[i][0]} and ${ports[j][0]} are both ${ports[i][1]}; give them different ports`
+      }
+    }
   }
   return null
 }
 
 function listenerLabel(listener: ListenerInfo): string {
-  return listener.name === 'ws' ? 'websocket' : 'tcp'
+  return listener.name === 'ws' ? 'websocket' : listener.name === 'wss' ? 'secure websocket' : listener.name
 }
 
 function listenerUrl(listener: ListenerInfo, settings: BrokerSettings): string {
   const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host
-  return listener.name === 'ws' ? `ws://${host}:${listener.port}${settings.wsPath}` : `mqtt://${host}:${listener.port}`
+  switch (listener.name) {
+    case 'ws':
+      return `ws://${host}:${listener.port}${settings.wsPath}`
+    case 'wss':
+      return `wss://${host}:${listener.port}${settings.wsPath}`
+    case 'tls':
+      return `mqtts://${host}:${listener.port}`
+    default:
+      return `mqtt://${host}:${listener.port}`
+  }
 }
 
 function errorText(err: unknown): string {
@@ -213,6 +249,18 @@ class Lifecycle {
     }
     this.listen('SIGINT', onSignal)
     this.listen('SIGTERM', onSignal)
+  }
+
+  /** SIGHUP: re-read what can change while running (the auth file). Not on Windows, which has no SIGHUP. */
+  watchReload(reload: () => void): void {
+    if (process.platform === 'win32') return
+    this.listen('SIGHUP', () => {
+      try {
+        reload()
+      } catch (err) {
+        this.logger.error('reload failed:', errorText(err))
+      }
+    })
   }
 
   dispose(): void {

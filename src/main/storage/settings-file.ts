@@ -8,7 +8,7 @@
  * setting does not throw the others away; the original file is kept aside (see JsonFileStore).
  * `inspector.trafficCapacity` (optional) is how many traffic rows the inspector keeps.
  */
-import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings } from '../../shared/settings'
+import { DEFAULT_SETTINGS, checkSettingCombinations, mergeSettings, type BrokerSettings } from '../../shared/settings'
 import { JsonFileStore, Salvaged, type LoadResult } from './json-file-store'
 
 export const SETTINGS_FILE_VERSION = 1
@@ -71,9 +71,15 @@ export function parseAppSettings(raw: unknown): AppSettings | Error | Salvaged<A
     if (!isRecord(raw.broker)) return new Error('"broker" must be an object')
     // One key at a time so a bad key is reported without discarding the good ones.
     for (const [key, value] of Object.entries(raw.broker)) {
-      const merged = mergeSettings(broker, { [key]: value })
+      const merged = mergeSettings(broker, { [key]: value }, { combinations: false })
       if (merged.ok) broker = merged.settings
       else problems.push(...merged.errors.map((e) => `broker.${key}: ${e.message}`))
+    }
+    // Settings that only work together (a TLS port needs its certificate): turn the TLS listeners off.
+    const combined = checkSettingCombinations(broker)
+    if (combined.length > 0) {
+      problems.push(...combined.map((e) => `broker.${e.key}: ${e.message} (TLS listeners turned off)`))
+      broker = { ...broker, tlsPort: 0, wssPort: 0 }
     }
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SYS_TOPICS, SysTopics } from '../../../src/main/broker/sys/sys-topics'
-import type { BrokerStats, DropReason } from '../../../src/shared/broker-types'
+import { LIMIT_NAMES, type BrokerStats, type DropReason } from '../../../src/shared/broker-types'
 
 const START = Date.UTC(2024, 4, 6, 7, 8, 9, 500) // 2024-05-06T07:08:09.500Z
 
@@ -43,7 +43,8 @@ function makeStats(): BrokerStats {
     inflight: 16,
     connectionsTotal: 17,
     socketsTotal: 18,
-    droppedByReason: zeroDrops()
+    droppedByReason: zeroDrops(),
+    limitsHit: Object.fromEntries(LIMIT_NAMES.map((name) => [name, 0])) as BrokerStats['limitsHit']
   }
 }
 

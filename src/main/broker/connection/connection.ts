@@ -3,10 +3,16 @@ import type { PacketRecord, ProtocolVersion, QoS } from '../../../shared/broker-
 import { PROTOCOL_MAX_PACKET_SIZE } from '../../../shared/settings'
 import { encodePublish, withPacketId, type EncodedPublish, type OutgoingPublishProperties } from '../codec/publish-encoder'
 import { ReasonCode } from '../codec/reason-codes'
+import { PacketDecoder, UnsupportedProtocolError, type DecodedPacketSink, type PacketDecodeError } from '../codec/packet-decoder'
+import { encodeSimplePacket } from '../codec/packet-encoder'
 import { remainingExpirySeconds, type Message } from '../message'
 import type { Session } from '../session/session'
-import type { Transport } from './transport'
+import type { Transport, TransportHandlers } from './transport'
 import type { ConnectionHost } from './connection-host'
+
+// mqtt-packet (used only for rare packets now) otherwise builds a 65,536-entry cache of packet-id
+// buffers (~6 MB) on first use; the broker's hot packets have their own encoders.
+mqttPacket.writeToStream.cacheNumbers = false
 
 type ConnectionState = 'awaiting-connect' | 'connected' | 'closing' | 'closed'
 
@@ -18,7 +24,7 @@ export const CONGESTION_BYTES = 4 * 1024 * 1024
  * write per tick. Protocol state that lives only as long as the socket (topic aliases, keep alive,
  * the client's limits) is kept here; everything that outlives it is in the Session.
  */
-export class Connection {
+export class Connection implements DecodedPacketSink, TransportHandlers {
   state: ConnectionState = 'awaiting-connect'
   protocolVersion: ProtocolVersion = 4
   clientId = ''
@@ -45,7 +51,7 @@ export class Connection {
   publishWillOnClose = true
   closeReason = 'connection closed'
 
-  private readonly parser = mqttPacket.parser({ protocolVersion: 4 })
+  private readonly decoder: PacketDecoder
   private pending: Buffer[] = []
   private pendingBytes = 0
   private flushScheduled = false
@@ -55,15 +61,8 @@ export class Connection {
     private readonly host: ConnectionHost
   ) {
     this.openedAt = this.lastActivity = host.now()
-    this.parser.on('packet', (packet: Packet) => this.onPacket(packet))
-    this.parser.on('error', (error: Error) => this.onParseError(error))
-    rejectIllFormedUtf8(this.parser)
-    recordUserPropertyOrder(this.parser)
-    transport.setHandlers({
-      data: (chunk) => this.onData(chunk),
-      close: () => this.onClose(),
-      drain: () => this.session?.pump()
-    })
+    this.decoder = new PacketDecoder(this, host)
+    transport.setHandlers(this)
   }
 
   get isReady(): boolean {
@@ -83,36 +82,29 @@ export class Connection {
     return this.pendingBytes + this.transport.bufferedBytes() > CONGESTION_BYTES
   }
 
-  private onData(chunk: Buffer): void {
+  onTransportData(chunk: Buffer): void {
     if (this.state === 'closed' || this.state === 'closing') return
     this.host.counters.bytesReceived += chunk.length
     this.lastActivity = this.host.now()
-    this.parser.parse(chunk)
-    // A packet whose fixed header claims more than we accept is refused before it is buffered.
-    const claimed = (this.parser as unknown as { packet: { length: number } }).packet.length
-    if (claimed > 0 && this.isOpen() && packetSize(claimed) > this.host.settings.maximumPacketSize) {
-      this.protocolClose(ReasonCode.PacketTooLarge, `packet of ${packetSize(claimed)} bytes exceeds the maximum packet size`)
-    }
+    // The decoder refuses a packet whose header claims more than the maximum packet size before buffering it.
+    this.decoder.push(chunk)
   }
 
-  private onParseError(error: Error): void {
-    if (this.state === 'closed' || this.state === 'closing') return
-    if (this.state === 'awaiting-connect' && /protocol version/i.test(error.message)) {
+  /** The decoder found a malformed packet or a protocol error in one: close, telling a v5 client why. */
+  onDecodeError(error: PacketDecodeError): void {
+    if (!this.isOpen()) return
+    if (error instanceof UnsupportedProtocolError && this.state === 'awaiting-connect') {
       // [MQTT-3.1.2-2] unsupported protocol level: CONNACK 0x01 (3.1.1 format), then close.
       this.writeNow(Buffer.from([0x20, 0x02, 0x00, 0x01]))
-      this.close(`unsupported protocol version`)
+      this.close('unsupported protocol version')
       return
     }
-    this.protocolClose(ReasonCode.MalformedPacket, `malformed packet: ${error.message}`)
+    if (error.reasonCode === ReasonCode.PacketTooLarge) this.host.counters.countLimit('maximumPacketSize')
+    this.protocolClose(error.reasonCode, `malformed packet: ${error.message}`)
   }
 
-  private onPacket(packet: Packet): void {
-    if (this.state === 'closed' || this.state === 'closing') return
-    const size = packetSize(packet.length ?? 0)
-    if (size > this.host.settings.maximumPacketSize) {
-      this.protocolClose(ReasonCode.PacketTooLarge, `packet of ${size} bytes exceeds the maximum packet size`)
-      return
-    }
+  onPacket(packet: Packet, size: number): void {
+    if (!this.isOpen()) return
     this.host.counters.messagesReceived++
     if (this.host.events.wantsPackets) this.host.emitPacket(describePacket('in', this.clientId, packet, size))
     try {
@@ -124,7 +116,11 @@ export class Connection {
     }
   }
 
-  private onClose(): void {
+  onTransportDrain(): void {
+    this.session?.pump()
+  }
+
+  onTransportClose(): void {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.host.connectionClosed(this)
@@ -169,7 +165,7 @@ export class Connection {
         delete withProps.properties.userProperties
       }
     }
-    const bytes = mqttPacket.generate(packet, { protocolVersion: this.protocolVersion })
+    const bytes = encodeSimplePacket(packet) ?? mqttPacket.generate(packet, { protocolVersion: this.protocolVersion })
     if (this.host.events.wantsPackets) this.host.emitPacket(describePacket('out', this.clientId, packet, bytes.length))
     this.write(bytes)
   }
@@ -308,64 +304,6 @@ export class Connection {
   }
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
-
-/**
- * mqtt-packet decodes UTF-8 strings leniently (ill-formed bytes become U+FFFD), but ill-formed
- * UTF-8 makes a packet malformed and the connection must be closed [MQTT-1.5.4-1] (3.1.1 and 5.0).
- * Strings that decoded to a U+FFFD are re-checked strictly; ill-formed ones raise a parse error.
- */
-function rejectIllFormedUtf8(parser: unknown): void {
-  const p = parser as {
-    _parseString(): string | null
-    _emitError(error: Error): void
-    _list: { slice(start: number, end: number): Buffer }
-    _pos: number
-  }
-  const lenient = p._parseString
-  p._parseString = function (this: typeof p): string | null {
-    const start = this._pos
-    const value = lenient.call(this)
-    if (value !== null && value.includes('\uFFFD')) {
-      try {
-        strictUtf8.decode(this._list.slice(start + 2, this._pos))
-      } catch {
-        this._emitError(new Error('ill-formed UTF-8 string'))
-      }
-    }
-    return value
-  }
-}
-
-/**
- * mqtt-packet folds user properties into an object keyed by name, which loses their order; the
- * broker must forward them in order [MQTT-3.3.2-18]. This records the pairs as parsed and adds
- * them to the properties object as `userPropertyList`.
- */
-function recordUserPropertyOrder(parser: unknown): void {
-  const p = parser as {
-    _parseProperties(): Record<string, unknown> | false
-    _parseStringPair(): { name: string; value: string } | null
-    _userPairs: Array<[string, string]> | null
-  }
-  const parseProperties = p._parseProperties
-  const parsePair = p._parseStringPair
-  p._userPairs = null
-  p._parseStringPair = function (this: typeof p) {
-    const pair = parsePair.call(this)
-    if (pair && this._userPairs) this._userPairs.push([pair.name, pair.value])
-    return pair
-  }
-  p._parseProperties = function (this: typeof p) {
-    const pairs: Array<[string, string]> = []
-    this._userPairs = pairs
-    const result = parseProperties.call(this)
-    this._userPairs = null
-    if (result && pairs.length > 0) result.userPropertyList = pairs
-    return result
-  }
-}
-
 /** Whole packet size from the remaining length: 1 header byte + the length's own bytes + body. */
 export function packetSize(remainingLength: number): number {
   const lengthBytes = remainingLength < 128 ? 1 : remainingLength < 16384 ? 2 : remainingLength < 2097152 ? 3 : 4
@@ -388,6 +326,8 @@ function describePacket(direction: 'in' | 'out', clientId: string, packet: Packe
       record.payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
       break
     case 'connect':
+      // The connection learns its id from this very packet; the row should carry it already.
+      record.clientId = packet.clientId
       record.properties = {
         ...(packet.properties ?? {}),
         clientId: packet.clientId,

@@ -3,8 +3,10 @@
  * so the protocol code cannot tell them apart and behaves the same on every listener.
  */
 export interface Transport {
-  readonly kind: 'tcp' | 'ws'
+  readonly kind: 'tcp' | 'ws' | 'tls' | 'wss'
   readonly remoteAddress: string
+  /** TLS listeners: the CN of the client certificate, when the client sent one that was verified. */
+  readonly certificateIdentity?: string | null
   /** Queue bytes for the peer (one call per batch of packets). */
   write(data: Buffer): void
   /** Bytes accepted by write() that the OS has not taken yet. */
@@ -17,8 +19,8 @@ export interface Transport {
 }
 
 export interface TransportHandlers {
-  data(chunk: Buffer): void
-  close(): void
+  onTransportData(chunk: Buffer): void
+  onTransportClose(): void
   /** The write buffer has drained below its high-water mark. */
-  drain(): void
+  onTransportDrain(): void
 }

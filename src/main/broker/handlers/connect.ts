@@ -7,10 +7,11 @@ import type { Connection } from '../connection/connection'
 import { createMessage } from '../message'
 import { NEVER_EXPIRES, type Will } from '../session/session'
 import { validateTopicName } from '../topics/topic-validation'
+import { checkTopicLimits, describeLimit } from '../limits'
 import type { Broker } from '../broker'
 
 /** Refuse a CONNECT with a CONNACK carrying the reason (v5) or the nearest 3.1.1 return code, then close. */
-function refuse(connection: Connection, reasonCode: number, reason: string): void {
+export function refuse(connection: Connection, reasonCode: number, reason: string): void {
   const connack: IConnackPacket =
     connection.protocolVersion === 5
       ? { cmd: 'connack', sessionPresent: false, reasonCode, properties: { reasonString: reason } }
@@ -62,6 +63,7 @@ export function handleConnect(broker: Broker, connection: Connection, packet: IC
 
   // A client taking over its own session replaces a connection, so it does not count against the limit.
   if (settings.maxConnections > 0 && !broker.isConnected(clientId) && broker.connectedCount() >= settings.maxConnections) {
+    broker.counters.countLimit('maxConnections')
     refuse(connection, ReasonCode.QuotaExceeded, 'the broker has reached its connection limit')
     return
   }
@@ -71,6 +73,13 @@ export function handleConnect(broker: Broker, connection: Connection, packet: IC
     const problem = validateTopicName(will.topic)
     if (problem) {
       refuse(connection, ReasonCode.TopicNameInvalid, `will topic: ${problem}`)
+      return
+    }
+    // A will is published like any PUBLISH, so its topic is held to the same limits (0x90 as for PUBLISH).
+    const overLimit = checkTopicLimits(will.topic, settings)
+    if (overLimit !== null) {
+      broker.counters.countLimit(overLimit)
+      refuse(connection, ReasonCode.TopicNameInvalid, `will topic: ${describeLimit(overLimit, settings)}`)
       return
     }
     let willQos = (will.qos ?? 0) as QoS

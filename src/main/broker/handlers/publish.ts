@@ -4,6 +4,7 @@ import { ReasonCode } from '../codec/reason-codes'
 import type { Connection } from '../connection/connection'
 import { createMessage } from '../message'
 import { validateTopicName } from '../topics/topic-validation'
+import { checkTopicLimits } from '../limits'
 import type { Broker } from '../broker'
 
 /** Inbound PUBLISH: resolve the topic alias, check the rules, route, acknowledge. */
@@ -62,10 +63,23 @@ export function handlePublish(broker: Broker, connection: Connection, packet: IP
   session.messagesIn++
 
   let reasonCode: number = ReasonCode.Success
+  const overLimit = checkTopicLimits(topic, settings)
   if (topic.startsWith('$SYS/') || topic === '$SYS') {
     // Only the broker writes $SYS.
     reasonCode = ReasonCode.NotAuthorized
     broker.counters.countDrop('not-authorized')
+  } else if (broker.auth.aclActive && !broker.auth.canPublish(session, topic)) {
+    // The ACL refuses it (see auth/acl.ts): v5 hears 0x87 in PUBACK/PUBREC; 3.1.x is acknowledged as usual (a silent drop).
+    reasonCode = ReasonCode.NotAuthorized
+    broker.counters.countDrop('not-authorized')
+    broker.logger.debug(`client ${connection.clientId} may not publish to ${topic}: dropped`)
+  } else if (overLimit !== null) {
+    // A well-formed topic over maxTopicLength/maxTopicLevels is refused per message, not per
+    // connection: v5 PUBACK/PUBREC 0x90 "Topic Name is correctly formed, but is not accepted"
+    // (MQTT 5 §3.4.2.1, §3.5.2.1); QoS 0 has no acknowledgement and is dropped; 3.1.1 clients get a
+    // positive acknowledgement, as for any PUBLISH the server will not deliver [MQTT-3.3.5-2].
+    reasonCode = ReasonCode.TopicNameInvalid
+    counters.countLimit(overLimit)
   } else {
     const message = createMessage({
       topic,

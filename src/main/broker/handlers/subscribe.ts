@@ -3,6 +3,7 @@ import type { QoS } from '../../../shared/broker-types'
 import { ReasonCode } from '../codec/reason-codes'
 import type { Connection } from '../connection/connection'
 import { hasWildcard, parseSharedFilter, validateTopicFilter } from '../topics/topic-validation'
+import { checkFilterLimits } from '../limits'
 import type { Broker, SubscriptionRequest } from '../broker'
 
 /** SUBSCRIBE: check each filter, store it, answer with SUBACK, then send matching retained messages. */
@@ -14,8 +15,15 @@ export function handleSubscribe(broker: Broker, connection: Connection, packet: 
     // [MQTT-3.2.2-?] we said we do not support them; using one ends the connection with 0xA1.
     return connection.protocolClose(ReasonCode.SubscriptionIdentifiersNotSupported, 'subscription identifiers are not available')
   }
+  if (packet.subscriptions.length === 0) {
+    // [MQTT-3.8.3-3] (3.1.1) / [MQTT-3.8.3-2] (5.0): at least one topic filter; none is a protocol error.
+    return connection.protocolClose(ReasonCode.ProtocolError, 'SUBSCRIBE with no topic filter')
+  }
   const granted: number[] = []
   const accepted: SubscriptionRequest[] = []
+  const session = connection.session!
+  /** Filters this SUBSCRIBE adds (not replacing one the session has), for maxSubscriptionsPerClient. */
+  const adding = new Set<string>()
   for (const request of packet.subscriptions) {
     const refusal = (code: number): void => {
       granted.push(v5 ? code : 0x80)
@@ -42,6 +50,28 @@ export function handleSubscribe(broker: Broker, connection: Connection, packet: 
       refusal(ReasonCode.WildcardSubscriptionsNotSupported)
       continue
     }
+    if (broker.auth.aclActive && !broker.auth.canSubscribe(connection.session!, topicFilter)) {
+      // The ACL has no read rule covering this filter, or a deny rule covers it (see auth/acl.ts).
+      refusal(ReasonCode.NotAuthorized)
+      continue
+    }
+    // A valid filter over maxTopicLength/maxTopicLevels: 0x8F "not accepted by the Server" (MQTT 5 §3.9.3).
+    const overLimit = checkFilterLimits(request.topic, topicFilter, settings)
+    if (overLimit !== null) {
+      broker.counters.countLimit(overLimit)
+      refusal(ReasonCode.TopicFilterInvalid)
+      continue
+    }
+    const maxSubscriptions = settings.maxSubscriptionsPerClient
+    if (maxSubscriptions > 0 && !session.subscriptions.has(request.topic) && !adding.has(request.topic)) {
+      if (session.subscriptions.size + adding.size >= maxSubscriptions) {
+        // 0x97 Quota exceeded: "an implementation or administrative imposed limit has been exceeded" (MQTT 5 §3.9.3).
+        broker.counters.countLimit('maxSubscriptionsPerClient')
+        refusal(ReasonCode.QuotaExceeded)
+        continue
+      }
+      adding.add(request.topic)
+    }
     const qos = Math.min(request.qos, settings.maximumQos) as QoS
     granted.push(qos)
     accepted.push({
@@ -63,6 +93,10 @@ export function handleSubscribe(broker: Broker, connection: Connection, packet: 
 
 /** UNSUBSCRIBE: remove each filter; v5 says which ones did not exist (0x11). */
 export function handleUnsubscribe(broker: Broker, connection: Connection, packet: IUnsubscribePacket): void {
+  if (packet.unsubscriptions.length === 0) {
+    // [MQTT-3.10.3-2]: at least one topic filter; none is a protocol error.
+    return connection.protocolClose(ReasonCode.ProtocolError, 'UNSUBSCRIBE with no topic filter')
+  }
   const removed = broker.unsubscribe(connection.session!, packet.unsubscriptions)
   if (connection.protocolVersion === 5) {
     const granted = removed.map((was) => (was ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted))

@@ -1,13 +1,14 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net'
 import { WebSocketServer } from 'ws'
-import type { ListenerInfo } from '../../../shared/broker-types'
+import type { ListenerInfo, ListenerName } from '../../../shared/broker-types'
 import type { Logger } from '../../logger'
 import type { Transport } from '../connection/transport'
 import { TcpTransport } from './tcp-transport'
+import { TLS_CONFIG_KEYS, startTls, startWss, type TlsListenerConfig } from './tls-listeners'
 import { WsTransport } from './ws-transport'
 
-export interface ListenerConfig {
+export interface ListenerConfig extends TlsListenerConfig {
   host: string
   tcpPort: number
   wsPort: number
@@ -15,9 +16,9 @@ export interface ListenerConfig {
 }
 
 /** The subprotocols MQTT over WebSocket uses (MQTT 5 §6.0; 'mqttv3.1' for old 3.1 clients). */
-const MQTT_SUBPROTOCOLS = ['mqtt', 'mqttv3.1']
+export const MQTT_SUBPROTOCOLS = ['mqtt', 'mqttv3.1']
 
-interface Running {
+export interface Running {
   info: ListenerInfo
   close: () => Promise<void>
 }
@@ -42,7 +43,14 @@ export class ListenerSet {
 
   sameAs(config: ListenerConfig): boolean {
     const c = this.config
-    return c !== null && c.host === config.host && c.tcpPort === config.tcpPort && c.wsPort === config.wsPort && c.wsPath === config.wsPath
+    return (
+      c !== null &&
+      c.host === config.host &&
+      c.tcpPort === config.tcpPort &&
+      c.wsPort === config.wsPort &&
+      c.wsPath === config.wsPath &&
+      TLS_CONFIG_KEYS.every((key) => c[key] === config[key])
+    )
   }
 
   async start(config: ListenerConfig): Promise<ListenerInfo[]> {
@@ -51,6 +59,8 @@ export class ListenerSet {
     const starts: Promise<Running>[] = []
     if (config.tcpPort > 0) starts.push(this.startTcp(config))
     if (config.wsPort > 0) starts.push(this.startWs(config))
+    if (config.tlsPort > 0) starts.push(startTls(config, this.accept, this.logger))
+    if (config.wssPort > 0) starts.push(startWss(config, this.accept, this.logger))
     this.running = await Promise.all(starts)
     return this.infos()
   }
@@ -101,10 +111,12 @@ export class ListenerSet {
   }
 }
 
-function listen(server: TcpServer | HttpServer, name: 'tcp' | 'ws', host: string, port: number, logger: Logger): Promise<ListenerInfo> {
+const LISTENER_TITLES: Record<ListenerName, string> = { tcp: 'TCP', ws: 'WebSocket', tls: 'TLS', wss: 'secure WebSocket' }
+
+export function listen(server: TcpServer | HttpServer, name: ListenerName, host: string, port: number, logger: Logger): Promise<ListenerInfo> {
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      const what = `${name === 'tcp' ? 'TCP' : 'WebSocket'} port ${port} on ${host}`
+      const what = `${LISTENER_TITLES[name]} port ${port} on ${host}`
       const message =
         error.code === 'EADDRINUSE'
           ? `${what} is already in use`
@@ -127,7 +139,7 @@ function listen(server: TcpServer | HttpServer, name: 'tcp' | 'ws', host: string
   })
 }
 
-function closeServer(server: TcpServer | HttpServer): Promise<void> {
+export function closeServer(server: TcpServer | HttpServer): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve()
     server.close(() => resolve())

@@ -3,20 +3,29 @@ import type { Transport, TransportHandlers } from '../connection/transport'
 
 /** A TCP (or TLS) socket as a Transport. */
 export class TcpTransport implements Transport {
-  readonly kind = 'tcp' as const
-  readonly remoteAddress: string
+  /** Built on demand: most connections are never asked for it. */
+  get remoteAddress(): string {
+    return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`
+  }
 
-  constructor(private readonly socket: Socket) {
-    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
+  constructor(
+    private readonly socket: Socket,
+    readonly kind: 'tcp' | 'tls' = 'tcp',
+    /** TLS: the verified client certificate's CN (see tls-listeners.ts). */
+    readonly certificateIdentity: string | null = null
+  ) {
     socket.setNoDelay(true)
     // Errors are followed by 'close'; the connection handles the close.
-    socket.on('error', () => {})
+    socket.on('error', ignoreError)
   }
 
   setHandlers(handlers: TransportHandlers): void {
-    this.socket.on('data', handlers.data)
-    this.socket.on('close', handlers.close)
-    this.socket.on('drain', handlers.drain)
+    // Shared listener functions find their connection on the socket: no closures per connection,
+    // which matters with tens of thousands of idle clients.
+    ;(this.socket as HandledSocket)[HANDLERS] = handlers
+    this.socket.on('data', onSocketData)
+    this.socket.on('close', onSocketClose)
+    this.socket.on('drain', onSocketDrain)
   }
 
   write(data: Buffer): void {
@@ -36,4 +45,21 @@ export class TcpTransport implements Transport {
   destroy(): void {
     this.socket.destroy()
   }
+}
+
+const HANDLERS = Symbol('brokerscope.handlers')
+type HandledSocket = Socket & { [HANDLERS]: TransportHandlers }
+
+function ignoreError(): void {}
+
+function onSocketData(this: HandledSocket, chunk: Buffer): void {
+  this[HANDLERS].onTransportData(chunk)
+}
+
+function onSocketClose(this: HandledSocket): void {
+  this[HANDLERS].onTransportClose()
+}
+
+function onSocketDrain(this: HandledSocket): void {
+  this[HANDLERS].onTransportDrain()
 }

@@ -6,13 +6,15 @@ import type { Transport, TransportHandlers } from '../connection/transport'
  * (MQTT 5 §6.0), so frames feed the same stream parser as TCP.
  */
 export class WsTransport implements Transport {
-  readonly kind = 'ws' as const
   readonly remoteAddress: string
   private handlers: TransportHandlers | null = null
 
   constructor(
     private readonly ws: WebSocket,
-    remoteAddress: string
+    remoteAddress: string,
+    readonly kind: 'ws' | 'wss' = 'ws',
+    /** WSS: the verified client certificate's CN (see tls-listeners.ts). */
+    readonly certificateIdentity: string | null = null
   ) {
     this.remoteAddress = remoteAddress
     ws.on('error', () => {})
@@ -26,15 +28,15 @@ export class WsTransport implements Transport {
         this.ws.close(1003, 'MQTT requires binary frames')
         return
       }
-      handlers.data(toBuffer(data))
+      handlers.onTransportData(toBuffer(data))
     })
-    this.ws.on('close', () => handlers.close())
+    this.ws.on('close', () => handlers.onTransportClose())
   }
 
   write(data: Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return
     this.ws.send(data, { binary: true }, () => {
-      if (this.ws.bufferedAmount === 0) this.handlers?.drain()
+      if (this.ws.bufferedAmount === 0) this.handlers?.onTransportDrain()
     })
   }
 

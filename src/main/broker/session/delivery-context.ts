@@ -1,4 +1,4 @@
-import type { DropReason } from '../../../shared/broker-types'
+import type { DropReason, LimitName } from '../../../shared/broker-types'
 import type { BrokerSettings } from '../../../shared/settings'
 import type { Message } from '../message'
 import type { Session } from './session'
@@ -8,4 +8,6 @@ export interface DeliveryContext {
   readonly settings: BrokerSettings
   now(): number
   drop(session: Session, message: Message, reason: DropReason): void
+  /** A configured limit held a delivery back or refused it (counted in BrokerStats.limitsHit). */
+  limitHit(limit: LimitName): void
 }

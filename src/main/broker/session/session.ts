@@ -1,5 +1,5 @@
 import type { QoS, ProtocolVersion } from '../../../shared/broker-types'
-import { isExpired, type Message } from '../message'
+import { detachPayload, isExpired, type Message } from '../message'
 import type { Connection } from '../connection/connection'
 import type { DeliveryContext } from './delivery-context'
 
@@ -37,6 +37,11 @@ export interface Will {
   readonly delaySeconds: number
 }
 
+// Shared empty arrays until a session first needs one: most sessions never queue anything, and
+// with tens of thousands of idle clients every per-session allocation shows in memory.
+const NO_DELIVERIES: Delivery[] = []
+const NO_RESENDS: InflightEntry[] = []
+
 /** Session expiry that means "never" (MQTT 5 §3.1.2.11.2). */
 export const NEVER_EXPIRES = 0xffffffff
 
@@ -64,10 +69,12 @@ export class Session {
   /** Outgoing QoS 1/2 messages sent and not yet acknowledged, in send order (Map keeps insertion order). */
   private inflightById: Map<number, InflightEntry> | null = null
   /** Messages waiting for room in the in-flight window (or for the client to come back). */
-  private queue: Delivery[] = []
+  private queue: Delivery[] = NO_DELIVERIES
   private queueHead = 0
+  /** Payload bytes of the messages in `queue` (bounded by settings.maxQueuedBytes). */
+  private queuedPayloadBytes = 0
   /** In-flight PUBLISH packets still to be resent (DUP) on this connection once its Receive Maximum allows. */
-  private resendPending: InflightEntry[] = []
+  private resendPending: InflightEntry[] = NO_RESENDS
   private nextPacketId = 1
   /** Incoming QoS 2 packet ids received and not yet released (exactly-once, method A) [MQTT-4.3.3-10]. */
   incomingQos2: Set<number> | null = null
@@ -93,9 +100,7 @@ export class Session {
   }
 
   queuedBytes(): number {
-    let bytes = 0
-    for (let i = this.queueHead; i < this.queue.length; i++) bytes += this.queue[i].message.payload.length
-    return bytes
+    return this.queuedPayloadBytes
   }
 
   inflightEntries(): IterableIterator<InflightEntry> {
@@ -131,15 +136,29 @@ export class Session {
     ) {
       this.sendInflight(delivery, connection)
     } else {
+      if (connection !== null && this.inflightCount >= this.context.settings.maxInflightMessages) {
+        this.context.limitHit('maxInflightMessages')
+      }
       this.enqueue(delivery)
     }
   }
 
   private enqueue(delivery: Delivery): void {
-    if (this.queuedCount >= this.context.settings.maxQueuedMessages) {
+    const settings = this.context.settings
+    if (this.queuedCount >= settings.maxQueuedMessages) {
+      this.context.limitHit('maxQueuedMessages')
       this.context.drop(this, delivery.message, 'queue-full')
       return
     }
+    const size = delivery.message.payload.length
+    if (settings.maxQueuedBytes > 0 && this.queuedPayloadBytes + size > settings.maxQueuedBytes) {
+      this.context.limitHit('maxQueuedBytes')
+      this.context.drop(this, delivery.message, 'queue-full')
+      return
+    }
+    this.queuedPayloadBytes += size
+    detachPayload(delivery.message)
+    if (this.queue === NO_DELIVERIES) this.queue = []
     this.queue.push(delivery)
   }
 
@@ -147,6 +166,7 @@ export class Session {
     if (this.queueHead >= this.queue.length) return undefined
     const delivery = this.queue[this.queueHead]
     this.queue[this.queueHead++] = undefined as unknown as Delivery
+    this.queuedPayloadBytes -= delivery.message.payload.length
     // Compact now and then so the array does not grow with throughput.
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.queueHead)
@@ -176,6 +196,7 @@ export class Session {
       state: delivery.qos === 1 ? 'awaiting-puback' : 'awaiting-pubrec'
     }
     if (!this.inflightById) this.inflightById = new Map()
+    detachPayload(delivery.message)
     this.inflightById.set(packetId, entry)
     const sent = connection.sendPublish(delivery.message, delivery.qos, delivery.retain, delivery.subscriptionIds, packetId, false)
     // Too large for the client: dropped (and counted) by the connection; the flow is over.
@@ -240,11 +261,14 @@ export class Session {
   /** On reconnection with the session kept: resend unacknowledged PUBLISH (DUP) and PUBREL, in order [MQTT-4.4.0-1]. */
   resume(connection: Connection): void {
     // The send quota starts afresh with each connection (MQTT 5 §4.9): PUBLISH resends go out via pump().
-    this.resendPending = []
+    this.resendPending = NO_RESENDS
     if (this.inflightById) {
       for (const entry of [...this.inflightById.values()]) {
         if (entry.state === 'awaiting-pubcomp') connection.sendPubrel(entry.packetId)
-        else this.resendPending.push(entry)
+        else {
+          if (this.resendPending === NO_RESENDS) this.resendPending = []
+          this.resendPending.push(entry)
+        }
       }
     }
     this.pump()
@@ -256,9 +280,10 @@ export class Session {
     let delivery: Delivery | undefined
     while ((delivery = this.shiftQueue()) !== undefined) this.context.drop(this, delivery.message, 'session-ended')
     this.inflightById = null
-    this.queue = []
+    this.queue = NO_DELIVERIES
     this.queueHead = 0
-    this.resendPending = []
+    this.queuedPayloadBytes = 0
+    this.resendPending = NO_RESENDS
     this.incomingQos2 = null
   }
 }

@@ -1,5 +1,5 @@
 import type { JSX } from 'react'
-import { formatListenerAddress } from '../lib/format'
+import { formatListenerAddress, listenerLabel } from '../lib/format'
 import { useInspectorStore } from '../store/inspector-store'
 import { useUiStore } from '../store/ui-store'
 import { HelpTooltip } from './HelpTooltip'
@@ -37,7 +37,7 @@ export function Header(): JSX.Element {
             className={listener.listening ? 'listening' : 'not-listening'}
             title={listener.error ?? (listener.listening ? 'listening' : 'off')}
           >
-            <span className="listener-name">{listener.name === 'tcp' ? 'TCP' : 'WS'}</span>{' '}
+            <span className="listener-name">{listenerLabel(listener.name, true)}</span>{' '}
             {listener.listening ? (
               <code>{formatListenerAddress(listener, wsPath)}</code>
             ) : (

@@ -78,5 +78,23 @@ export function formatExpiry(seconds: number): string {
 export function formatListenerAddress(listener: { name: string; host: string; port: number }, wsPath?: string): string {
   const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host
   if (listener.name === 'ws') return `ws://${host}:${listener.port}${wsPath ?? ''}`
+  if (listener.name === 'wss') return `wss://${host}:${listener.port}${wsPath ?? ''}`
+  if (listener.name === 'tls') return `mqtts://${host}:${listener.port}`
   return `mqtt://${host}:${listener.port}`
+}
+
+/** 'tcp' → 'TCP', 'wss' → 'Secure WebSocket'; `short` for the header ('WS', 'WSS'). */
+export function listenerLabel(name: string, short = false): string {
+  switch (name) {
+    case 'tcp':
+      return 'TCP'
+    case 'ws':
+      return short ? 'WS' : 'WebSocket'
+    case 'tls':
+      return 'TLS'
+    case 'wss':
+      return short ? 'WSS' : 'Secure WebSocket'
+    default:
+      return name
+  }
 }

@@ -3,7 +3,19 @@ import { SETTING_FIELDS, validateSetting, type BrokerSettings } from '../../../s
 export type SettingKey = keyof BrokerSettings
 
 /** Settings that describe the listeners; shown in their own group. */
-export const LISTENER_KEYS: readonly SettingKey[] = ['host', 'tcpPort', 'wsPort', 'wsPath']
+export const LISTENER_KEYS: readonly SettingKey[] = [
+  'host',
+  'tcpPort',
+  'wsPort',
+  'wsPath',
+  'tlsPort',
+  'wssPort',
+  'certFile',
+  'keyFile',
+  'caFile',
+  'requireClientCertificate',
+  'useIdentityAsUsername'
+]
 
 export const SETTING_KEYS = Object.keys(SETTING_FIELDS) as SettingKey[]
 
@@ -14,6 +26,12 @@ const LABELS: Partial<Record<SettingKey, string>> = {
   tcpPort: 'TCP port',
   wsPort: 'WebSocket port',
   wsPath: 'WebSocket path',
+  tlsPort: 'TLS port',
+  wssPort: 'Secure WebSocket port',
+  certFile: 'Certificate file',
+  keyFile: 'Key file',
+  caFile: 'CA file',
+  authFile: 'Auth file',
   logLevel: 'Log level',
   maximumQos: 'Maximum QoS',
   sysInterval: '$SYS interval'
@@ -53,6 +71,8 @@ export function fromDraft(key: SettingKey, draft: DraftValue): unknown {
       return match === undefined ? draft : match
     }
     case 'string':
+      // An empty nullable field (a file path) means "none".
+      if (field.nullable && (draft === null || String(draft).trim() === '')) return null
       return draft === null ? '' : String(draft)
   }
 }

@@ -1,7 +1,7 @@
 import type { JSX } from 'react'
-import { DROP_REASONS, type DropReason } from '../../../../shared/broker-types'
+import { DROP_REASONS, LIMIT_NAMES, type DropReason } from '../../../../shared/broker-types'
 import { Sparkline } from '../../components/Sparkline'
-import { formatBytes, formatCount, formatDuration, formatListenerAddress, formatRate } from '../../lib/format'
+import { formatBytes, formatCount, formatDuration, formatListenerAddress, formatRate, listenerLabel } from '../../lib/format'
 import { SERIES_LENGTH, type SeriesKey } from '../../lib/series'
 import { useInspectorStore } from '../../store/inspector-store'
 
@@ -151,6 +151,31 @@ export function DashboardView(): JSX.Element | null {
               </tr>
             </tbody>
           </table>
+          <h2 id="limits-title">Limits hit</h2>
+          <p className="muted">How often each configured limit refused or held back something (see Settings).</p>
+          <table className="data-table compact" aria-labelledby="limits-title" data-testid="limits-table">
+            <thead>
+              <tr>
+                <th scope="col">Limit</th>
+                <th scope="col" className="num">
+                  Hits
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {LIMIT_NAMES.map((name) => {
+                const count = stats.limitsHit?.[name] ?? 0
+                return (
+                  <tr key={name} className={count > 0 ? 'attention' : undefined}>
+                    <td>
+                      <code>{name}</code>
+                    </td>
+                    <td className="num">{formatCount(count)}</td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
         </section>
         <section className="panel" aria-labelledby="totals-title">
           <h2 id="totals-title">Totals since start</h2>
@@ -179,7 +204,7 @@ export function DashboardView(): JSX.Element | null {
           <ul className="plain-list">
             {data.listeners.map((l) => (
               <li key={l.name}>
-                <strong>{l.name === 'tcp' ? 'TCP' : 'WebSocket'}</strong>{' '}
+                <strong>{listenerLabel(l.name)}</strong>{' '}
                 {l.listening ? (
                   <code>{formatListenerAddress(l, data.settings.wsPath)}</code>
                 ) : (

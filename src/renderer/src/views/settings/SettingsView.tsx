@@ -2,7 +2,7 @@ import { useMemo, useState, type JSX } from 'react'
 import { SETTING_FIELDS } from '../../../../shared/settings'
 import { getApi } from '../../api'
 import { ActionMessage, errorText, useActionMessage } from '../../components/ActionMessage'
-import { formatListenerAddress } from '../../lib/format'
+import { formatListenerAddress, listenerLabel } from '../../lib/format'
 import {
   checkDrafts,
   FEATURE_KEYS,
@@ -243,7 +243,7 @@ export function SettingsView(): JSX.Element | null {
             <tbody>
               {listeners.map((l) => (
                 <tr key={l.name}>
-                  <td>{l.name === 'tcp' ? 'TCP' : 'WebSocket'}</td>
+                  <td>{listenerLabel(l.name)}</td>
                   <td className="mono">{formatListenerAddress(l, settings.wsPath)}</td>
                   <td>
                     {l.listening ? (
