@@ -21,7 +21,7 @@ for (const protocolVersion of [4, 5] as const) {
     await page.addScriptTag({ path: join(projectRoot, 'node_modules/mqtt/dist/mqtt.min.js') })
     const received = await page.evaluate(
       async ({ url, protocolVersion }) => {
-        const mqtt = (window as unknown as { mqtt: typeof import('mqtt') }).mqtt
+        const mqtt = (globalThis as unknown as { mqtt: typeof import('mqtt') }).mqtt
         const client = await mqtt.connectAsync(url, { protocolVersion, clientId: `browser-${protocolVersion}`, reconnectPeriod: 0 })
         const message = new Promise<{ topic: string; payload: string; qos: number }>((resolve) =>
           client.on('message', (topic, payload, packet) => resolve({ topic, payload: payload.toString(), qos: packet.qos }))
