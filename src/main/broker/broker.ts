@@ -182,11 +182,12 @@ export class Broker implements ConnectionHost, DeliveryContext {
     return this.sessions.get(clientId)?.connection != null
   }
 
+  /** Connections past CONNACK; kept as a count because walking every connection on each CONNECT is quadratic. */
   connectedCount(): number {
-    let count = 0
-    for (const connection of this.connections) if (connection.isReady) count++
-    return count
+    return this.connectedClients
   }
+
+  private connectedClients = 0
 
   // ───────────────────────────── packets ─────────────────────────────
 
@@ -307,13 +308,16 @@ export class Broker implements ConnectionHost, DeliveryContext {
 
   clientConnected(connection: Connection, session: Session, sessionPresent: boolean): void {
     connection.state = 'connected'
+    connection.countedAsConnected = true
     this.counters.connectionsTotal++
-    const connected = this.connectedCount()
+    const connected = ++this.connectedClients
     if (connected > this.counters.clientsMaximum) this.counters.clientsMaximum = connected
-    this.logger.info(
-      `client ${connection.clientId} connected from ${connection.address} (${connection.transport.kind}, MQTT ${versionName(connection.protocolVersion)}, ${sessionPresent ? 'session resumed' : 'new session'})`
-    )
-    this.events.emit({
+    if (this.logger.isEnabled('info')) {
+      this.logger.info(
+        `client ${connection.clientId} connected from ${connection.address} (${connection.transport.kind}, MQTT ${versionName(connection.protocolVersion)}, ${sessionPresent ? 'session resumed' : 'new session'})`
+      )
+    }
+    if (this.events.wants('client.connected')) this.events.emit({
       type: 'client.connected',
       clientId: connection.clientId,
       address: connection.address,
@@ -329,6 +333,10 @@ export class Broker implements ConnectionHost, DeliveryContext {
 
   connectionClosed(connection: Connection): void {
     this.connections.delete(connection)
+    if (connection.countedAsConnected) {
+      connection.countedAsConnected = false
+      this.connectedClients--
+    }
     const session = connection.session
     if (session === null || session.connection !== connection) return
     const willPublished = this.detach(connection, session)

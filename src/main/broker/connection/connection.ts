@@ -47,6 +47,9 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
   /** The topic encodeFor just gave a new outbound alias, so a PUBLISH that is not sent can take it back. */
   private aliasAssigned: string | null = null
 
+  /** Counted in the broker's connected clients (from CONNACK until the socket closes). */
+  countedAsConnected = false
+
   /** False after a normal DISCONNECT: the will is then discarded [MQTT-3.1.2-10]. */
   publishWillOnClose = true
   closeReason = 'connection closed'
