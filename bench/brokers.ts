@@ -23,7 +23,9 @@ export const ALL_BROKERS: BrokerName[] = ['brokerscope', 'aedes', 'mosquitto']
 
 /** Settings that differ from each broker's defaults, for the report. */
 export const BROKER_SETTINGS: Record<BrokerName, string> = {
-  brokerscope: '`--ws-port 0 --sys-interval 0 --log-level error --max-queued-messages 100000 --max-inflight-messages 65535` (TCP_NODELAY is always on)',
+  brokerscope:
+    '`--ws-port 0 --ui-port 0 --sys-interval 0 --log-level error --max-queued-messages 100000 --max-inflight-messages 65535` (TCP_NODELAY is always on); ' +
+    'fan-in + inspector: `--ui-port <free port> --ui-token <fixed>` instead of `--ui-port 0`, with BROKERSCOPE_DATA_DIR in a temporary directory',
   aedes: '`Aedes.createBroker()` defaults (in-memory persistence, concurrency 100), `net.createServer({ noDelay: true }, aedes.handle)` — bench/aedes-server.mjs',
   mosquitto:
     '`persistence false`, `max_queued_messages 100000`, `max_queued_bytes 0`, `max_inflight_messages 0` (0 = unlimited), `set_tcp_nodelay true`, `log_type error`'
@@ -33,6 +35,8 @@ export interface Running {
   readonly name: string
   readonly pid: number
   readonly port: number
+  /** BrokerScope started with its inspector UI (StartOptions.ui). */
+  readonly ui?: { port: number; token: string }
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process has exited. */
   stop(graceMs?: number): Promise<void>
   /** Last lines the process wrote to stderr (for error messages). */
@@ -65,11 +69,16 @@ export function hasTaskset(): boolean {
 }
 
 /** Spawn argv pinned to `cpu`, through sh so that `exec` keeps the pid and the fd limit is raised. */
-export function spawnPinned(cpu: string, argv: string[], options: { stdout?: 'pipe' | 'ignore' } = {}): ChildProcess {
+export function spawnPinned(
+  cpu: string,
+  argv: string[],
+  options: { stdout?: 'pipe' | 'ignore'; env?: Record<string, string> } = {}
+): ChildProcess {
   const pin = hasTaskset() ? `taskset -c ${cpu} ` : ''
   const script = `ulimit -n ${hardFdLimit()} 2>/dev/null; exec ${pin}"$@"`
   return spawn('sh', ['-c', script, 'sh', ...argv], {
     cwd: ROOT,
+    env: options.env ? { ...process.env, ...options.env } : process.env,
     stdio: ['ignore', options.stdout ?? 'pipe', 'pipe']
   })
 }
@@ -86,7 +95,7 @@ export function freePort(): Promise<number> {
   })
 }
 
-function track(name: string, child: ChildProcess, port: number, cleanup?: () => void): Running {
+function track(name: string, child: ChildProcess, port: number, cleanup?: () => void, ui?: Running['ui']): Running {
   const tail: string[] = []
   const keep = (chunk: Buffer): void => {
     tail.push(...chunk.toString().split('\n').filter((l) => l.length > 0))
@@ -103,6 +112,7 @@ function track(name: string, child: ChildProcess, port: number, cleanup?: () => 
     name,
     pid: child.pid!,
     port,
+    ui,
     stderrTail: () => tail.join('\n'),
     stop(graceMs = 5000) {
       stopping ??= (async () => {
@@ -120,14 +130,15 @@ function track(name: string, child: ChildProcess, port: number, cleanup?: () => 
 }
 
 /** Resolve once something accepts TCP connections on the port; reject if the process exits first. */
-async function waitForPort(running: Running, child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+async function waitForPort(running: Running, child: ChildProcess, timeoutMs = 15_000, port = running.port): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
+      await running.stop() // removes its temporary directory
       throw new Error(`${running.name} exited before listening:\n${running.stderrTail()}`)
     }
     const ok = await new Promise<boolean>((done) => {
-      const socket = net.connect({ host: '127.0.0.1', port: running.port })
+      const socket = net.connect({ host: '127.0.0.1', port })
       socket.once('connect', () => {
         socket.destroy()
         done(true)
@@ -138,38 +149,63 @@ async function waitForPort(running: Running, child: ChildProcess, timeoutMs = 15
     await new Promise((r) => setTimeout(r, 50))
   }
   await running.stop()
-  throw new Error(`${running.name} did not listen on ${running.port} within ${timeoutMs / 1000} s:\n${running.stderrTail()}`)
+  throw new Error(`${running.name} did not listen on ${port} within ${timeoutMs / 1000} s:\n${running.stderrTail()}`)
 }
 
 export interface StartOptions {
   /** BrokerScope only: run under `node --cpu-prof --cpu-prof-dir=<dir>`. */
   cpuProfileDir?: string
+  /**
+   * BrokerScope only: start the inspector UI on a free port with UI_TOKEN (otherwise `--ui-port 0`:
+   * no UI server at all, not even the default one on 8090).
+   */
+  ui?: boolean
 }
+
+/** The fixed inspector UI token of the fan-in + inspector runs. */
+export const UI_TOKEN = 'bench-inspector-token-0001'
 
 export async function startBroker(name: BrokerName, options: StartOptions = {}): Promise<Running> {
   const port = await freePort()
   let child: ChildProcess
   let cleanup: (() => void) | undefined
+  let ui: Running['ui']
   switch (name) {
     case 'brokerscope': {
       const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []
-      child = spawnPinned(BROKER_CPU, [
-        process.execPath,
-        ...profile,
-        BROKERSCOPE_CLI,
-        '--tcp-port',
-        String(port),
-        '--ws-port',
-        '0',
-        '--sys-interval',
-        '0',
-        '--log-level',
-        'error',
-        '--max-queued-messages',
-        '100000',
-        '--max-inflight-messages',
-        '65535'
-      ])
+      let env: Record<string, string> | undefined
+      if (options.ui) {
+        let uiPort = await freePort()
+        while (uiPort === port) uiPort = await freePort()
+        ui = { port: uiPort, token: UI_TOKEN }
+        // The UI keeps saved messages in its data directory: not the user's.
+        const dataDir = mkdtempSync(join(tmpdir(), 'bench-brokerscope-'))
+        env = { BROKERSCOPE_DATA_DIR: dataDir }
+        cleanup = () => rmSync(dataDir, { recursive: true, force: true })
+      }
+      const uiArgs = ui ? ['--ui-port', String(ui.port), '--ui-token', ui.token] : ['--ui-port', '0']
+      child = spawnPinned(
+        BROKER_CPU,
+        [
+          process.execPath,
+          ...profile,
+          BROKERSCOPE_CLI,
+          '--tcp-port',
+          String(port),
+          '--ws-port',
+          '0',
+          ...uiArgs,
+          '--sys-interval',
+          '0',
+          '--log-level',
+          'error',
+          '--max-queued-messages',
+          '100000',
+          '--max-inflight-messages',
+          '65535'
+        ],
+        { env }
+      )
       break
     }
     case 'aedes':
@@ -198,8 +234,10 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
       break
     }
   }
-  const running = track(name, child, port, cleanup)
+  const running = track(name, child, port, cleanup, ui)
   await waitForPort(running, child)
+  // The UI server starts after the MQTT listeners.
+  if (ui) await waitForPort(running, child, 15_000, ui.port)
   return running
 }
 

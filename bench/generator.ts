@@ -356,6 +356,106 @@ function reportQos0(split: { gaps: number; tail: number }): void {
   if (result.counts.outOfOrder > 0) result.notes.push(`${result.counts.outOfOrder} deliveries out of order`)
 }
 
+// ───────────────────────────── inspector UI client ─────────────────────────────
+
+/** What the UI client has received so far (fan-in-inspector). */
+interface UiCounters {
+  batches: number
+  /** Traffic rows in the batches. */
+  rows: number
+  /** Sum of the batches' trafficNotShown. */
+  notShown: number
+  /** Full batches: the server skipped batches for this socket (its send buffer was over the limit). */
+  full: number
+  skipped: number
+  /** Characters of batch JSON. */
+  chars: number
+}
+
+/**
+ * A UI client as the renderer is one in headless mode (src/renderer/src/api/websocket-transport.ts
+ * and store/connection.ts): it opens ws://127.0.0.1:P/api?token=T with the page's Origin, asks for
+ * one `snapshot`, then receives and parses every batch. Connecting is what attaches the inspector
+ * to the broker (ui-server.ts: the first socket subscribes to the inspector's batches).
+ */
+class UiClient {
+  readonly counts: UiCounters = { batches: 0, rows: 0, notShown: 0, full: 0, skipped: 0, chars: 0 }
+  snapshotMs = NaN
+  snapshotChars = 0
+  /** Why the socket closed while it should have stayed open, or null. */
+  lost: string | null = null
+  private closing = false
+  private lastSeq = -1
+  seqGaps = 0
+
+  private constructor(private readonly ws: import('ws').WebSocket) {}
+
+  static async connect(ui: { port: number; token: string }, timeoutMs = 10_000): Promise<UiClient> {
+    const { WebSocket } = await import('ws')
+    const origin = `http://127.0.0.1:${ui.port}`
+    const ws = new WebSocket(`ws://127.0.0.1:${ui.port}/api?token=${encodeURIComponent(ui.token)}`, { origin })
+    const client = new UiClient(ws)
+    const t0 = performance.now()
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => fail(`UI client: no snapshot within ${timeoutMs / 1000} s`), timeoutMs)
+      let settled = false
+      function fail(why: string): void {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        ws.terminate()
+        reject(new Error(why))
+      }
+      ws.on('unexpected-response', (_req, res) => fail(`UI client: the API refused the upgrade with HTTP ${res.statusCode}`))
+      ws.on('error', (err) => fail(`UI client: ${err.message}`))
+      ws.on('close', (code) => {
+        if (!settled) fail(`UI client: closed before the snapshot (code ${code})`)
+        else if (!client.closing) client.lost ??= `the inspector API closed the UI socket during the run (code ${code})`
+      })
+      ws.on('open', () => ws.send(JSON.stringify({ id: 1, command: 'snapshot', args: [] })))
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) return
+        const text = data.toString()
+        const message = JSON.parse(text) as {
+          id?: number | string | null
+          ok?: boolean
+          error?: string
+          event?: string
+          batch?: { seq: number; traffic: unknown[]; trafficNotShown: number; full?: boolean; batchesSkipped?: number }
+        }
+        if (message.event === 'batch' && message.batch) {
+          const batch = message.batch
+          const c = client.counts
+          c.batches++
+          c.rows += batch.traffic.length
+          c.notShown += batch.trafficNotShown
+          c.chars += text.length
+          if (batch.full) {
+            c.full++
+            c.skipped += batch.batchesSkipped ?? 0
+          } else if (client.lastSeq >= 0 && batch.seq !== client.lastSeq + 1) {
+            client.seqGaps++
+          }
+          client.lastSeq = batch.seq
+        } else if (message.id === 1) {
+          if (message.ok !== true) return fail(`UI client: snapshot failed: ${message.error ?? 'no reason given'}`)
+          client.snapshotMs = performance.now() - t0
+          client.snapshotChars = text.length
+          settled = true
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    return client
+  }
+
+  close(): void {
+    this.closing = true
+    this.ws.close()
+  }
+}
+
 // ───────────────────────────── publishers ─────────────────────────────
 
 /** QoS 0 publishers that write a batch whenever their socket accepts one. */
@@ -482,15 +582,31 @@ function batchOf(topic: string, qos: QoS): number {
   return Math.max(1, Math.floor(BATCH_BYTES / probe.packetLength))
 }
 
-/** fan-in and fan-out: QoS 0 publishers as fast as the broker reads. */
+/** fan-in and fan-out: QoS 0 publishers as fast as the broker reads (with job.ui: the inspector's UI client connected first). */
 async function flood(publisherTopics: string[], subscriberTopic: string, subscribers: number): Promise<void> {
+  const ui = job.ui ? await UiClient.connect(job.ui) : null
   const subs = await Promise.all(Array.from({ length: subscribers }, (_, i) => openSubscriber(i, subscriberTopic, 0)))
   const pubs = await Promise.all(publisherTopics.map((_, i) => openPublisher(i)))
   const receivers = subs.map((conn) => new Receiver(conn, pubs.length))
   const templates = publisherTopics.map((topic, i) => new PublishTemplate(topic, 0, i, batchOf(topic, 0)))
   const load = new Flood(pubs, templates)
+  // What the UI client received in the measured window.
+  const uiWindow = { t0: 0, start: null as UiCounters | null, counts: null as UiCounters | null, seconds: 0 }
   load.start()
-  const rates = await measureWindow()
+  const rates = await measureWindow(
+    () => {
+      if (!ui) return
+      uiWindow.start = { ...ui.counts }
+      uiWindow.t0 = performance.now()
+    },
+    () => {
+      if (!ui) return
+      const counts = { ...ui.counts }
+      for (const key of Object.keys(counts) as Array<keyof UiCounters>) counts[key] -= uiWindow.start![key]
+      uiWindow.counts = counts
+      uiWindow.seconds = (performance.now() - uiWindow.t0) / 1000
+    }
+  )
   load.stop()
 
   const sent = load.seq.reduce((a, b) => a + b, 0)
@@ -505,6 +621,23 @@ async function flood(publisherTopics: string[], subscriberTopic: string, subscri
   if (!againstSink) {
     reportQos0(tally(receivers, load.seq))
     result.metrics[job.scenario === 'fan-out' ? 'deliveries' : 'received'] = rates.received
+  }
+  if (ui) {
+    const counts = uiWindow.counts!
+    const seconds = uiWindow.seconds
+    result.metrics.uiBatches = counts.batches / seconds
+    result.metrics.uiRows = counts.rows / seconds
+    result.metrics.uiNotShown = counts.notShown / seconds
+    const total = ui.counts
+    result.notes.push(
+      `UI: snapshot ${Math.round(ui.snapshotMs)} ms (${Math.round(ui.snapshotChars / 1024)} KiB); ` +
+        `${(counts.chars / seconds / 1e6).toFixed(2)} MB/s of batch JSON in the window; ` +
+        `${total.batches} batches in all, ${total.full} full after ${total.skipped} skipped` +
+        (ui.seqGaps > 0 ? `, ${ui.seqGaps} seq gaps` : '')
+    )
+    if (ui.lost) result.failures.push(ui.lost)
+    else if (counts.batches === 0) result.failures.push('UI client: no batch during the measured window')
+    ui.close()
   }
   for (const c of [...subs, ...pubs]) c.close()
 }

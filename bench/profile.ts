@@ -83,7 +83,7 @@ export async function profile(options: ProfileOptions): Promise<number> {
     return 1
   }
   const dir = mkdtempSync(join(tmpdir(), 'bench-cpuprof-'))
-  const broker = await startBroker('brokerscope', { cpuProfileDir: dir })
+  const broker = await startBroker('brokerscope', { cpuProfileDir: dir, ui: scenario.inspector === true })
   process.stdout.write(`profiling BrokerScope (pid ${broker.pid}) under ${scenario.id}; profiles in ${dir}\n`)
   const job: GeneratorJob = {
     scenario: workloadOf(scenario.id),
@@ -94,7 +94,8 @@ export async function profile(options: ProfileOptions): Promise<number> {
     measureMs: options.measureMs,
     drainMs: 5000,
     params: scenario.params,
-    pid: broker.pid
+    pid: broker.pid,
+    ui: broker.ui
   }
   try {
     const result = await runGenerator(job)

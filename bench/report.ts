@@ -3,9 +3,10 @@
  * machine, versions and commands) and docs/benchmarks.svg (a hand-written bar chart, one panel per
  * headline metric). Pure formatting: everything measured comes in as ReportData.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, basename } from 'node:path'
 import type { BrokerName } from './brokers'
+import type { FuzzRun } from './fuzz-run'
 import type { GeneratorResult, MetricSpec, Scenario, SinkMode } from './scenarios'
 
 export interface Run {
@@ -38,6 +39,8 @@ export interface ReportData {
   brokerSettings: Record<BrokerName, string>
   loadAverage: { before: string; after: string }
   notes: string[]
+  /** The protocol-fuzz run at the end (null: not run). */
+  fuzz: FuzzRun | null
   elapsedSeconds: number
 }
 
@@ -58,6 +61,8 @@ export function formatValue(value: number, unit: string): string {
   if (unit === 'ms') return value < 1 ? value.toFixed(3) : value < 10 ? value.toFixed(2) : value.toFixed(1)
   if (unit === '%') return value === 0 ? '0' : value < 0.01 ? '<0.01' : value.toFixed(2)
   if (unit === 'KiB') return value.toFixed(1)
+  if (unit === '×') return value.toFixed(2)
+  if (unit === 'batch/s') return value.toFixed(1)
   return Math.round(value).toLocaleString('en-US')
 }
 
@@ -89,6 +94,24 @@ function ceilingFor(data: ReportData, scenario: Scenario, metric: string): { val
   return value === undefined ? null : { value, mode: spec.mode }
 }
 
+/**
+ * A scenario against its baseline on BrokerScope (fan-in + inspector vs fan-in): median of its
+ * metric over the baseline scenario's median, both from this run.
+ */
+export function baselineRatio(data: ReportData, scenario: Scenario): { ours: number; theirs: number; ratio: number; baseline: Scenario } | null {
+  const base = scenario.baseline
+  const baseline = base && data.scenarios.find((s) => s.id === base.scenario)
+  if (!base || !baseline) return null
+  const ours = medianOf(data, scenario, 'brokerscope', base.metric)
+  const theirs = medianOf(data, baseline, 'brokerscope', base.metric)
+  return { ours, theirs, ratio: theirs > 0 ? ours / theirs : NaN, baseline }
+}
+
+/** The brokers that have runs of this scenario. */
+function brokersOf(data: ReportData, scenario: Scenario): BrokerName[] {
+  return data.brokers.filter((b) => data.runs.some((r) => r.scenario.id === scenario.id && r.broker === b))
+}
+
 function ratio(data: ReportData, scenario: Scenario, peer: BrokerName, metric: MetricSpec): string {
   // Percentages (loss) have no meaningful ratio.
   if (metric.unit === '%' || !data.brokers.includes('brokerscope') || !data.brokers.includes(peer)) return '–'
@@ -116,7 +139,11 @@ function resultsTable(data: ReportData): string[] {
     for (const metric of scenario.metrics) {
       const cells = [scenario.title, `${metric.label} (${metric.unit}${metric.better === 'lower' ? ', lower is better' : ''})`]
       for (const broker of data.brokers) {
-        const value = medianOf(data, scenario, broker, metric.key)
+        // vsBaseline: the ratio of the medians (the runs table has each repetition's paired ratio).
+        const value =
+          metric.key === 'vsBaseline' && broker === 'brokerscope'
+            ? (baselineRatio(data, scenario)?.ratio ?? NaN)
+            : medianOf(data, scenario, broker, metric.key)
         const good = goodRuns(data, scenario, broker).length
         const total = data.runs.filter((r) => r.scenario.id === scenario.id && r.broker === broker).length
         const failed = total - good
@@ -178,6 +205,32 @@ function flags(data: ReportData, scenario: Scenario): string[] {
     }
     if (other > OTHER_BUSY) why.push(`other load ${other.toFixed(0)} %`)
     if (why.length > 0) out.push(`⚠ ${BROKER_LABEL[broker]}: ${why.join(', ')}`)
+  }
+  return out
+}
+
+/** The paragraph for each scenario compared with a baseline (fan-in + inspector: issue 3's target). */
+function baselineLines(data: ReportData): string[] {
+  const out: string[] = []
+  for (const scenario of data.scenarios) {
+    const b = baselineRatio(data, scenario)
+    if (!b || !scenario.baseline) continue
+    const metric = scenario.metrics.find((m) => m.key === scenario.baseline!.metric)!
+    const target = scenario.baseline.target
+    const paired = data.runs
+      .filter((r) => r.scenario.id === scenario.id && r.result?.metrics.vsBaseline !== undefined)
+      .map((r) => `${r.result!.metrics.vsBaseline.toFixed(2)}×`)
+    const ui = (key: string, unit: string): string => `${formatValue(medianOf(data, scenario, 'brokerscope', key), unit)} ${unit}`
+    const verdict = !Number.isFinite(b.ratio) ? 'not measured' : b.ratio >= target ? '**met**' : '**not met**'
+    out.push(
+      `**${scenario.title}:** BrokerScope ${metric.label} ${formatValue(b.ours, metric.unit)} ${metric.unit} with the inspector attached, ` +
+        `${formatValue(b.theirs, metric.unit)} ${metric.unit} without it (${b.baseline.title}, same run, UI off): ` +
+        `**${Number.isFinite(b.ratio) ? b.ratio.toFixed(2) : '–'}×**; target ≥ ${target}× (issue 3): ${verdict}` +
+        (paired.length > 1 ? ` (repetition by repetition, each against the ${b.baseline.title} run just before it: ${paired.join(', ')})` : '') +
+        `. The UI client received ${ui('uiBatches', 'batch/s')}, ${ui('uiRows', 'rows/s')} (traffic rows) and ` +
+        `${ui('uiNotShown', 'rows/s')} counted in trafficNotShown (packets beyond the 500-row batch limit).`,
+      ''
+    )
   }
   return out
 }
@@ -251,11 +304,13 @@ export function renderMarkdown(data: ReportData, svgName: string): string {
     ''
   )
   out.push(...resultsTable(data), '')
+  out.push(...baselineLines(data))
   if (data.skipped.length > 0) {
     out.push('Not run:', '')
     for (const s of data.skipped) out.push(`- ${s}`)
     out.push('')
   }
+  out.push(...fuzzSection(data.fuzz, data.date), '')
   out.push('## Scenarios', '')
   for (const s of data.scenarios) out.push(`- **${s.title}** — ${s.description}.`)
   out.push(
@@ -309,16 +364,99 @@ export function renderMarkdown(data: ReportData, svgName: string): string {
   out.push('', '## Commands', '')
   out.push(
     '```sh',
-    'npm run bench                                    # build, then the full suite (3 repetitions, under 10 minutes)',
+    'npm run bench                                    # build, then the full suite (3 repetitions, then the fuzz run; under 10 minutes)',
     'npx tsx bench/run.ts --quick                     # 1 repetition, shorter windows (needs a build: npx electron-vite build)',
     'npx tsx bench/run.ts --only fan-in,qos1          # some scenarios',
+    'npx tsx bench/run.ts --only fan-in-inspector     # BrokerScope fan-in with and without the inspector attached',
     'npx tsx bench/run.ts --brokers brokerscope,aedes # some brokers',
+    'npx tsx bench/run.ts --only fuzz                 # only the protocol fuzz run (updates only its section here)',
+    'npx tsx bench/run.ts --no-fuzz                   # everything but the fuzz run',
+    'npx tsx bench/fuzz.ts --cases 1000000            # the fuzz run on its own, no time budget',
     'npx tsx bench/run.ts --profile fan-in            # BrokerScope under --cpu-prof, top 15 self-time functions',
     'npx tsx bench/run.ts --help                      # every option',
     '```',
     ''
   )
   return out.join('\n')
+}
+
+// ───────────────────────────── fuzz ─────────────────────────────
+
+const FUZZ_START = '<!-- fuzz: start (npx tsx bench/run.ts --only fuzz replaces this section) -->'
+const FUZZ_END = '<!-- fuzz: end -->'
+
+/** One line for the log. */
+export function fuzzSummary(f: FuzzRun): string {
+  if (f.error) return `error: ${f.error}`
+  const rate = Number.isFinite(f.casesPerSecond) ? `${Math.round(f.casesPerSecond).toLocaleString('en-US')} cases/s` : 'rate unknown'
+  const done = `${f.cases.toLocaleString('en-US')} of ${f.casesAsked.toLocaleString('en-US')} cases in ${f.seconds.toFixed(0)} s, ${rate}`
+  const budget = f.stoppedByBudget ? ` (stopped at the ${f.budgetSeconds} s budget${projection(f)})` : ''
+  const failures = f.failureCount > 0 ? `, ${f.failureCount} FAILURE(S), seed ${f.seed}` : ', no failures'
+  return done + budget + failures
+}
+
+function projection(f: FuzzRun): string {
+  return f.casesPerSecond > 0 ? `; all ${f.casesAsked.toLocaleString('en-US')} would take about ${Math.round(f.casesAsked / f.casesPerSecond)} s` : ''
+}
+
+export function fuzzSection(f: FuzzRun | null, date: string): string[] {
+  const out = [FUZZ_START, '## Protocol fuzzing', '']
+  if (f === null) {
+    out.push('Not run this time (`--no-fuzz`, or `--only` without `fuzz`).', '', FUZZ_END)
+    return out
+  }
+  out.push(
+    `\`${f.command}\` (${date}, time budget ${f.budgetSeconds} s): test/fuzz/fuzzer.ts sends valid packets of every type and ` +
+      'MQTT version, mutated, over real TCP sockets to a broker running inside the fuzz process, while a healthy client checks that the broker ' +
+      'keeps serving; it stops at the first failure (an exception out of a connection, an error logged by a handler, a lost probe), ' +
+      'which it prints with the seed and case indices that reproduce it. Not pinned to a core: the broker and the fuzz sockets are ' +
+      'one Node process, so it uses about one core. The run is stopped at its time budget (what is left of the suite\'s ' +
+      '10 minutes), and the cases done by then are reported.',
+    ''
+  )
+  if (f.error) {
+    out.push(`**Did not run to a result:** ${oneLine(f.error)}`, '', FUZZ_END)
+    return out
+  }
+  const rate = Number.isFinite(f.casesPerSecond) ? `${Math.round(f.casesPerSecond).toLocaleString('en-US')} cases/s` : '–'
+  out.push('| cases | time | rate | seed | failures |', '|---:|---:|---:|---:|---|')
+  out.push(
+    `| ${f.cases.toLocaleString('en-US')} of ${f.casesAsked.toLocaleString('en-US')} | ${f.seconds.toFixed(1)} s | ${rate} | ${f.seed ?? '–'} | ` +
+      `${f.failureCount > 0 ? `**${f.failureCount}**` : 'none'} |`,
+    ''
+  )
+  if (f.stoppedByBudget) {
+    out.push(`⚠ Stopped at the ${f.budgetSeconds} s time budget before all ${f.casesAsked.toLocaleString('en-US')} cases${projection(f)}.`, '')
+  }
+  if (f.summary) out.push(`Fuzzer summary: ${f.summary}`, '')
+  if (f.failures.length > 0) {
+    out.push(`Failures (the first ${f.failures.length}):`, '', '```', f.failures.join('\n\n'), '```', '')
+  }
+  out.push(FUZZ_END)
+  return out
+}
+
+/**
+ * `--only fuzz`: replace the fuzz section of an existing report (or add one); true when the file
+ * existed. The chart is left alone.
+ */
+export function writeFuzzSection(f: FuzzRun, date: string, markdownPath: string): boolean {
+  const section = fuzzSection(f, date).join('\n')
+  if (!existsSync(markdownPath)) {
+    mkdirSync(dirname(markdownPath), { recursive: true })
+    writeFileSync(markdownPath, `# Benchmarks\n\n${section}\n`)
+    return false
+  }
+  const text = readFileSync(markdownPath, 'utf8')
+  const start = text.indexOf(FUZZ_START)
+  const end = text.indexOf(FUZZ_END)
+  if (start >= 0 && end > start) writeFileSync(markdownPath, text.slice(0, start) + section + text.slice(end + FUZZ_END.length))
+  else {
+    // An older report without the section: before "## Scenarios", or at the end.
+    const at = text.indexOf('\n## Scenarios')
+    writeFileSync(markdownPath, at >= 0 ? `${text.slice(0, at + 1)}${section}\n\n${text.slice(at + 1)}` : `${text.trimEnd()}\n\n${section}\n`)
+  }
+  return true
 }
 
 // ───────────────────────────── SVG ─────────────────────────────
@@ -336,7 +474,7 @@ export function renderSvg(data: ReportData): string {
       panels.push({
         title: scenario.title,
         metric,
-        values: data.brokers.map((broker) => ({ broker, value: medianOf(data, scenario, broker, metric.key) }))
+        values: brokersOf(data, scenario).map((broker) => ({ broker, value: medianOf(data, scenario, broker, metric.key) }))
       })
     }
   }

@@ -23,20 +23,41 @@ import {
   type BrokerName,
   type Running
 } from './brokers'
+import { runFuzzStep, type FuzzRun } from './fuzz-run'
 import { parseProfileArgs, profile } from './profile'
-import { BROKER_LABEL, formatValue, writeReport, type CeilingRun, type ReportData, type Run } from './report'
+import {
+  BROKER_LABEL,
+  formatValue,
+  fuzzSummary,
+  writeFuzzSection,
+  writeReport,
+  type CeilingRun,
+  type ReportData,
+  type Run
+} from './report'
 import { SCENARIOS, workloadOf, type GeneratorJob, type GeneratorResult, type Scenario, type Target } from './scenarios'
+
+/** `npm run bench` with default options keeps under 10 minutes: the fuzz run gets what is left of this. */
+const SUITE_BUDGET_S = 560
+/** The fuzz run's default budget at most (about 3 minutes; a run that finishes earlier just ends). */
+const FUZZ_MAX_S = 180
 
 const USAGE = `usage: npx tsx bench/run.ts [options]
 
-  --quick                  1 repetition, 0.5 s warm-up, 1.5 s measured
-  --only a,b               scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}
+  --quick                  1 repetition, 0.5 s warm-up, 1.5 s measured, fuzz 50,000 cases / 30 s
+  --only a,b               scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}, fuzz
+                           (fuzz alone replaces only the fuzz section of an existing report)
   --brokers a,b            brokers: ${ALL_BROKERS.join(', ')}
   --reps n                 repetitions per broker (default 3)
   --warmup ms              warm-up per measurement (default 1000)
   --measure ms             measured window (default 3000)
   --connections n          idle connections (default 10000)
   --no-ceiling             skip the generator ceiling runs
+  --no-fuzz                skip the protocol fuzz run (bench/fuzz.ts) at the end
+  --fuzz-cases n           fuzz cases (default 1000000)
+  --fuzz-seconds s         fuzz time budget: stopped after this long, the cases done so far
+                           reported (default: what is left of ${SUITE_BUDGET_S} s since the start,
+                           at least 30 and at most ${FUZZ_MAX_S}, so npm run bench stays under 10 minutes)
   --out path.md            report path (default docs/benchmarks.md; the chart goes next to it as .svg)
   --no-report              print only, write nothing
   --note text              add a note to the top of the report (repeatable)
@@ -55,6 +76,10 @@ interface Options {
   brokers: BrokerName[]
   connections: number | null
   ceiling: boolean
+  fuzz: boolean
+  fuzzCases: number
+  /** null: what is left of SUITE_BUDGET_S when the fuzz run starts, 30 … FUZZ_MAX_S s. */
+  fuzzSeconds: number | null
   out: string | null
   notes: string[]
 }
@@ -76,12 +101,18 @@ function parseArgs(argv: string[]): Options {
     brokers: ALL_BROKERS,
     connections: null,
     ceiling: true,
+    fuzz: true,
+    fuzzCases: 1_000_000,
+    fuzzSeconds: null,
     out: join(ROOT, 'docs/benchmarks.md'),
     notes: []
   }
   let reps: number | null = null
   let warmup: number | null = null
   let measure: number | null = null
+  let fuzzCases: number | null = null
+  let fuzzSeconds: number | null = null
+  let noFuzz = false
   const value = (i: number, flag: string): string => argv[i] ?? fail(`${flag} needs a value`)
   const number = (text: string, flag: string): number => {
     const n = Number(text)
@@ -96,8 +127,11 @@ function parseArgs(argv: string[]): Options {
         break
       case '--only': {
         const ids = value(++i, arg).split(',').map((s) => s.trim()).filter(Boolean)
-        for (const id of ids) if (!SCENARIOS.some((s) => s.id === id)) fail(`unknown scenario ${id} (${SCENARIOS.map((s) => s.id).join(', ')})`)
+        for (const id of ids) {
+          if (id !== 'fuzz' && !SCENARIOS.some((s) => s.id === id)) fail(`unknown scenario ${id} (${SCENARIOS.map((s) => s.id).join(', ')}, fuzz)`)
+        }
         options.scenarios = SCENARIOS.filter((s) => ids.includes(s.id))
+        options.fuzz = ids.includes('fuzz')
         break
       }
       case '--brokers': {
@@ -120,6 +154,15 @@ function parseArgs(argv: string[]): Options {
         break
       case '--no-ceiling':
         options.ceiling = false
+        break
+      case '--no-fuzz':
+        noFuzz = true
+        break
+      case '--fuzz-cases':
+        fuzzCases = Math.max(1, Math.round(number(value(++i, arg), arg)))
+        break
+      case '--fuzz-seconds':
+        fuzzSeconds = Math.max(1, number(value(++i, arg), arg))
         break
       case '--out':
         options.out = value(++i, arg)
@@ -144,6 +187,9 @@ function parseArgs(argv: string[]): Options {
   options.measureMs = measure ?? (options.quick ? 1500 : 3000)
   options.drainMs = options.quick ? 5000 : 10_000
   options.qos0DrainMs = options.quick ? 2000 : 3000
+  if (noFuzz) options.fuzz = false
+  options.fuzzCases = fuzzCases ?? (options.quick ? 50_000 : 1_000_000)
+  options.fuzzSeconds = fuzzSeconds ?? (options.quick ? 30 : null)
   return options
 }
 
@@ -176,7 +222,8 @@ function jobFor(scenario: Scenario, options: Options, port: number, target: Targ
 
 function summary(scenario: Scenario, result: GeneratorResult): string {
   const values = scenario.metrics
-    .filter((m) => result.metrics[m.key] !== undefined)
+    // vsBaseline: printed by pairedBaseline().
+    .filter((m) => result.metrics[m.key] !== undefined && m.key !== 'vsBaseline')
     .map((m) => `${m.label} ${formatValue(result.metrics[m.key], m.unit)} ${m.unit}`)
     .join(', ')
   const status = result.failures.length > 0 ? `  FAILED: ${result.failures.join('; ')}` : result.notes.length > 0 ? `  (${result.notes.join('; ')})` : ''
@@ -196,6 +243,68 @@ async function against(start: () => Promise<Running>, job: (running: Running) =>
   }
 }
 
+interface Plan {
+  /** The scenarios that run, in report order. */
+  scenarios: Scenario[]
+  /** Run together, repetition by repetition: a baseline scenario and those compared with it. */
+  groups: Scenario[][]
+  brokers: Map<string, BrokerName[]>
+  log: string[]
+  skipped: string[]
+}
+
+/**
+ * Which brokers run which scenario, and in which groups. A scenario limited to some brokers
+ * (fan-in + inspector: BrokerScope) runs on those; one with a baseline pulls the baseline scenario
+ * in on BrokerScope if it was not selected, and runs right after it in every repetition.
+ */
+function planRuns(selected: Scenario[], brokers: BrokerName[], options: Options): Plan {
+  const plan: Plan = { scenarios: [], groups: [], brokers: new Map(), log: [], skipped: [] }
+  const scenarios = [...selected]
+  for (const scenario of selected) {
+    const base = scenario.baseline
+    if (!base || !brokers.includes('brokerscope') || scenarios.some((s) => s.id === base.scenario)) continue
+    const baseline = SCENARIOS.find((s) => s.id === base.scenario)!
+    scenarios.splice(scenarios.indexOf(scenario), 0, withOptions(baseline, options))
+    plan.brokers.set(baseline.id, ['brokerscope'])
+    plan.log.push(`${scenario.id}: running ${baseline.id} on BrokerScope too, as its baseline`)
+  }
+  for (const scenario of scenarios) {
+    if (!plan.brokers.has(scenario.id)) plan.brokers.set(scenario.id, brokers.filter((b) => !scenario.brokers || scenario.brokers.includes(b)))
+    if (plan.brokers.get(scenario.id)!.length === 0) {
+      const why = `${scenario.id}: only runs on ${scenario.brokers!.map((b) => BROKER_LABEL[b]).join(', ')}`
+      plan.log.push(why)
+      plan.skipped.push(why)
+      continue
+    }
+    plan.scenarios.push(scenario)
+  }
+  for (const scenario of plan.scenarios) {
+    const base = scenario.baseline && plan.groups.find((g) => g[0].id === scenario.baseline!.scenario)
+    if (base) base.push(scenario)
+    else plan.groups.push([scenario])
+  }
+  return plan
+}
+
+/**
+ * For a scenario with a baseline: its metric over the baseline's on the same broker in the same
+ * repetition (result.metrics.vsBaseline), and the text for the log line.
+ */
+function pairedBaseline(runs: Run[], scenario: Scenario, broker: BrokerName, rep: number, result: GeneratorResult): string {
+  const base = scenario.baseline
+  if (!base) return ''
+  const paired = runs.find((r) => r.scenario.id === base.scenario && r.broker === broker && r.rep === rep)
+  const ours = result.metrics[base.metric]
+  const theirs = paired?.result?.metrics[base.metric]
+  if (!paired?.result || paired.result.failures.length > 0 || theirs === undefined || ours === undefined || !(theirs > 0)) {
+    return `; no ${base.scenario} run to compare with`
+  }
+  result.metrics.vsBaseline = ours / theirs
+  const verdict = result.metrics.vsBaseline >= base.target ? 'meets' : 'below'
+  return `; ${result.metrics.vsBaseline.toFixed(2)}× ${base.scenario} without it (${verdict} the ${base.target} target)`
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2)
   const profileAt = argv.indexOf('--profile')
@@ -213,23 +322,27 @@ async function main(): Promise<void> {
     if (missing) log(`${name}: skipped: ${missing}`)
     else brokers.push(name)
   }
-  if (brokers.length === 0) fail('no broker to run')
+  if (brokers.length === 0 && options.scenarios.length > 0) fail('no broker to run')
   if (!hasTaskset()) log('taskset not found: processes are not pinned to cores')
   const connectionsNeeded = (options.connections ?? 10_000) + 200
-  if (hardFdLimit() < connectionsNeeded) {
+  if (options.scenarios.some((s) => s.id === 'connections') && hardFdLimit() < connectionsNeeded) {
     log(`open-file hard limit ${hardFdLimit()} is below ${connectionsNeeded}: the connections scenario will fail; raise it (ulimit -Hn)`)
   }
 
   const skipped: string[] = []
-  const scenarios: Scenario[] = []
+  const selected: Scenario[] = []
   for (const listed of options.scenarios) {
     const scenario = withOptions(listed, options)
-    if (scenario.available) scenarios.push(scenario)
+    if (scenario.available) selected.push(scenario)
     else {
       log(scenario.unavailable ?? `${scenario.id}: not available`)
       skipped.push(scenario.unavailable ?? scenario.id)
     }
   }
+  const plan = planRuns(selected, brokers, options)
+  for (const line of plan.log) log(line)
+  for (const line of plan.skipped) skipped.push(line)
+  const scenarios = plan.scenarios
 
   // 1. The generator's own ceiling, against fake brokers on the broker's core.
   const ceilings: CeilingRun[] = []
@@ -252,31 +365,39 @@ async function main(): Promise<void> {
   }
 
   // 2. The brokers, alternating within each repetition.
+  // A scenario compared with a baseline (fan-in + inspector vs fan-in) runs right after it in every
+  // repetition, so each pair is measured minutes closer together than scenario after scenario.
   const runs: Run[] = []
-  for (const scenario of scenarios) {
-    if (scenario.attach) log(`${scenario.id}: attaching to BrokerScope`)
+  for (const group of plan.groups) {
     for (let rep = 1; rep <= options.reps; rep++) {
-      for (const broker of brokers) {
-        const label = `[${scenario.id} ${rep}/${options.reps}] ${BROKER_LABEL[broker]}`
-        try {
-          let detach: (() => Promise<void>) | null = null
-          const result = await against(
-            async () => {
-              const running = await startBroker(broker)
-              if (scenario.attach && broker === 'brokerscope') detach = await scenario.attach(running)
-              return running
-            },
-            (running) => jobFor(scenario, options, running.port, 'broker', running.pid)
-          )
-          if (detach) await (detach as () => Promise<void>)()
-          runs.push({ scenario, broker, rep, result })
-          log(`${label}: ${summary(scenario, result)}`)
-        } catch (err) {
-          runs.push({ scenario, broker, rep, result: null, error: errorText(err) })
-          log(`${label}: error: ${errorText(err)}`)
+      for (const scenario of group) {
+        for (const broker of plan.brokers.get(scenario.id)!) {
+          const label = `[${scenario.id} ${rep}/${options.reps}] ${BROKER_LABEL[broker]}`
+          try {
+            const result = await against(
+              () => startBroker(broker, { ui: scenario.inspector === true }),
+              (running) => ({ ...jobFor(scenario, options, running.port, 'broker', running.pid), ui: running.ui })
+            )
+            const baseline = pairedBaseline(runs, scenario, broker, rep, result)
+            runs.push({ scenario, broker, rep, result })
+            log(`${label}: ${summary(scenario, result)}${baseline}`)
+          } catch (err) {
+            runs.push({ scenario, broker, rep, result: null, error: errorText(err) })
+            log(`${label}: error: ${errorText(err)}`)
+          }
         }
       }
     }
+  }
+
+  // 3. The long protocol-fuzz run (bench/fuzz.ts), last, within its time budget.
+  let fuzz: FuzzRun | null = null
+  if (options.fuzz) {
+    const elapsed = (Date.now() - started) / 1000
+    const budget = options.fuzzSeconds ?? Math.round(Math.min(FUZZ_MAX_S, Math.max(30, SUITE_BUDGET_S - elapsed)))
+    log(`[fuzz] ${options.fuzzCases.toLocaleString('en-US')} cases, at most ${budget} s`)
+    fuzz = await runFuzzStep(options.fuzzCases, budget, log)
+    log(`[fuzz] ${fuzzSummary(fuzz)}`)
   }
 
   const data: ReportData = {
@@ -289,7 +410,8 @@ async function main(): Promise<void> {
       qos0DrainMs: options.qos0DrainMs,
       quick: options.quick
     },
-    brokers,
+    // Those that ran something (a broker selected only for scenarios limited to others did not).
+    brokers: brokers.filter((b) => runs.some((r) => r.broker === b)),
     scenarios,
     skipped,
     runs,
@@ -299,14 +421,21 @@ async function main(): Promise<void> {
     brokerSettings: BROKER_SETTINGS,
     loadAverage: { before: loadBefore, after: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') },
     notes: options.notes,
+    fuzz,
     elapsedSeconds: (Date.now() - started) / 1000
   }
   if (options.out) {
-    const written = writeReport(data, options.out)
-    log(`wrote ${written.markdown} and ${written.svg}`)
+    if (options.scenarios.length === 0 && fuzz) {
+      // --only fuzz: the rest of the report stays as it was.
+      log(`${writeFuzzSection(fuzz, data.date, options.out) ? 'updated the fuzz section of' : 'wrote'} ${options.out}`)
+    } else {
+      const written = writeReport(data, options.out)
+      log(`wrote ${written.markdown} and ${written.svg}`)
+    }
   }
   const failed = runs.filter((r) => r.result === null || r.result.failures.length > 0).length
-  log(`done in ${Math.round(data.elapsedSeconds)} s: ${runs.length} runs, ${failed} failed`)
+  const fuzzFailed = fuzz !== null && (fuzz.error !== undefined || fuzz.failureCount > 0)
+  log(`done in ${Math.round(data.elapsedSeconds)} s: ${runs.length} runs, ${failed} failed${fuzz ? `; fuzz ${fuzzFailed ? 'FAILED' : 'ok'}` : ''}`)
 }
 
 main().catch((err: unknown) => {

@@ -51,10 +51,20 @@ export interface Scenario {
   available: boolean
   unavailable?: string
   /**
-   * Hook for scenarios that need something attached to the broker while the load runs (the
-   * inspector, issue 3). Called after the broker is up; the returned function detaches it.
+   * BrokerScope only, started with its inspector UI (`--ui-port`, a fixed `--ui-token`); the
+   * generator connects a UI client to the inspector's WebSocket API before the load starts, the
+   * way the renderer does (token, Origin, one `snapshot`, then batches), so the inspector is
+   * attached and streams the traffic view while the load runs (issue 3).
    */
-  attach?: (broker: { name: string; port: number; pid: number }) => Promise<() => Promise<void>>
+  inspector?: boolean
+  /** Only these brokers run it (default: all). */
+  brokers?: Array<'brokerscope' | 'aedes' | 'mosquitto'>
+  /**
+   * Compared with another scenario's figure on BrokerScope from the same run (run.ts runs the two
+   * side by side in every repetition): `metric` here / `metric` there is reported as `vsBaseline`,
+   * against the target ratio.
+   */
+  baseline?: { scenario: ScenarioId; metric: string; target: number }
 }
 
 const rate = (key: string, label: string, headline = false): MetricSpec => ({ key, label, unit: 'msg/s', better: 'higher', headline })
@@ -137,13 +147,26 @@ export const SCENARIOS: Scenario[] = [
   {
     id: 'fan-in-inspector',
     title: 'fan-in + inspector',
-    description: 'fan-in with the inspector attached to BrokerScope',
+    description:
+      'the fan-in load on BrokerScope with its inspector attached: a UI client on the generator\'s core connects to the ' +
+      'inspector\'s WebSocket API like the renderer does (token, Origin), calls `snapshot` once and then receives every batch ' +
+      '(traffic rows, stats, topics) while the load runs; compared with BrokerScope\'s own fan-in figure (UI off) from the same run',
     params: { publishers: 8, subscribers: 1, qos: 0 },
-    metrics: [rate('received', 'received', true), rate('sent', 'published'), loss],
+    metrics: [
+      rate('received', 'received', true),
+      { key: 'vsBaseline', label: 'received vs fan-in without the inspector', unit: '×', better: 'higher', headline: false },
+      rate('sent', 'published'),
+      loss,
+      undelivered,
+      { key: 'uiBatches', label: 'UI batches', unit: 'batch/s', better: 'higher', headline: false },
+      { key: 'uiRows', label: 'UI traffic rows', unit: 'rows/s', better: 'higher', headline: false },
+      { key: 'uiNotShown', label: 'UI trafficNotShown', unit: 'rows/s', better: 'lower', headline: false }
+    ],
     ceilings: [],
-    available: false,
-    unavailable: 'inspector scenario: not yet available (issue 3)'
-    // attach: when issue 3 lands, connect the inspector here and run like 'fan-in' (runAs below).
+    available: true,
+    inspector: true,
+    brokers: ['brokerscope'],
+    baseline: { scenario: 'fan-in', metric: 'received', target: 0.85 }
   }
 ]
 
@@ -169,6 +192,8 @@ export interface GeneratorJob {
   params: ScenarioParams
   /** For the connections scenario: the process whose VmRSS is read. */
   pid?: number
+  /** fan-in-inspector: BrokerScope's inspector UI, which the generator connects to before the load. */
+  ui?: { port: number; token: string }
 }
 
 export interface GeneratorResult {

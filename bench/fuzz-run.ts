@@ -1,0 +1,139 @@
+/**
+ * The long protocol-fuzz run at the end of `npm run bench`: bench/fuzz.ts (the fuzzer itself is
+ * test/fuzz/fuzzer.ts) in its own process, with a case count and a time budget. At the budget the
+ * process is stopped and the cases done so far (from its progress lines) are reported, so the
+ * whole suite keeps to its time. The fuzzer stops at its first failure, so a run cut short by the
+ * budget has not hidden one.
+ *
+ *   node --import tsx bench/fuzz.ts --cases N --json
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { ROOT } from './brokers'
+
+export interface FuzzRun {
+  /** What was run (for the report). */
+  command: string
+  casesAsked: number
+  budgetSeconds: number
+  /** Cases done (all of them, or as far as it got within the budget). */
+  cases: number
+  casesPerSecond: number
+  seconds: number
+  seed: number | null
+  /** Stopped at the time budget before all cases were done. */
+  stoppedByBudget: boolean
+  exitCode: number | null
+  /** The fuzzer's count of failures (0 when none were found). */
+  failureCount: number
+  /** The FAILURE blocks it printed (reproduction: seed and case indices), the first few. */
+  failures: string[]
+  /** Its summary line (outcomes, probes, sockets), when it finished. */
+  summary: string | null
+  /** It could not run, or ended without a result. */
+  error?: string
+}
+
+export const FUZZ_SCRIPT = join(ROOT, 'bench/fuzz.ts')
+const MAX_FAILURES_KEPT = 5
+
+export function runFuzzStep(cases: number, budgetSeconds: number, log: (line: string) => void): Promise<FuzzRun> {
+  const args = ['--cases', String(cases), '--json']
+  const run: FuzzRun = {
+    command: `npx tsx bench/fuzz.ts ${args.join(' ')}`,
+    casesAsked: cases,
+    budgetSeconds,
+    cases: 0,
+    casesPerSecond: NaN,
+    seconds: NaN,
+    seed: null,
+    stoppedByBudget: false,
+    exitCode: null,
+    failureCount: 0,
+    failures: [],
+    summary: null
+  }
+  if (!existsSync(FUZZ_SCRIPT)) return Promise.resolve({ ...run, error: 'bench/fuzz.ts is missing' })
+
+  return new Promise((resolve) => {
+    const started = Date.now()
+    const child = spawn(process.execPath, ['--import', 'tsx', FUZZ_SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let partial = ''
+    let stderr = ''
+    let failureBlock: string[] | null = null
+    let lastProgressLog = started
+    let json: { cases?: number; casesPerSecond?: number; durationMs?: number; seed?: number; failures?: number } | null = null
+
+    const endBlock = (): void => {
+      if (failureBlock && run.failures.length < MAX_FAILURES_KEPT) run.failures.push(failureBlock.join('\n'))
+      failureBlock = null
+    }
+    const onLine = (line: string): void => {
+      let m: RegExpExecArray | null
+      if (failureBlock && /^\s+\S/.test(line)) {
+        if (failureBlock.length < 8) failureBlock.push(line)
+        return
+      }
+      endBlock()
+      if (line.startsWith('FAILURE')) {
+        failureBlock = [line]
+      } else if ((m = /seed (\d+)\s*$/.exec(line)) && line.startsWith('fuzzing')) {
+        run.seed = Number(m[1])
+      } else if ((m = /^\s+(\d+) cases, (\d+)\/s, (\d+) s$/.exec(line))) {
+        // Progress, about once a second: what is reported if the budget stops the run.
+        run.cases = Number(m[1])
+        run.casesPerSecond = Number(m[2])
+        run.seconds = Number(m[3])
+        if (Date.now() - lastProgressLog >= 30_000) {
+          lastProgressLog = Date.now()
+          log(`[fuzz] ${run.cases.toLocaleString('en-US')} cases, ${run.casesPerSecond.toLocaleString('en-US')}/s`)
+        }
+      } else if (/^\d+ cases in [\d.]+ s:/.test(line)) {
+        run.summary = line
+      } else if (line.startsWith('{')) {
+        try {
+          json = JSON.parse(line) as typeof json
+        } catch {
+          // not the result line
+        }
+      }
+    }
+    child.stdout.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines) onLine(line)
+    })
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
+
+    const budget = setTimeout(() => {
+      run.stoppedByBudget = true
+      child.kill('SIGTERM')
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref()
+    }, budgetSeconds * 1000)
+
+    child.once('exit', (code, signal) => {
+      clearTimeout(budget)
+      if (partial) onLine(partial)
+      endBlock()
+      run.exitCode = code
+      if (json !== null) {
+        const result = json as NonNullable<typeof json>
+        run.cases = result.cases ?? run.cases
+        run.casesPerSecond = result.casesPerSecond ?? run.casesPerSecond
+        run.seconds = result.durationMs !== undefined ? result.durationMs / 1000 : run.seconds
+        run.seed = result.seed ?? run.seed
+        run.failureCount = result.failures ?? run.failures.length
+        // Finished before the timer fired, or with the result already out.
+        run.stoppedByBudget = run.stoppedByBudget && run.cases < cases
+      } else {
+        run.failureCount = run.failures.length
+        if (!run.stoppedByBudget) {
+          run.error = `bench/fuzz.ts ended (${signal ?? `exit ${code}`}) without a result: ${stderr.trim().split('\n').slice(-5).join(' ') || '(no output)'}`
+        }
+      }
+      if (!Number.isFinite(run.seconds)) run.seconds = (Date.now() - started) / 1000
+      resolve(run)
+    })
+  })
+}
