@@ -270,6 +270,8 @@ class FakeTransport implements Transport {
   bufferedBytes(): number {
     return this.buffered
   }
+  pause(): void {}
+  resume(): void {}
   end(): void {
     this.handlers?.onTransportClose()
   }

@@ -17,7 +17,9 @@ function setup(options: Partial<InspectorOptions> = {}): { broker: Broker; inspe
 
 function publishPacket(broker: Broker, payload: Uint8Array = Buffer.from('hello'), topic = 't'): void {
   const packet: PacketRecord = { direction: 'in', clientId: 'c', type: 'publish', size: payload.length + 10, topic, qos: 0, retain: false, dup: false, payload }
-  broker.events.emit({ type: 'packet', packet })
+  // As the broker does for a real packet: counted first, then reported (only while someone wants it).
+  broker.counters.messagesReceived++
+  if (broker.events.wantsPackets) broker.events.emit({ type: 'packet', packet })
 }
 
 const rowIds = (batches: InspectorBatch[]): number[] => batches.flatMap((batch) => batch.traffic.map((row) => row.id))
@@ -50,27 +52,31 @@ describe('Inspector batching (fake timers)', () => {
     off()
   })
 
-  it('caps rows per batch, sends the newest of each window and counts the rest as not shown', () => {
+  it('caps rows per batch: records the first rows of each window, stops the broker building the rest, counts them as not shown', () => {
     const { broker, inspector, batches, off } = setup({ batchIntervalMs: 50, maxTrafficRowsPerBatch: 100 })
+    let gateClosedWithinWindow = false
     for (let ms = 0; ms < 500; ms++) {
       for (let i = 0; i < 10; i++) publishPacket(broker) // 500 per window
+      if (ms % 50 === 20 && !broker.events.wantsPackets) gateClosedWithinWindow = true
       vi.advanceTimersByTime(1)
     }
+    // 200 packets into a window the 100-row budget is spent: the broker no longer builds packet events.
+    expect(gateClosedWithinWindow).toBe(true)
     vi.advanceTimersByTime(50)
     const ids = rowIds(batches)
     for (const batch of batches) expect(batch.traffic.length).toBeLessThanOrEqual(100)
     for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1])
     expect(ids.length + notShown(batches)).toBe(5000)
     expect(notShown(batches)).toBeGreaterThan(0)
-    // What was not shown live is still in the ring.
-    expect(inspector.snapshot().traffic.length).toBe(5000)
-    // The newest rows of the window are the ones sent.
-    expect(ids[ids.length - 1]).toBe(5000)
+    // Only recorded rows get ids and enter the ring: 100 per window, numbered without gaps.
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1))
+    expect(inspector.snapshot().traffic.length).toBe(ids.length)
+    expect(ids.length).toBeLessThanOrEqual(100 * 11)
     off()
   })
 
   it('keeps the newest trafficCapacity rows (25 000 pushed → 10 000 kept)', () => {
-    const { broker, inspector, off } = setup()
+    const { broker, inspector, off } = setup({ maxTrafficRowsPerBatch: 100_000 })
     for (let i = 0; i < 25_000; i++) publishPacket(broker, Buffer.from(`m${i}`))
     const traffic = inspector.snapshot().traffic
     expect(inspector.usage().trafficRows).toBe(10_000)
@@ -187,14 +193,14 @@ describe('Inspector attachment', () => {
     const offA = inspector.onBatch(() => undefined)
     const offB = inspector.onBatch(() => undefined)
     expect(broker.events.wantsPackets).toBe(true)
-    expect(broker.events.wantsMessages).toBe(true)
+    expect(broker.events.wantsPublished).toBe(true)
     expect(inspector.attached).toBe(true)
     offA()
     offA() // idempotent
     expect(broker.events.wantsPackets).toBe(true)
     offB()
     expect(broker.events.wantsPackets).toBe(false)
-    expect(broker.events.wantsMessages).toBe(false)
+    expect(broker.events.wantsPublished).toBe(false)
     for (const type of ['retained.changed', 'client.connected', 'subscribed', 'listener.changed'] as const) {
       expect(broker.events.wants(type)).toBe(false)
     }

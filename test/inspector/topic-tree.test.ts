@@ -14,12 +14,20 @@ describe('TopicTree', () => {
     expect(tree.all().map((node) => node.topic)).toEqual(['a/b', 'a/c'])
   })
 
-  it('keeps a copy of the preview, not a view into the payload', () => {
+  it('keeps a copy of the preview, not a view into the payload, once settled or sent', () => {
     const tree = new TopicTree({ previewBytes: 4 })
     const payload = Buffer.from('abcdef')
     tree.recordMessage('t', payload, 1)
+    // Settling (as the inspector does on detach) copies the preview out of the payload.
+    tree.settle()
     payload.fill(0)
     expect(tree.get('t')?.lastPayload).toBe(b64('abcd'))
+    const second = Buffer.from('wxyz12')
+    tree.recordMessage('t', second, 2)
+    // Sending the topic to the UI copies it too.
+    expect(tree.get('t')?.lastPayload).toBe(b64('wxyz'))
+    second.fill(0)
+    expect(tree.get('t')?.lastPayload).toBe(b64('wxyz'))
   })
 
   it('reports changed topics once', () => {

@@ -69,6 +69,9 @@ interface ShareGroup {
   next: number
 }
 
+/** Placeholder for the routing scratch array's free slots. */
+const NO_SESSION = null as unknown as Session
+
 /** setTimeout's largest delay; longer expiries are re-armed in steps. */
 const MAX_TIMER_MS = 2_147_483_647
 const RETAINED_PREVIEW_BYTES = 256
@@ -102,11 +105,13 @@ export class Broker implements ConnectionHost, DeliveryContext {
 
   // Batched writes: connections with output this tick, flushed together once per loop turn.
   private dirty: Connection[] = []
+  private pausedReaders: Connection[] = []
   private flushQueued = false
 
   // Routing scratch space (see publishMessage).
   private matchGeneration = 0
   private matched: Session[] = []
+  private matchedCount = 0
   private routing: Message | null = null
 
   constructor(settings: Partial<BrokerSettings> = {}, options: BrokerOptions = {}) {
@@ -222,7 +227,10 @@ export class Broker implements ConnectionHost, DeliveryContext {
         // [MQTT-3.1.0-2] a second CONNECT is a protocol violation.
         return connection.protocolClose(ReasonCode.ProtocolError, 'second CONNECT')
       case 'auth':
-        return connection.protocolClose(ReasonCode.BadAuthenticationMethod, 'enhanced authentication is not supported')
+        // A CONNECT with an Authentication Method is refused (CONNACK 0x8C), so a connected client set
+        // none and must not send AUTH (MQTT 5 §4.12): a protocol error. 0x8C is not a DISCONNECT
+        // reason code (§3.14.2.1), so it cannot be the answer here (found by the fuzzer).
+        return connection.protocolClose(ReasonCode.ProtocolError, 'AUTH without an authentication method in CONNECT')
       default:
         // CONNACK, SUBACK, UNSUBACK, PINGRESP only flow from server to client.
         return connection.protocolClose(ReasonCode.ProtocolError, `a client must not send ${packet.cmd}`)
@@ -231,17 +239,30 @@ export class Broker implements ConnectionHost, DeliveryContext {
 
   scheduleFlush(connection: Connection): void {
     this.dirty.push(connection)
+    this.queueTurnEnd()
+  }
+
+  scheduleResume(connection: Connection): void {
+    this.pausedReaders.push(connection)
+    this.queueTurnEnd()
+  }
+
+  private queueTurnEnd(): void {
     if (!this.flushQueued) {
       this.flushQueued = true
-      setImmediate(() => this.flushAll())
+      setImmediate(this.flushAll)
     }
   }
 
-  private flushAll(): void {
+  /** End of a loop turn: write what each connection queued, then let paused readers read again. */
+  private readonly flushAll = (): void => {
     this.flushQueued = false
     const dirty = this.dirty
     this.dirty = []
     for (const connection of dirty) connection.flush()
+    const paused = this.pausedReaders
+    this.pausedReaders = []
+    for (const connection of paused) connection.resumeReading()
   }
 
   emitPacket(record: PacketRecord): void {
@@ -258,7 +279,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
 
   drop(session: Session | null, message: Message, reason: DropReason): void {
     this.counters.countDrop(reason)
-    if (this.events.wantsMessages && session) {
+    if (this.events.wantsDropped && session) {
       this.events.emit({ type: 'message.dropped', clientId: session.clientId, topic: message.topic, reason })
     }
   }
@@ -530,7 +551,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
    */
   publishMessage(message: Message): number {
     if (message.retain) this.storeRetained(message)
-    if (this.events.wantsMessages) {
+    if (this.events.wantsPublished) {
       this.events.emit({
         type: 'message.published',
         clientId: message.origin,
@@ -544,19 +565,22 @@ export class Broker implements ConnectionHost, DeliveryContext {
     this.matchGeneration++
     this.routing = message
     const matched = this.matched
-    matched.length = 0
+    this.matchedCount = 0
     this.subscriptions.match(message.topic, this.collectSubscription)
-    let recipients = matched.length
-    for (let i = 0; i < matched.length; i++) {
+    let recipients = this.matchedCount
+    for (let i = 0; i < recipients; i++) {
       const session = matched[i]
+      // Cleared as we go (a scratch array must not keep ended sessions alive), without resizing it.
+      matched[i] = NO_SESSION
       const ids = session.matchSubscriptionIds
       session.matchSubscriptionIds = null
       session.deliver(message, session.matchQos, session.matchRetainAsPublished && message.retain, ids)
     }
-    matched.length = 0
-    this.sharedDeliveries = 0
-    this.shared.match(message.topic, this.deliverToShareGroup)
-    recipients += this.sharedDeliveries
+    if (this.shared.size > 0) {
+      this.sharedDeliveries = 0
+      this.shared.match(message.topic, this.deliverToShareGroup)
+      recipients += this.sharedDeliveries
+    }
     this.routing = null
     return recipients
   }
@@ -576,7 +600,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
       session.matchQos = qos
       session.matchRetainAsPublished = subscription.retainAsPublished
       session.matchSubscriptionIds = subscription.subscriptionId !== null ? [subscription.subscriptionId] : null
-      this.matched.push(session)
+      this.matched[this.matchedCount++] = session
       return
     }
     if (qos > session.matchQos) session.matchQos = qos

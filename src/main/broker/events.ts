@@ -10,7 +10,11 @@ export class BrokerEventBus {
   private readonly listeners = new Map<BrokerEventType, Set<(event: BrokerEvent) => void>>()
   /** Cheap flags for the hot path (one property read per message). */
   wantsPackets = false
-  wantsMessages = false
+  wantsPublished = false
+  wantsDelivered = false
+  wantsDropped = false
+  /** Packet consumers that have seen enough for now (see suspendPackets). */
+  private readonly packetsSuspendedBy = new Set<object>()
 
   on<T extends BrokerEventType>(type: T, listener: Listener<T>): () => void {
     let set = this.listeners.get(type)
@@ -45,9 +49,28 @@ export class BrokerEventBus {
     }
   }
 
+  /**
+   * Stop building packet events until resumePackets(). The inspector calls this when it has all
+   * the rows it can show for this batch, so a flood costs the broker nothing per packet; it counts
+   * what it missed from the broker's packet counters. While other packet listeners remain, events
+   * still flow and a suspended consumer ignores them.
+   */
+  suspendPackets(consumer: object): void {
+    this.packetsSuspendedBy.add(consumer)
+    this.refreshFlags()
+  }
+
+  resumePackets(consumer: object): void {
+    this.packetsSuspendedBy.delete(consumer)
+    this.refreshFlags()
+  }
+
   private refreshFlags(): void {
-    this.wantsPackets = this.wants('packet')
-    this.wantsMessages =
-      this.wants('message.published') || this.wants('message.delivered') || this.wants('message.dropped')
+    // Packet events are built while any packet listener still wants them.
+    const packetListeners = this.listeners.get('packet')?.size ?? 0
+    this.wantsPackets = packetListeners > this.packetsSuspendedBy.size
+    this.wantsPublished = this.wants('message.published')
+    this.wantsDelivered = this.wants('message.delivered')
+    this.wantsDropped = this.wants('message.dropped')
   }
 }

@@ -131,6 +131,10 @@ export class Inspector {
 
   private nextId = 1
   private notShown = 0
+  /** Rows recorded since the last batch (see closePacketGate). */
+  private rowsThisWindow = 0
+  /** packetsSoFar() when the packet gate closed, or -1 while it is open. */
+  private gateClosedAt = -1
   private paused = false
   private pausedChanged = false
   private payloadBytes = 0
@@ -238,6 +242,10 @@ export class Inspector {
     for (const entry of this.pending.clear()) entry.pending = false
     this.notShown = 0
     this.ownedSource = this.ownedCopy = null
+    if (this.gateClosedAt >= 0) this.broker.events.resumePackets(this)
+    this.gateClosedAt = -1
+    this.topics.settle()
+    this.rowsThisWindow = 0
   }
 
   private clientsChanged(): void {
@@ -249,8 +257,11 @@ export class Inspector {
   // ───────────────────────────── events (hot path) ─────────────────────────────
 
   private onPacket(event: BrokerEventOf<'packet'>): void {
+    // Gate closed: another listener keeps events flowing; these are counted from the broker's counters.
+    if (this.gateClosedAt >= 0) return
     if (this.paused) {
       this.notShown++
+      this.closePacketGate()
       return
     }
     const packet = event.packet
@@ -292,6 +303,31 @@ export class Inspector {
       this.notShown++
     }
     if (row.type === 'publish') this.countersMoved = true
+    // This batch has all the rows it can carry: stop the broker building packet events until the
+    // next batch, so a flood costs the broker nothing per packet (the rest are counted, not shown).
+    if (++this.rowsThisWindow >= this.maxTrafficRowsPerBatch) this.closePacketGate()
+  }
+
+  /** Packets the broker has handled in and out, all types: what the gate's not-shown count is taken from. */
+  private packetsSoFar(): number {
+    const counters = this.broker.counters
+    return counters.messagesReceived + counters.messagesSent
+  }
+
+  private closePacketGate(): void {
+    if (this.gateClosedAt >= 0) return
+    this.gateClosedAt = this.packetsSoFar()
+    this.broker.events.suspendPackets(this)
+  }
+
+  /** At each batch: count what passed while the gate was closed, and open it again (unless paused). */
+  private openPacketGate(): void {
+    this.rowsThisWindow = 0
+    if (this.gateClosedAt < 0) return
+    this.notShown += this.packetsSoFar() - this.gateClosedAt
+    this.gateClosedAt = -1
+    if (this.paused) this.closePacketGate()
+    else this.broker.events.resumePackets(this)
   }
 
   private onPublished(event: BrokerEventOf<'message.published'>): void {
@@ -348,6 +384,7 @@ export class Inspector {
   // ───────────────────────────── batches ─────────────────────────────
 
   private tick(): void {
+    this.openPacketGate()
     const now = Date.now()
     const listsDue = now - this.lastListsAt >= this.listIntervalMs
     const clientCountersDue = this.countersMoved && now - this.lastClientsAt >= CLIENT_COUNTERS_MS
@@ -513,6 +550,8 @@ export class Inspector {
   setTrafficPaused(paused: boolean): void {
     if (paused !== this.paused) this.pausedChanged = true
     this.paused = paused
+    // Resuming shows new packets at once, not from the next batch on.
+    if (!paused) this.openPacketGate()
   }
 
   usage(): InspectorUsage {

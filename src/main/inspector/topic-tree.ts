@@ -14,6 +14,11 @@ interface TopicEntry {
   messages: number
   /** Own copy of the first previewBytes bytes, never a view into a larger buffer. */
   preview: Buffer
+  /**
+   * The newest payload, not yet copied into `preview`: copying on every message costs an allocation
+   * per PUBLISH under a flood; the copy is made once, when the topic is next sent to the UI.
+   */
+  latest: Uint8Array | null
   /** base64 of `preview`, computed when first asked for and dropped on every update. */
   previewText: string | null
   lastSize: number
@@ -57,7 +62,10 @@ export class TopicTree {
     return this.topicChars
   }
 
-  /** An application message was published on `topic`. */
+  /**
+   * An application message was published on `topic`. The payload is referenced until the topic is
+   * next sent or settle() runs, then copied; the broker never reuses a payload's memory meanwhile.
+   */
   recordMessage(topic: string, payload: Uint8Array, time: number): void {
     const entry = this.entry(topic)
     if (entry === null) {
@@ -67,9 +75,20 @@ export class TopicTree {
     entry.messages++
     entry.lastSize = payload.length
     entry.lastUpdated = time
-    entry.preview = this.copyPreview(payload)
+    entry.latest = payload
     entry.previewText = null
     this.dirty.add(entry)
+  }
+
+  /** Copy out every pending preview, so no payload view outlives the inspector's attachment. */
+  settle(): void {
+    for (const entry of this.dirty) this.takeLatest(entry)
+  }
+
+  private takeLatest(entry: TopicEntry): void {
+    if (entry.latest === null) return
+    entry.preview = this.copyPreview(entry.latest)
+    entry.latest = null
   }
 
   /** The broker stored (retained = true) or removed the retained message for `topic`. */
@@ -108,6 +127,7 @@ export class TopicTree {
         entry.lastSize = info.size
         entry.lastUpdated = info.updatedAt
         entry.preview = this.copyPreview(info.preview)
+        entry.latest = null
         entry.previewText = null
       }
       if (!entry.retained || !known) {
@@ -167,6 +187,7 @@ export class TopicTree {
       topic,
       messages: 0,
       preview: EMPTY,
+      latest: null,
       previewText: '',
       lastSize: 0,
       lastUpdated: 0,
@@ -185,6 +206,7 @@ export class TopicTree {
   }
 
   private toNode(entry: TopicEntry): TopicNode {
+    this.takeLatest(entry)
     if (entry.previewText === null) entry.previewText = entry.preview.toString('base64')
     return {
       topic: entry.topic,

@@ -18,6 +18,8 @@ export interface ConnectionHost {
   handlePacket(connection: Connection, packet: Packet): void
   connectionClosed(connection: Connection): void
   scheduleFlush(connection: Connection): void
+  /** Resume reading from a connection paused for its read budget, on the next turn of the loop. */
+  scheduleResume(connection: Connection): void
   drop(session: Session | null, message: Message, reason: DropReason): void
   emitPacket(record: PacketRecord): void
   messageDelivered(clientId: string, message: Message, qos: QoS): void

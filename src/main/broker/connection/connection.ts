@@ -3,6 +3,7 @@ import type { PacketRecord, ProtocolVersion, QoS } from '../../../shared/broker-
 import { PROTOCOL_MAX_PACKET_SIZE } from '../../../shared/settings'
 import { encodePublish, withPacketId, type EncodedPublish, type OutgoingPublishProperties } from '../codec/publish-encoder'
 import { ReasonCode } from '../codec/reason-codes'
+import { disconnectReasonCode } from '../codec/disconnect-reasons'
 import { PacketDecoder, UnsupportedProtocolError, type DecodedPacketSink, type PacketDecodeError } from '../codec/packet-decoder'
 import { encodeSimplePacket } from '../codec/packet-encoder'
 import { remainingExpirySeconds, type Message } from '../message'
@@ -15,6 +16,15 @@ import type { ConnectionHost } from './connection-host'
 mqttPacket.writeToStream.cacheNumbers = false
 
 type ConnectionState = 'awaiting-connect' | 'connected' | 'closing' | 'closed'
+
+/** Output is written to the socket at once when this much is queued, instead of waiting for the tick's end. */
+const FLUSH_BYTES = 64 * 1024
+/**
+ * Bytes read from one client before it is paused until the next turn of the event loop. Without
+ * it, libuv keeps reading a fast publisher (up to 32 × 64 KiB) within one turn: the loop stalls for
+ * hundreds of milliseconds, output waits that long, and timers (keep alive, the inspector) starve.
+ */
+const READ_BUDGET = 128 * 1024
 
 /** Bytes a client may leave unread before QoS 0 messages to it are dropped and QoS 1/2 wait in its queue. */
 export const CONGESTION_BYTES = 4 * 1024 * 1024
@@ -56,6 +66,7 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
 
   private readonly decoder: PacketDecoder
   private pending: Buffer[] = []
+  private readBudget = READ_BUDGET
   private pendingBytes = 0
   private flushScheduled = false
 
@@ -91,6 +102,11 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     this.lastActivity = this.host.now()
     // The decoder refuses a packet whose header claims more than the maximum packet size before buffering it.
     this.decoder.push(chunk)
+    this.readBudget -= chunk.length
+    if (this.readBudget <= 0 && this.isOpen()) {
+      this.transport.pause()
+      this.host.scheduleResume(this)
+    }
   }
 
   /** The decoder found a malformed packet or a protocol error in one: close, telling a v5 client why. */
@@ -136,10 +152,19 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     this.pendingBytes += bytes.length
     this.host.counters.bytesSent += bytes.length
     this.host.counters.messagesSent++
-    if (!this.flushScheduled) {
+    if (this.pendingBytes >= FLUSH_BYTES) {
+      // Enough for one large write: hand it to the socket now, so output never piles up in a long tick.
+      this.flush()
+    } else if (!this.flushScheduled) {
       this.flushScheduled = true
       this.host.scheduleFlush(this)
     }
+  }
+
+  /** Called on the next turn after reading was paused for the read budget. */
+  resumeReading(): void {
+    this.readBudget = READ_BUDGET
+    if (this.isOpen()) this.transport.resume()
   }
 
   private writeNow(bytes: Buffer): void {
@@ -169,8 +194,9 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
       }
     }
     const bytes = encodeSimplePacket(packet) ?? mqttPacket.generate(packet, { protocolVersion: this.protocolVersion })
-    if (this.host.events.wantsPackets) this.host.emitPacket(describePacket('out', this.clientId, packet, bytes.length))
+    // Written (and counted) before the event, so an event consumer sees the counters include it.
     this.write(bytes)
+    if (this.host.events.wantsPackets) this.host.emitPacket(describePacket('out', this.clientId, packet, bytes.length))
   }
 
   sendPubrel(packetId: number): void {
@@ -199,6 +225,8 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
       return false
     }
     const bytes = qos === 0 ? encoded.bytes : withPacketId(encoded, packetId, dup)
+    // Written (and counted) before the events, so an event consumer sees the counters include it.
+    this.write(bytes)
     this.host.counters.publishSent++
     this.host.counters.publishBytesSent += message.payload.length
     if (this.session) this.session.messagesOut++
@@ -217,8 +245,8 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
         properties: message.properties ? { ...message.properties } : undefined
       })
     }
-    if (this.host.events.wantsMessages) this.host.messageDelivered(this.clientId, message, qos)
-    this.write(bytes)
+    if (this.host.events.wantsDelivered) this.host.messageDelivered(this.clientId, message, qos)
+
     return true
   }
 
@@ -274,7 +302,8 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     if (this.state === 'closed' || this.state === 'closing') return
     if (this.protocolVersion === 5) {
       if (this.state === 'connected') {
-        this.send({ cmd: 'disconnect', reasonCode, properties: { reasonString: reason } })
+        // E.g. a second CONNECT naming an unknown level (0x84) [MQTT-3.1.0-2]: found by the fuzzer.
+        this.send({ cmd: 'disconnect', reasonCode: disconnectReasonCode(reasonCode), properties: { reasonString: reason } })
       } else if (reasonCode !== ReasonCode.MalformedPacket) {
         this.send({ cmd: 'connack', sessionPresent: false, reasonCode })
       }

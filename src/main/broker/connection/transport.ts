@@ -15,6 +15,9 @@ export interface Transport {
   end(): void
   /** Close at once. */
   destroy(): void
+  /** Stop reading from the peer (its data waits in the OS) until resume(). */
+  pause(): void
+  resume(): void
   setHandlers(handlers: TransportHandlers): void
 }
 

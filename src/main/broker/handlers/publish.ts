@@ -88,7 +88,8 @@ export function handlePublish(broker: Broker, connection: Connection, packet: IP
       retain: packet.retain,
       properties: v5 ? passThroughProperties(packet.properties) : undefined,
       origin: connection.clientId,
-      now: broker.now()
+      // The time the bytes arrived (taken once per socket read): a clock call per message showed in profiles.
+      now: connection.lastActivity
     })
     const recipients = broker.publishMessage(message)
     if (recipients === 0) reasonCode = ReasonCode.NoMatchingSubscribers

@@ -45,6 +45,14 @@ export class TcpTransport implements Transport {
   destroy(): void {
     this.socket.destroy()
   }
+
+  pause(): void {
+    this.socket.pause()
+  }
+
+  resume(): void {
+    if (!this.socket.destroyed) this.socket.resume()
+  }
 }
 
 const HANDLERS = Symbol('brokerscope.handlers')

@@ -52,6 +52,14 @@ export class WsTransport implements Transport {
   destroy(): void {
     this.ws.terminate()
   }
+
+  pause(): void {
+    this.ws.pause()
+  }
+
+  resume(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.resume()
+  }
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
