@@ -207,6 +207,8 @@ export type BrokerEvent =
       retain: boolean
       payload: Uint8Array
       properties: MessageProperties
+      /** When the broker received it (epoch ms). */
+      time: number
     }
   | { type: 'message.delivered'; clientId: string; topic: string; qos: QoS }
   | { type: 'message.dropped'; clientId: string; topic: string; reason: DropReason }

@@ -5,6 +5,7 @@ import type {
   DropReason,
   LimitName,
   ListenerInfo,
+  MessageProperties,
   PacketRecord,
   ProtocolVersion,
   PublishRequest,
@@ -68,6 +69,8 @@ interface ShareGroup {
   readonly members: Subscription[]
   next: number
 }
+
+const NO_PROPERTIES: MessageProperties = Object.freeze({})
 
 /** Placeholder for the routing scratch array's free slots. */
 const NO_SESSION = null as unknown as Session
@@ -439,7 +442,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
       session.will = null
       this.publishWill(message)
     }
-    for (const subscription of [...session.subscriptions.values()]) this.removeSubscription(subscription)
+    for (const subscription of session.subscriptions.values()) this.removeSubscription(subscription)
     session.discardMessages()
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId)
   }
@@ -559,7 +562,8 @@ export class Broker implements ConnectionHost, DeliveryContext {
         qos: message.qos,
         retain: message.retain,
         payload: message.payload,
-        properties: message.properties ?? {}
+        properties: message.properties ?? NO_PROPERTIES,
+        time: message.createdAt
       })
     }
     this.matchGeneration++

@@ -331,7 +331,7 @@ export class Inspector {
   }
 
   private onPublished(event: BrokerEventOf<'message.published'>): void {
-    this.topics.recordMessage(event.topic, event.payload, Date.now())
+    this.topics.recordMessage(event.topic, event.payload, event.time)
   }
 
   /**

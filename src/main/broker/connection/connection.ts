@@ -193,7 +193,7 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
         delete withProps.properties.userProperties
       }
     }
-    const bytes = encodeSimplePacket(packet) ?? mqttPacket.generate(packet, { protocolVersion: this.protocolVersion })
+    const bytes = encodeSimplePacket(packet, this.protocolVersion) ?? mqttPacket.generate(packet, { protocolVersion: this.protocolVersion })
     // Written (and counted) before the event, so an event consumer sees the counters include it.
     this.write(bytes)
     if (this.host.events.wantsPackets) this.host.emitPacket(describePacket('out', this.clientId, packet, bytes.length))

@@ -1,6 +1,7 @@
 import type { QoS, ProtocolVersion } from '../../../shared/broker-types'
 import { detachPayload, isExpired, type Message } from '../message'
 import type { Connection } from '../connection/connection'
+import { SmallMap } from '../small-map'
 import type { DeliveryContext } from './delivery-context'
 
 /** A subscription as the session and the subscription trie hold it. */
@@ -52,7 +53,8 @@ export const NEVER_EXPIRES = 0xffffffff
  */
 export class Session {
   connection: Connection | null = null
-  readonly subscriptions = new Map<string, Subscription>()
+  /** By the filter as sent (with any $share/group/ prefix). */
+  readonly subscriptions = new SmallMap<Subscription>()
   /** Seconds after disconnection before the session is discarded; NEVER_EXPIRES for never. */
   expiryInterval = 0
   will: Will | null = null

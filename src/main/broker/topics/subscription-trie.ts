@@ -1,3 +1,5 @@
+import { SmallMap } from '../small-map'
+
 /**
  * Subscriptions indexed by topic filter level, so matching a PUBLISH costs in proportion to the
  * topic's depth (times the wildcard branches that exist), not to the number of subscriptions.
@@ -6,72 +8,15 @@
  * key tells entries at one filter apart (clientId, or the share group name for shared ones).
  */
 
-/**
- * The entries at one filter. Most filters have one subscriber (a device's own topic), so the first
- * entry is held inline and a Map is made only for a second: with tens of thousands of idle clients
- * a Map per filter is a visible share of memory per connection.
- */
-class Entries<V> {
-  private soleKey: string | null = null
-  private soleValue: V | undefined = undefined
-  private map: Map<string, V> | null = null
-
-  get size(): number {
-    return this.map !== null ? this.map.size : this.soleKey !== null ? 1 : 0
-  }
-
-  has(key: string): boolean {
-    return this.map !== null ? this.map.has(key) : this.soleKey === key
-  }
-
-  get(key: string): V | undefined {
-    if (this.map !== null) return this.map.get(key)
-    return this.soleKey === key ? this.soleValue : undefined
-  }
-
-  /** True if the key is new. */
-  set(key: string, value: V): boolean {
-    if (this.map !== null) {
-      const isNew = !this.map.has(key)
-      this.map.set(key, value)
-      return isNew
-    }
-    if (this.soleKey === null || this.soleKey === key) {
-      const isNew = this.soleKey === null
-      this.soleKey = key
-      this.soleValue = value
-      return isNew
-    }
-    this.map = new Map([[this.soleKey, this.soleValue as V]])
-    this.map.set(key, value)
-    this.soleKey = null
-    this.soleValue = undefined
-    return true
-  }
-
-  delete(key: string): void {
-    if (this.map !== null) this.map.delete(key)
-    else if (this.soleKey === key) {
-      this.soleKey = null
-      this.soleValue = undefined
-    }
-  }
-
-  forEach(visit: (value: V, key: string) => void): void {
-    if (this.map !== null) this.map.forEach(visit)
-    else if (this.soleKey !== null) visit(this.soleValue as V, this.soleKey)
-  }
-}
-
 class TrieNode<V> {
   /** Literal next levels. Null until needed: most nodes are leaves. */
   children: Map<string, TrieNode<V>> | null = null
   /** The '+' next level, kept apart so match never has to look it up by string. */
   plus: TrieNode<V> | null = null
   /** Entries whose filter ends at this node. */
-  entries: Entries<V> | null = null
+  entries: SmallMap<V> | null = null
   /** Entries whose filter is this node's path followed by '#'. */
-  hashEntries: Entries<V> | null = null
+  hashEntries: SmallMap<V> | null = null
   /** The filter string ending here, so visit can report it without rebuilding it. */
   filter = ''
   /** The filter string this node's path + '/#' spells. */
@@ -142,17 +87,17 @@ export class SubscriptionTrie<V> {
         node = child
       }
     }
-    let entries: Entries<V>
+    let entries: SmallMap<V>
     if (hash) {
       if (node.hashEntries === null) {
-        node.hashEntries = new Entries()
+        node.hashEntries = new SmallMap()
         node.hashFilter = filter
         this.filters++
       }
       entries = node.hashEntries
     } else {
       if (node.entries === null) {
-        node.entries = new Entries()
+        node.entries = new SmallMap()
         node.filter = filter
         this.filters++
       }
@@ -233,7 +178,7 @@ export class SubscriptionTrie<V> {
     if (node.plus !== null && !skipWildcards) this.matchNode(node.plus, levels, index + 1, false)
   }
 
-  private visitAll(entries: Entries<V>, filter: string): void {
+  private visitAll(entries: SmallMap<V>, filter: string): void {
     // A nested match() inside a visit restores this field on return, so the outer forEach stays right.
     this.currentFilter = filter
     entries.forEach(this.emit)
