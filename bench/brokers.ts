@@ -17,6 +17,8 @@ export const BROKER_CPU = '0'
 export const GENERATOR_CPU = '1'
 export const MOSQUITTO = '/usr/sbin/mosquitto'
 export const BROKERSCOPE_CLI = join(ROOT, 'out/main/cli.js')
+/** Node flags BrokerScope is launched with; BROKERSCOPE_NODE_FLAGS (space-separated, may be empty) overrides them. */
+export const BROKERSCOPE_NODE_FLAGS = (process.env.BROKERSCOPE_NODE_FLAGS ?? '--max-semi-space-size=4').split(' ').filter(Boolean)
 
 export type BrokerName = 'brokerscope' | 'aedes' | 'mosquitto'
 export const ALL_BROKERS: BrokerName[] = ['brokerscope', 'aedes', 'mosquitto']
@@ -188,6 +190,8 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
         BROKER_CPU,
         [
           process.execPath,
+          // The V8 flags the product's launchers use (npm run broker, bin/brokerscope.js).
+          ...BROKERSCOPE_NODE_FLAGS,
           ...profile,
           BROKERSCOPE_CLI,
           '--tcp-port',

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
+// --max-semi-space-size: a young generation of 4 MiB instead of up to 16 keeps memory per idle
+// connection about 1.3 KiB lower with no throughput cost measured (see docs/benchmarks.md).
 // The `brokerscope` command: runs the headless broker built to out/main/cli.js (src/main/headless/cli.ts).
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
