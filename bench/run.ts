@@ -40,7 +40,7 @@ import { SCENARIOS, workloadOf, type GeneratorJob, type GeneratorResult, type Sc
 /** `npm run bench` with default options keeps under 10 minutes: the fuzz run gets what is left of this. */
 const SUITE_BUDGET_S = 560
 /** The fuzz run's default budget at most (about 3 minutes; a run that finishes earlier just ends). */
-const FUZZ_MAX_S = 180
+const FUZZ_MAX_S = 300
 
 const USAGE = `usage: npx tsx bench/run.ts [options]
 
@@ -50,7 +50,7 @@ const USAGE = `usage: npx tsx bench/run.ts [options]
   --brokers a,b            brokers: ${ALL_BROKERS.join(', ')}
   --reps n                 repetitions per broker (default 3)
   --warmup ms              warm-up per measurement (default 1000)
-  --measure ms             measured window (default 3000)
+  --measure ms             measured window (default 2000)
   --connections n          idle connections (default 10000)
   --no-ceiling             skip the generator ceiling runs
   --no-fuzz                skip the protocol fuzz run (bench/fuzz.ts) at the end
@@ -184,7 +184,7 @@ function parseArgs(argv: string[]): Options {
   }
   options.reps = reps ?? (options.quick ? 1 : 3)
   options.warmupMs = warmup ?? (options.quick ? 500 : 1000)
-  options.measureMs = measure ?? (options.quick ? 1500 : 3000)
+  options.measureMs = measure ?? (options.quick ? 1500 : 2000)
   options.drainMs = options.quick ? 5000 : 10_000
   options.qos0DrainMs = options.quick ? 2000 : 3000
   if (noFuzz) options.fuzz = false
