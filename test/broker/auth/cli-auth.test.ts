@@ -2,14 +2,16 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { freePort, waitFor } from '../../helpers/broker-harness'
 import { refusalCode, tempDir, writeAuthFile } from './auth-helpers'
 
 // The built `brokerscope` (npm test builds out/ first).
 const CLI = join(process.cwd(), 'out/main/cli.js')
 
-describe.skipIf(!existsSync(CLI))('brokerscope with --auth-file', () => {
+describe('brokerscope with --auth-file', () => {
+  // A missing build must fail these tests, not skip them.
+  beforeAll(() => expect(existsSync(CLI), `${CLI} is missing: run npm run build`).toBe(true))
   let child: ChildProcess | null = null
   let tmp: ReturnType<typeof tempDir> | null = null
   afterEach(() => {

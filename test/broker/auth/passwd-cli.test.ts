@@ -116,7 +116,8 @@ describe('brokerscope passwd', () => {
   })
 
   const CLI = join(process.cwd(), 'out/main/cli.js')
-  it.skipIf(!existsSync(CLI))('works through the built out/main/cli.js, reading the password from stdin', () => {
+  it('works through the built out/main/cli.js, reading the password from stdin', () => {
+    expect(existsSync(CLI), `${CLI} is missing: run npm run build`).toBe(true)
     tmp = tempDir()
     const file = tmp.path('auth.json5')
     const add = spawnSync(process.execPath, [CLI, 'passwd', file, 'add', 'dave'], { input: 'from-stdin\n', encoding: 'utf8' })
