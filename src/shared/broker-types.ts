@@ -10,7 +10,6 @@ export type QoS = 0 | 1 | 2
 /** Why a message did not reach a subscriber. Every drop is counted under one of these. */
 export type DropReason =
   | 'queue-full'
-  | 'inflight-full'
   | 'packet-too-large'
   | 'expired'
   | 'slow-consumer'
@@ -20,7 +19,6 @@ export type DropReason =
 
 export const DROP_REASONS: readonly DropReason[] = [
   'queue-full',
-  'inflight-full',
   'packet-too-large',
   'expired',
   'slow-consumer',

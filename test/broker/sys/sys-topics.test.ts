@@ -7,7 +7,6 @@ const START = Date.UTC(2024, 4, 6, 7, 8, 9, 500) // 2024-05-06T07:08:09.500Z
 function zeroDrops(): Record<DropReason, number> {
   return {
     'queue-full': 0,
-    'inflight-full': 0,
     'packet-too-large': 0,
     expired: 0,
     'slow-consumer': 0,

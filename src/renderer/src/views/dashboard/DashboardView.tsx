@@ -7,7 +7,6 @@ import { useInspectorStore } from '../../store/inspector-store'
 
 const DROP_HELP: Record<DropReason, string> = {
   'queue-full': 'the client’s queue was full',
-  'inflight-full': 'the in-flight window was full',
   'packet-too-large': 'larger than the client’s maximum packet size',
   expired: 'message expiry interval passed',
   'slow-consumer': 'the client did not read fast enough',
