@@ -120,7 +120,7 @@ describe('PacketDecoder agrees with mqtt-packet', () => {
     const props = [...pair('a', '1'), ...pair('b', '2'), ...pair('a', '3')]
     const body = [0, 1, 0x74, props.length, ...props]
     const { packets } = decode(Buffer.from([0x30, body.length, ...body]), { version: 5 })
-    const properties = (packets[0] as { properties: { userPropertyList: unknown; userProperties: unknown } }).properties
+    const properties = (packets[0] as unknown as { properties: { userPropertyList: unknown; userProperties: unknown } }).properties
     expect(properties.userPropertyList).toEqual([['a', '1'], ['b', '2'], ['a', '3']])
     expect({ ...(properties.userProperties as object) }).toEqual({ a: ['1', '3'], b: '2' })
   })
