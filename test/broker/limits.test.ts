@@ -6,7 +6,7 @@ import { parseCliArgs, usage } from '../../src/main/config/cli-args'
 import { checkTopicLimits, topicLevels } from '../../src/main/broker/limits'
 import { LIMIT_NAMES } from '../../src/shared/broker-types'
 import { DEFAULT_SETTINGS, validateSetting, type BrokerSettings } from '../../src/shared/settings'
-import { collectMessages, connectClient, delay, startTestBroker, waitFor, type TestBroker } from '../helpers/broker-harness'
+import { collectMessages, connectClient, delay, nextPacket, startTestBroker, waitFor, type TestBroker } from '../helpers/broker-harness'
 
 /**
  * The configurable limits (README "Limits"): each is a setting (CLI flag, config key, settings
@@ -34,23 +34,6 @@ async function open(options: IClientOptions = {}): Promise<MqttClient> {
   client.on('error', () => {})
   clients.push(client)
   return client
-}
-
-/** Resolves with the next packet of type `cmd` the client receives (attach before triggering it). */
-function nextPacket<T extends Packet>(client: MqttClient, cmd: Packet['cmd'], timeoutMs = 3000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onPacket = (packet: Packet): void => {
-      if (packet.cmd !== cmd) return
-      clearTimeout(timer)
-      client.off('packetreceive', onPacket)
-      resolve(packet as T)
-    }
-    const timer = setTimeout(() => {
-      client.off('packetreceive', onPacket)
-      reject(new Error(`no ${cmd} within ${timeoutMs} ms`))
-    }, timeoutMs)
-    client.on('packetreceive', onPacket)
-  })
 }
 
 /** Send a packet as-is, bypassing MQTT.js's own checks; ids above what MQTT.js uses. */

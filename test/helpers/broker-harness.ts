@@ -1,5 +1,7 @@
 import { createServer } from 'node:net'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { Packet } from 'mqtt-packet'
+import { afterEach } from 'vitest'
 import { Broker } from '../../src/main/broker/broker'
 import { silentLogger } from '../../src/main/logger'
 import type { BrokerSettings } from '../../src/shared/settings'
@@ -60,6 +62,66 @@ export async function connectClient(
     connectTimeout: 5000,
     protocolVersion: 4,
     ...options
+  })
+}
+
+/**
+ * A broker and MQTT.js clients per test, for a describe block over one transport: call it in the
+ * describe body; it registers its own afterEach, which runs `beforeCleanup`, ends the clients and
+ * stops the broker.
+ */
+export interface BrokerPerTest {
+  /** The broker start() started for this test. */
+  readonly tb: TestBroker
+  start(settings?: Partial<BrokerSettings>): Promise<TestBroker>
+  /** Connect an MQTT.js client over the transport (connectClient), errors ignored, ended after the test. */
+  open(options?: IClientOptions): Promise<MqttClient>
+  /** Ignore a client's errors and end it after the test. */
+  track(client: MqttClient): MqttClient
+}
+
+export function brokerPerTest(kind: TransportKind, hooks: { beforeCleanup?: () => void } = {}): BrokerPerTest {
+  let tb: TestBroker | null = null
+  const clients: MqttClient[] = []
+
+  const track = (client: MqttClient): MqttClient => {
+    client.on('error', () => {})
+    clients.push(client)
+    return client
+  }
+
+  afterEach(async () => {
+    hooks.beforeCleanup?.()
+    await Promise.all(clients.splice(0).map((client) => client.endAsync(true).catch(() => {})))
+    await tb?.close()
+    tb = null
+  })
+
+  return {
+    get tb(): TestBroker {
+      if (tb === null) throw new Error('no test broker: call start() first')
+      return tb
+    },
+    start: async (settings = {}) => (tb = await startTestBroker(settings)),
+    open: async (options = {}) => track(await connectClient(tb!, kind, options)),
+    track
+  }
+}
+
+/** Resolves with the next packet of type `cmd` the client receives (attach before triggering it). */
+export function nextPacket<T extends Packet>(client: MqttClient, cmd: Packet['cmd'], timeoutMs = 3000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onPacket = (packet: Packet): void => {
+      if (packet.cmd !== cmd) return
+      clearTimeout(timer)
+      client.off('packetreceive', onPacket)
+      resolve(packet as T)
+    }
+    const timer = setTimeout(() => {
+      client.off('packetreceive', onPacket)
+      reject(new Error(`no ${cmd} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    client.on('packetreceive', onPacket)
   })
 }
 

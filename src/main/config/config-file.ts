@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs'
 import JSON5 from 'json5'
 import { SETTING_FIELDS, validateSetting, type BrokerSettings } from '../../shared/settings'
 import { SETTING_FLAG_ALIASES, SETTING_KEYS, closestMatch, toCamelCase, toKebabCase, type SettingKey } from './cli-args'
+import { scanJson5Lines } from './json5-key-lines'
 
 export type ConfigFileResult = { ok: true; settings: Partial<BrokerSettings> } | { ok: false; errors: string[] }
 
@@ -136,80 +137,8 @@ export function describeSyntaxError(err: unknown, name: string): string {
  */
 export function topLevelKeyLines(text: string): Map<string, number> {
   const lines = new Map<string, number>()
-  let line = 1
-  let depth = 0
-  let expectKey = false
-  let i = 0
-  const n = text.length
-
-  const skipString = (quote: string): string => {
-    const start = i
-    i++ // opening quote
-    while (i < n && text[i] !== quote) {
-      if (text[i] === '\\') {
-        if (text[i + 1] === '\n') line++
-        i += 2
-        continue
-      }
-      if (text[i] === '\n') line++
-      i++
-    }
-    i++ // closing quote
-    return text.slice(start, i)
-  }
-
-  while (i < n) {
-    const c = text[i]
-    if (c === '\n') {
-      line++
-      i++
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < n && text[i] !== '\n') i++
-    } else if (c === '/' && text[i + 1] === '*') {
-      i += 2
-      while (i < n && !(text[i] === '*' && text[i + 1] === '/')) {
-        if (text[i] === '\n') line++
-        i++
-      }
-      i += 2
-    } else if (c === '"' || c === "'") {
-      const keyLine = line
-      const raw = skipString(c)
-      if (depth === 1 && expectKey) {
-        try {
-          lines.set(String(JSON5.parse(raw)), keyLine)
-        } catch {
-          // leave it out; the caller reports the error without a line
-        }
-        expectKey = false
-      }
-    } else if (c === '{' || c === '[') {
-      depth++
-      expectKey = depth === 1 && c === '{'
-      i++
-    } else if (c === '}' || c === ']') {
-      depth--
-      expectKey = false
-      i++
-    } else if (c === ',') {
-      if (depth === 1) expectKey = true
-      i++
-    } else if (c === ':') {
-      if (depth === 1) expectKey = false
-      i++
-    } else if (depth === 1 && expectKey && /[A-Za-z_$\\\u0080-\uffff]/.test(c)) {
-      const start = i
-      while (i < n && /[A-Za-z0-9_$\\\u0080-\uffff]/.test(text[i])) i++
-      const word = text.slice(start, i)
-      lines.set(word.includes('\\') ? decodeIdentifier(word) : word, line)
-      expectKey = false
-    } else {
-      i++
-    }
+  for (const { kind, path, line } of scanJson5Lines(text)) {
+    if (kind === 'key' && path.length === 1) lines.set(String(path[0]), line)
   }
   return lines
-}
-
-function decodeIdentifier(word: string): string {
-  return word.replace(/\\u([0-9a-fA-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
 }

@@ -1,33 +1,15 @@
 import mqttPacket, { type IConnackPacket, type IDisconnectPacket, type ISubackPacket, type Packet } from 'mqtt-packet'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { BrokerSettings } from '../../../src/shared/settings'
+import { describe, expect, it } from 'vitest'
 import {
+  brokerPerTest,
   collectMessages,
   connectClient,
   delay,
-  startTestBroker,
+  nextPacket,
   TRANSPORTS,
-  waitFor,
-  type TestBroker
+  waitFor
 } from '../../helpers/broker-harness'
-
-/** Resolves with the next packet of type `cmd` the client receives (attach before triggering it). */
-function nextPacket<T extends Packet>(client: MqttClient, cmd: Packet['cmd'], timeoutMs = 3000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onPacket = (packet: Packet): void => {
-      if (packet.cmd !== cmd) return
-      clearTimeout(timer)
-      client.off('packetreceive', onPacket)
-      resolve(packet as T)
-    }
-    const timer = setTimeout(() => {
-      client.off('packetreceive', onPacket)
-      reject(new Error(`no ${cmd} within ${timeoutMs} ms`))
-    }, timeoutMs)
-    client.on('packetreceive', onPacket)
-  })
-}
 
 /** Send a packet as-is on the client's socket, bypassing MQTT.js's own checks (e.g. on topic aliases and sizes). */
 function sendRaw(client: MqttClient, packet: Packet): void {
@@ -44,44 +26,27 @@ function wirePublishes(client: MqttClient): Array<{ topic: string; alias: number
 }
 
 describe.each(TRANSPORTS)('MQTT 5 properties over %s', (kind) => {
-  let tb: TestBroker | null = null
-  const clients: MqttClient[] = []
-
-  async function start(settings: Partial<BrokerSettings> = {}): Promise<TestBroker> {
-    tb = await startTestBroker(settings)
-    return tb
-  }
-
-  function track(client: MqttClient): MqttClient {
-    client.on('error', () => {})
-    clients.push(client)
-    return client
-  }
+  const harness = brokerPerTest(kind)
+  const { start, track } = harness
 
   async function v5(options: IClientOptions = {}): Promise<MqttClient> {
-    return track(await connectClient(tb!, kind, { protocolVersion: 5, ...options }))
+    return track(await connectClient(harness.tb, kind, { protocolVersion: 5, ...options }))
   }
 
   /** Connect with MQTT.js and keep the CONNACK it received. */
   async function v5WithConnack(options: IClientOptions): Promise<{ client: MqttClient; connack: IConnackPacket }> {
-    const client = track(mqtt.connect(tb!.url(kind), { protocolVersion: 5, reconnectPeriod: 0, ...options }))
+    const client = track(mqtt.connect(harness.tb.url(kind), { protocolVersion: 5, reconnectPeriod: 0, ...options }))
     const connack = await nextPacket<IConnackPacket>(client, 'connack')
     await waitFor(() => client.connected, 'the connection')
     return { client, connack }
   }
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.endAsync(true).catch(() => {})))
-    await tb?.close()
-    tb = null
-  })
 
   it('application properties reach a v5 subscriber unchanged', async () => {
     await start()
     const sub = await v5()
     const received = collectMessages(sub)
     await sub.subscribeAsync('p/#', { qos: 1 })
-    const old = track(await connectClient(tb!, kind, { protocolVersion: 4 }))
+    const old = track(await connectClient(harness.tb, kind, { protocolVersion: 4 }))
     const oldReceived = collectMessages(old)
     await old.subscribeAsync('p/#', { qos: 1 })
     const pub = await v5()
@@ -223,7 +188,7 @@ describe.each(TRANSPORTS)('MQTT 5 properties over %s', (kind) => {
 
   it('maximumPacketSize setting: a 3.1.1 client sending a larger packet is disconnected', async () => {
     await start({ maximumPacketSize: 1024 })
-    const client = track(await connectClient(tb!, kind, { protocolVersion: 4 }))
+    const client = track(await connectClient(harness.tb, kind, { protocolVersion: 4 }))
     client.publish('big/t', Buffer.alloc(2000, 1), { qos: 0 })
     await waitFor(() => !client.connected, 'the connection to close')
   })

@@ -5,9 +5,8 @@
  * listeners; where a client must misbehave or not acknowledge, a raw mqtt-packet client over TCP is
  * used (alongside an MQTT.js client on the listener under test where that adds something).
  */
-import { connect as netConnect, type Socket } from 'node:net'
 import type { IClientOptions, MqttClient } from 'mqtt'
-import mqttPacket, { type IConnackPacket, type IConnectPacket, type IDisconnectPacket, type IPublishPacket, type Packet } from 'mqtt-packet'
+import type { IConnectPacket, IDisconnectPacket, IPublishPacket } from 'mqtt-packet'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   TRANSPORTS,
@@ -19,14 +18,14 @@ import {
   type TestBroker,
   type TransportKind
 } from '../../helpers/broker-harness'
+import { RawClient } from '../../helpers/raw-mqtt-client'
 import type { BrokerSettings } from '../../../src/shared/settings'
 
 let tb: TestBroker | null = null
 const clients: MqttClient[] = []
-const raws: RawClient[] = []
 
 afterEach(async () => {
-  for (const raw of raws.splice(0)) raw.destroy()
+  RawClient.destroyAll()
   await Promise.all(clients.splice(0).map((client) => client.endAsync(true).catch(() => undefined)))
   await tb?.close()
   tb = null
@@ -374,84 +373,3 @@ describe('QoS flow control (raw TCP)', () => {
     expect(clientInfo('will2')).toBeUndefined()
   })
 })
-
-// ───────────────────────────── raw MQTT client over TCP ─────────────────────────────
-
-type PacketOf<C extends Packet['cmd']> = Extract<Packet, { cmd: C }>
-
-/** A bare MQTT client: sends exactly what it is told, acknowledges nothing by itself. */
-class RawClient {
-  private readonly parser
-  /** Every packet received, in order. */
-  readonly log: Packet[] = []
-  private readonly inbox: Packet[] = []
-  private wake: (() => void) | null = null
-  closed = false
-
-  private constructor(
-    private readonly socket: Socket,
-    readonly version: 4 | 5
-  ) {
-    this.parser = mqttPacket.parser({ protocolVersion: version })
-    this.parser.on('packet', (packet: Packet) => {
-      this.log.push(packet)
-      this.inbox.push(packet)
-      this.wake?.()
-    })
-    socket.on('data', (chunk) => this.parser.parse(chunk))
-    socket.on('close', () => {
-      this.closed = true
-      this.wake?.()
-    })
-    socket.on('error', () => {})
-  }
-
-  static async connect(
-    port: number,
-    version: 4 | 5,
-    fields: Partial<IConnectPacket>
-  ): Promise<{ raw: RawClient; connack: IConnackPacket }> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = netConnect(port, '127.0.0.1', () => resolve(s))
-      s.once('error', reject)
-    })
-    const raw = new RawClient(socket, version)
-    raws.push(raw)
-    raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, clientId: 'raw', keepalive: 0, ...fields })
-    const connack = await raw.take('connack')
-    return { raw, connack }
-  }
-
-  send(packet: Packet): void {
-    this.socket.write(mqttPacket.generate(packet, { protocolVersion: this.version }))
-  }
-
-  /** The next not yet taken packet of this type (waiting for it up to timeoutMs). */
-  async take<C extends Packet['cmd']>(cmd: C, timeoutMs = 1000): Promise<PacketOf<C>> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const index = this.inbox.findIndex((packet) => packet.cmd === cmd)
-      if (index >= 0) return this.inbox.splice(index, 1)[0] as PacketOf<C>
-      if (this.closed) throw new Error(`connection closed while waiting for ${cmd}`)
-      const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`no ${cmd} within ${timeoutMs} ms (got ${this.log.map((p) => p.cmd).join(', ')})`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left)
-        this.wake = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
-      this.wake = null
-    }
-  }
-
-  /** How many packets of this type arrived in total. */
-  count(cmd: Packet['cmd']): number {
-    return this.log.filter((packet) => packet.cmd === cmd).length
-  }
-
-  destroy(): void {
-    this.socket.destroy()
-  }
-}

@@ -1,49 +1,10 @@
-import type { IConnackPacket, IDisconnectPacket, Packet } from 'mqtt-packet'
+import type { IConnackPacket, IDisconnectPacket } from 'mqtt-packet'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { BrokerSettings } from '../../../src/shared/settings'
-import {
-  collectMessages,
-  connectClient,
-  delay,
-  startTestBroker,
-  TRANSPORTS,
-  waitFor,
-  type TestBroker
-} from '../../helpers/broker-harness'
-
-/** Resolves with the next packet of type `cmd` the client receives (attach before triggering it). */
-function nextPacket<T extends Packet>(client: MqttClient, cmd: Packet['cmd'], timeoutMs = 3000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onPacket = (packet: Packet): void => {
-      if (packet.cmd !== cmd) return
-      clearTimeout(timer)
-      client.off('packetreceive', onPacket)
-      resolve(packet as T)
-    }
-    const timer = setTimeout(() => {
-      client.off('packetreceive', onPacket)
-      reject(new Error(`no ${cmd} within ${timeoutMs} ms`))
-    }, timeoutMs)
-    client.on('packetreceive', onPacket)
-  })
-}
+import { describe, expect, it } from 'vitest'
+import { brokerPerTest, collectMessages, delay, nextPacket, TRANSPORTS, waitFor } from '../../helpers/broker-harness'
 
 describe.each(TRANSPORTS)('retained messages over %s', (kind) => {
-  let tb: TestBroker | null = null
-  const clients: MqttClient[] = []
-
-  async function start(settings: Partial<BrokerSettings> = {}): Promise<TestBroker> {
-    tb = await startTestBroker(settings)
-    return tb
-  }
-
-  async function open(options: IClientOptions = {}): Promise<MqttClient> {
-    const client = await connectClient(tb!, kind, options)
-    client.on('error', () => {})
-    clients.push(client)
-    return client
-  }
+  const { start, open, track } = brokerPerTest(kind)
 
   const v5 = (options: IClientOptions = {}): Promise<MqttClient> => open({ protocolVersion: 5, ...options })
 
@@ -62,12 +23,6 @@ describe.each(TRANSPORTS)('retained messages over %s', (kind) => {
     await waitFor(() => received.some((m) => m.topic === 'sentinel'), 'the sentinel')
     return received.filter((m) => m.topic !== 'sentinel')
   }
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.endAsync(true).catch(() => {})))
-    await tb?.close()
-    tb = null
-  })
 
   it('is set, replaced, and cleared by an empty payload', async () => {
     const t = await start()
@@ -208,8 +163,7 @@ describe.each(TRANSPORTS)('retained messages over %s', (kind) => {
   it('retainAvailable false: CONNACK says so and a v5 PUBLISH with retain gets DISCONNECT 0x9A', async () => {
     const t = await start({ retainAvailable: false })
     const client = mqtt.connect(t.url(kind), { protocolVersion: 5, reconnectPeriod: 0 })
-    client.on('error', () => {})
-    clients.push(client)
+    track(client)
     const connack = await nextPacket<IConnackPacket>(client, 'connack')
     expect(connack.properties?.retainAvailable).toBe(false)
     await waitFor(() => client.connected, 'the connection')

@@ -1,33 +1,7 @@
 import mqttPacket, { type IDisconnectPacket, type ISubackPacket, type IUnsubackPacket, type Packet } from 'mqtt-packet'
 import type { IClientOptions, MqttClient } from 'mqtt'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { BrokerSettings } from '../../../src/shared/settings'
-import {
-  collectMessages,
-  connectClient,
-  delay,
-  startTestBroker,
-  TRANSPORTS,
-  waitFor,
-  type TestBroker
-} from '../../helpers/broker-harness'
-
-/** Resolves with the next packet of type `cmd` the client receives (attach before triggering it). */
-function nextPacket<T extends Packet>(client: MqttClient, cmd: Packet['cmd'], timeoutMs = 3000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onPacket = (packet: Packet): void => {
-      if (packet.cmd !== cmd) return
-      clearTimeout(timer)
-      client.off('packetreceive', onPacket)
-      resolve(packet as T)
-    }
-    const timer = setTimeout(() => {
-      client.off('packetreceive', onPacket)
-      reject(new Error(`no ${cmd} within ${timeoutMs} ms`))
-    }, timeoutMs)
-    client.on('packetreceive', onPacket)
-  })
-}
+import { describe, expect, it } from 'vitest'
+import { brokerPerTest, collectMessages, delay, nextPacket, TRANSPORTS, waitFor } from '../../helpers/broker-harness'
 
 /**
  * Send a packet as-is on the client's socket, bypassing MQTT.js's own checks (it refuses invalid
@@ -40,28 +14,9 @@ function sendRaw(client: MqttClient, packet: Packet, protocolVersion: 4 | 5): vo
 const RAW_ID = 60000
 
 describe.each(TRANSPORTS)('subscriptions over %s', (kind) => {
-  let tb: TestBroker | null = null
-  const clients: MqttClient[] = []
-
-  async function start(settings: Partial<BrokerSettings> = {}): Promise<TestBroker> {
-    tb = await startTestBroker(settings)
-    return tb
-  }
-
-  async function open(options: IClientOptions = {}): Promise<MqttClient> {
-    const client = await connectClient(tb!, kind, options)
-    client.on('error', () => {})
-    clients.push(client)
-    return client
-  }
+  const { start, open } = brokerPerTest(kind)
 
   const v5 = (options: IClientOptions = {}): Promise<MqttClient> => open({ protocolVersion: 5, ...options })
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.endAsync(true).catch(() => {})))
-    await tb?.close()
-    tb = null
-  })
 
   it("'+' matches exactly one level, an empty one included", async () => {
     await start()

@@ -1,36 +1,18 @@
 import { connect as netConnect } from 'node:net'
 import mqttPacket, { type IConnackPacket, type IConnectPacket, type IDisconnectPacket, type Packet } from 'mqtt-packet'
-import type { IClientOptions, MqttClient } from 'mqtt'
+import type { IClientOptions } from 'mqtt'
 import { WebSocket } from 'ws'
-import { afterEach, describe, expect, it } from 'vitest'
-import type { BrokerSettings } from '../../../src/shared/settings'
+import { describe, expect, it } from 'vitest'
 import {
+  brokerPerTest,
   collectMessages,
-  connectClient,
   delay,
-  startTestBroker,
+  nextPacket,
   TRANSPORTS,
   waitFor,
   type TestBroker,
   type TransportKind
 } from '../../helpers/broker-harness'
-
-/** Resolves with the next packet of type `cmd` the client receives (attach before triggering it). */
-function nextPacket<T extends Packet>(client: MqttClient, cmd: Packet['cmd'], timeoutMs = 3000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onPacket = (packet: Packet): void => {
-      if (packet.cmd !== cmd) return
-      clearTimeout(timer)
-      client.off('packetreceive', onPacket)
-      resolve(packet as T)
-    }
-    const timer = setTimeout(() => {
-      client.off('packetreceive', onPacket)
-      reject(new Error(`no ${cmd} within ${timeoutMs} ms`))
-    }, timeoutMs)
-    client.on('packetreceive', onPacket)
-  })
-}
 
 /** A bare MQTT connection over either listener: it sends only what the test tells it to (no keep alive pings). */
 interface RawClient {
@@ -72,21 +54,13 @@ async function rawConnect(tb: TestBroker, kind: TransportKind, protocolVersion: 
 }
 
 describe.each(TRANSPORTS)('wills and keep alive over %s', (kind) => {
-  let tb: TestBroker | null = null
-  const clients: MqttClient[] = []
   const raws: RawClient[] = []
-
-  async function start(settings: Partial<BrokerSettings> = {}): Promise<TestBroker> {
-    tb = await startTestBroker(settings)
-    return tb
-  }
-
-  async function open(options: IClientOptions = {}): Promise<MqttClient> {
-    const client = await connectClient(tb!, kind, options)
-    client.on('error', () => {})
-    clients.push(client)
-    return client
-  }
+  const harness = brokerPerTest(kind, {
+    beforeCleanup: () => {
+      for (const raw of raws.splice(0)) raw.destroy()
+    }
+  })
+  const { start, open } = harness
 
   /** A subscriber on `filter` and what it receives. */
   async function watch(filter: string, options: IClientOptions = {}): Promise<ReturnType<typeof collectMessages>> {
@@ -99,7 +73,7 @@ describe.each(TRANSPORTS)('wills and keep alive over %s', (kind) => {
   /** Resolves when the broker has processed the end of `clientId`'s connection; with whether the will went out then. */
   function disconnected(clientId: string): Promise<boolean> {
     return new Promise((resolve) => {
-      const off = tb!.broker.events.on('client.disconnected', (event) => {
+      const off = harness.tb.broker.events.on('client.disconnected', (event) => {
         if (event.clientId !== clientId) return
         off()
         resolve(event.willPublished)
@@ -113,13 +87,6 @@ describe.each(TRANSPORTS)('wills and keep alive over %s', (kind) => {
     qos: 1,
     retain: false,
     ...extra
-  })
-
-  afterEach(async () => {
-    for (const raw of raws.splice(0)) raw.destroy()
-    await Promise.all(clients.splice(0).map((client) => client.endAsync(true).catch(() => {})))
-    await tb?.close()
-    tb = null
   })
 
   for (const version of [4, 5] as const) {

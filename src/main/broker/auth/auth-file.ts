@@ -24,6 +24,7 @@ import { readFileSync } from 'node:fs'
 import JSON5 from 'json5'
 import { closestMatch } from '../../config/cli-args'
 import { describeSyntaxError } from '../../config/config-file'
+import { scanJson5Lines, type Json5PathStep } from '../../config/json5-key-lines'
 import { validateTopicFilter } from '../topics/topic-validation'
 import { ACL_ACCESS, type AclRule } from './acl'
 import { parsePasswordHash } from './password-hash'
@@ -202,14 +203,6 @@ function lineOf(lines: Map<string, number>, path: string): number | undefined {
   }
 }
 
-interface Frame {
-  readonly kind: 'object' | 'array'
-  readonly path: string
-  key: string | null
-  index: number
-  expectKey: boolean
-}
-
 /**
  * The line (1-based) where each value starts, by path ('users[0]', 'acl[2].access'), found by
  * scanning the text and skipping strings and comments. Only called on text JSON5 accepted. Keys
@@ -217,103 +210,16 @@ interface Frame {
  */
 export function valueLines(text: string): Map<string, number> {
   const lines = new Map<string, number>()
-  const stack: Frame[] = []
-  let line = 1
-  let i = 0
-  const n = text.length
-
-  const currentPath = (): string | null => {
-    const top = stack[stack.length - 1]
-    if (top === undefined) return ''
-    if (top.kind === 'array') return `${top.path}[${top.index}]`
-    return top.key === null ? null : top.path === '' ? top.key : `${top.path}.${top.key}`
-  }
-  const valueStarts = (): string | null => {
-    const path = currentPath()
-    if (path !== null && !lines.has(path)) lines.set(path, line)
-    return path
-  }
-  const keySeen = (key: string): void => {
-    const top = stack[stack.length - 1]
-    top.key = key
-    top.expectKey = false
-    const path = currentPath()
-    if (path !== null) lines.set(path, line)
-  }
-  const readString = (quote: string): string => {
-    const start = i
-    i++
-    while (i < n && text[i] !== quote) {
-      if (text[i] === '\\') {
-        if (text[i + 1] === '\n') line++
-        i += 2
-        continue
-      }
-      if (text[i] === '\n') line++
-      i++
-    }
-    i++
-    return text.slice(start, i)
-  }
-
-  while (i < n) {
-    const c = text[i]
-    const top = stack[stack.length - 1]
-    if (c === '\n') {
-      line++
-      i++
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < n && text[i] !== '\n') i++
-    } else if (c === '/' && text[i + 1] === '*') {
-      i += 2
-      while (i < n && !(text[i] === '*' && text[i + 1] === '/')) {
-        if (text[i] === '\n') line++
-        i++
-      }
-      i += 2
-    } else if (c === '"' || c === "'") {
-      const startLine = line
-      const raw = readString(c)
-      if (top?.kind === 'object' && top.expectKey) {
-        let key = raw.slice(1, -1)
-        try {
-          key = String(JSON5.parse(raw))
-        } catch {
-          // keep the raw text
-        }
-        const saved = line
-        line = startLine
-        keySeen(key)
-        line = saved
-      } else {
-        const saved = line
-        line = startLine
-        valueStarts()
-        line = saved
-      }
-    } else if (c === '{' || c === '[') {
-      const path = valueStarts() ?? ''
-      stack.push({ kind: c === '{' ? 'object' : 'array', path, key: null, index: 0, expectKey: c === '{' })
-      i++
-    } else if (c === '}' || c === ']') {
-      stack.pop()
-      i++
-    } else if (c === ',') {
-      if (top?.kind === 'object') top.expectKey = true
-      else if (top?.kind === 'array') top.index++
-      i++
-    } else if (c === ':') {
-      if (top?.kind === 'object') top.expectKey = false
-      i++
-    } else if (/[A-Za-z0-9_$\\+\-.\u0080-\uffff]/.test(c)) {
-      const start = i
-      while (i < n && /[A-Za-z0-9_$\\+\-.\u0080-\uffff]/.test(text[i])) i++
-      const word = text.slice(start, i)
-      if (top?.kind === 'object' && top.expectKey) keySeen(word)
-      else valueStarts()
-    } else {
-      i++
-    }
+  for (const mark of scanJson5Lines(text)) {
+    const path = pathName(mark.path)
+    if (mark.kind === 'key' || !lines.has(path)) lines.set(path, mark.line)
   }
   return lines
+}
+
+/** ['acl', 2, 'access'] → 'acl[2].access' (the paths validateAuthData names). */
+function pathName(path: readonly Json5PathStep[]): string {
+  let name = ''
+  for (const step of path) name = typeof step === 'number' ? `${name}[${step}]` : name === '' ? step : `${name}.${step}`
+  return name
 }
