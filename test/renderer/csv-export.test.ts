@@ -3,39 +3,8 @@ import type { TrafficRow } from '../../src/shared/api'
 import { csvField, csvRecord, toCsv } from '../../src/renderer/src/lib/csv'
 import { exportFileName, toExportRecord, TRAFFIC_CSV_COLUMNS, trafficToCsv, trafficToJson } from '../../src/renderer/src/lib/traffic-export'
 import { bytesToBase64, utf8ToBase64 } from '../../src/renderer/src/lib/payload'
+import { parseCsv } from '../helpers/csv'
 
-/** A small RFC 4180 parser, to check what we write reads back the same. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (ch === '"') quoted = false
-      else field += ch
-    } else if (ch === '"') quoted = true
-    else if (ch === ',') {
-      row.push(field)
-      field = ''
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field)
-      rows.push(row)
-      row = []
-      field = ''
-      i++
-    } else field += ch
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field)
-    rows.push(row)
-  }
-  return rows
-}
 
 describe('csvField', () => {
   it('leaves plain values alone', () => {
