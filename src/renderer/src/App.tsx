@@ -31,8 +31,13 @@ function useThemeAttribute(): void {
   const theme = useUiStore((s) => s.theme)
   useEffect(() => {
     const root = document.documentElement
-    if (theme === 'system') root.removeAttribute('data-theme')
-    else root.setAttribute('data-theme', theme)
+    // 'system' follows the OS setting, resolved here so the stylesheet has one dark palette.
+    const dark = window.matchMedia('(prefers-color-scheme: dark)')
+    const apply = (): void => root.setAttribute('data-theme', theme === 'system' ? (dark.matches ? 'dark' : 'light') : theme)
+    apply()
+    if (theme !== 'system') return
+    dark.addEventListener('change', apply)
+    return () => dark.removeEventListener('change', apply)
   }, [theme])
 }
 
