@@ -16,7 +16,7 @@ function headlessMustNotImportElectron(entry: string): Plugin {
     apply: 'build',
     generateBundle(_options, bundle) {
       const start = Object.values(bundle).find((c) => c.type === 'chunk' && c.isEntry && c.name === entry)
-      if (!start || start.type !== 'chunk') return
+      if (start?.type !== 'chunk') return
       const seen = new Set<string>()
       const queue: Array<{ file: string; via: string[] }> = [{ file: start.fileName, via: [] }]
       while (queue.length > 0) {
@@ -24,7 +24,7 @@ function headlessMustNotImportElectron(entry: string): Plugin {
         if (seen.has(file)) continue
         seen.add(file)
         const chunk = bundle[file]
-        if (!chunk || chunk.type !== 'chunk') continue
+        if (chunk?.type !== 'chunk') continue
         for (const id of [...chunk.imports, ...chunk.dynamicImports]) {
           if (id === 'electron' || id.startsWith('electron/')) {
             this.error(`${[...via, file].join(' -> ')} imports "${id}"; the headless CLI must never import electron`)

@@ -28,7 +28,8 @@ export const BROKER_SETTINGS: Record<BrokerName, string> = {
   brokerscope:
     '`--ws-port 0 --ui-port 0 --sys-interval 0 --log-level error --max-queued-messages 100000 --max-inflight-messages 65535` (TCP_NODELAY is always on); ' +
     'fan-in + inspector: `--ui-port <free port> --ui-token <fixed>` instead of `--ui-port 0`, with BROKERSCOPE_DATA_DIR in a temporary directory',
-  aedes: '`Aedes.createBroker()` defaults (in-memory persistence, concurrency 100), `net.createServer({ noDelay: true }, aedes.handle)` — bench/aedes-server.mjs',
+  aedes:
+    '`Aedes.createBroker()` defaults (in-memory persistence, concurrency 100), `net.createServer({ noDelay: true }, aedes.handle)` — bench/aedes-server.mjs',
   mosquitto:
     '`persistence false`, `max_queued_messages 100000`, `max_queued_bytes 0`, `max_inflight_messages 0` (0 = unlimited), `set_tcp_nodelay true`, `log_type error`'
 }
@@ -100,7 +101,12 @@ export function freePort(): Promise<number> {
 function track(name: string, child: ChildProcess, port: number, cleanup?: () => void, ui?: Running['ui']): Running {
   const tail: string[] = []
   const keep = (chunk: Buffer): void => {
-    tail.push(...chunk.toString().split('\n').filter((l) => l.length > 0))
+    tail.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l.length > 0)
+    )
     if (tail.length > 20) tail.splice(0, tail.length - 20)
   }
   child.stderr?.on('data', keep)

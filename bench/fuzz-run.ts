@@ -126,7 +126,6 @@ function fuzzAgainst(port: number, cases: number, budgetSeconds: number, log: (l
       failureBlock = null
     }
     const onLine = (line: string): void => {
-      let m: RegExpExecArray | null
       if (failureBlock && /^\s+\S/.test(line)) {
         if (failureBlock.length < 8) failureBlock.push(line)
         return
@@ -134,13 +133,17 @@ function fuzzAgainst(port: number, cases: number, budgetSeconds: number, log: (l
       endBlock()
       if (line.startsWith('FAILURE')) {
         failureBlock = [line]
-      } else if ((m = /seed (\d+)\s*$/.exec(line)) && line.startsWith('fuzzing')) {
-        run.seed = Number(m[1])
-      } else if ((m = /^\s+(\d+) cases, (\d+)\/s, (\d+) s$/.exec(line))) {
+        return
+      }
+      const seed = /seed (\d+)\s*$/.exec(line)
+      const progress = /^\s+(\d+) cases, (\d+)\/s, (\d+) s$/.exec(line)
+      if (seed && line.startsWith('fuzzing')) {
+        run.seed = Number(seed[1])
+      } else if (progress) {
         // Progress, about once a second: what is reported if the budget stops the run.
-        run.cases = Number(m[1])
-        run.casesPerSecond = Number(m[2])
-        run.seconds = Number(m[3])
+        run.cases = Number(progress[1])
+        run.casesPerSecond = Number(progress[2])
+        run.seconds = Number(progress[3])
         if (Date.now() - lastProgressLog >= 30_000) {
           lastProgressLog = Date.now()
           log(`[fuzz] ${run.cases.toLocaleString('en-US')} cases, ${run.casesPerSecond.toLocaleString('en-US')}/s`)

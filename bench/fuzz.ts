@@ -71,7 +71,7 @@ async function main(): Promise<number> {
     return 0
   }
   const { options, json } = parsed
-  const seed = options.seed ?? ((Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) >>> 0)
+  const seed = options.seed ?? (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) >>> 0
   console.log(`fuzzing ${options.port ? `127.0.0.1:${options.port}` : 'an in-process broker'}: ${options.cases} cases, seed ${seed}`)
   const result = await runFuzz({
     ...options,

@@ -680,7 +680,9 @@ async function pairs(qos: 1 | 2, count: number, window: number): Promise<void> {
     )
     result.metrics.delivered = rates.received
     if (gaps + tail > 0) {
-      result.failures.push(`QoS ${qos}: ${gaps + tail} of ${result.counts.expected} messages lost (${gaps} skipped, ${tail} missing at the end)`)
+      result.failures.push(
+        `QoS ${qos}: ${gaps + tail} of ${result.counts.expected} messages lost (${gaps} skipped, ${tail} missing at the end)`
+      )
     }
     if (result.counts.duplicates > 0) {
       if (qos === 2) result.failures.push(`QoS 2: ${result.counts.duplicates} duplicate deliveries`)
@@ -730,7 +732,8 @@ async function latency(rate: number): Promise<void> {
   result.metrics.sent = rates.sent
   reportQos0(tally([receiver], [seq]))
   const samples = receiver.latencies.subarray(0, receiver.latencyCount).sort()
-  const pct = (p: number): number => (samples.length === 0 ? NaN : samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))])
+  const pct = (p: number): number =>
+    samples.length === 0 ? NaN : samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]
   result.metrics.p50 = pct(50)
   result.metrics.p99 = pct(99)
   result.metrics.max = samples.length > 0 ? samples[samples.length - 1] : NaN
@@ -749,7 +752,9 @@ function readRssKiB(pid: number): number {
 
 /** The kernel's count of connections dropped because a listen queue was full (TcpExt ListenOverflows). */
 function listenOverflows(): number {
-  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'))
+  const lines = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('TcpExt:'))
   if (lines.length < 2) return NaN
   const names = lines[0].split(/\s+/)
   const values = lines[1].split(/\s+/)
@@ -826,7 +831,9 @@ async function main(): Promise<void> {
       break
   }
   if (unexpectedCloses > 0) {
-    result.failures.push(`${unexpectedCloses} connections closed by the broker during the run${lastSocketError ? ` (${lastSocketError})` : ''}`)
+    result.failures.push(
+      `${unexpectedCloses} connections closed by the broker during the run${lastSocketError ? ` (${lastSocketError})` : ''}`
+    )
   }
 }
 

@@ -114,7 +114,9 @@ export async function profile(options: ProfileOptions): Promise<number> {
   }
   const path = join(dir, files[0])
   const { rows, totalMs, idleMs } = topSelfTime(JSON.parse(readFileSync(path, 'utf8')) as CpuProfile, options.top)
-  process.stdout.write(`\ntop ${rows.length} functions by self time (busy ${(totalMs / 1000).toFixed(2)} s, idle ${(idleMs / 1000).toFixed(2)} s):\n`)
+  process.stdout.write(
+    `\ntop ${rows.length} functions by self time (busy ${(totalMs / 1000).toFixed(2)} s, idle ${(idleMs / 1000).toFixed(2)} s):\n`
+  )
   process.stdout.write(`${'self ms'.padStart(9)} ${'%busy'.padStart(6)}  function  location\n`)
   for (const row of rows) {
     process.stdout.write(`${row.ms.toFixed(1).padStart(9)} ${row.percent.toFixed(1).padStart(6)}  ${row.name}  ${row.location}\n`)

@@ -98,7 +98,10 @@ function ceilingFor(data: ReportData, scenario: Scenario, metric: string): { val
  * A scenario against its baseline on BrokerScope (fan-in + inspector vs fan-in): median of its
  * metric over the baseline scenario's median, both from this run.
  */
-export function baselineRatio(data: ReportData, scenario: Scenario): { ours: number; theirs: number; ratio: number; baseline: Scenario } | null {
+export function baselineRatio(
+  data: ReportData,
+  scenario: Scenario
+): { ours: number; theirs: number; ratio: number; baseline: Scenario } | null {
   const base = scenario.baseline
   const baseline = base && data.scenarios.find((s) => s.id === base.scenario)
   if (!base || !baseline) return null
@@ -226,7 +229,9 @@ function baselineLines(data: ReportData): string[] {
       `**${scenario.title}:** BrokerScope ${metric.label} ${formatValue(b.ours, metric.unit)} ${metric.unit} with the inspector attached, ` +
         `${formatValue(b.theirs, metric.unit)} ${metric.unit} without it (${b.baseline.title}, same run, UI off): ` +
         `**${Number.isFinite(b.ratio) ? b.ratio.toFixed(2) : '–'}×**; target ≥ ${target}× (issue 3): ${verdict}` +
-        (paired.length > 1 ? ` (repetition by repetition, each against the ${b.baseline.title} run just before it: ${paired.join(', ')})` : '') +
+        (paired.length > 1
+          ? ` (repetition by repetition, each against the ${b.baseline.title} run just before it: ${paired.join(', ')})`
+          : '') +
         `. The UI client received ${ui('uiBatches', 'batch/s')}, ${ui('uiRows', 'rows/s')} (traffic rows) and ` +
         `${ui('uiNotShown', 'rows/s')} counted in trafficNotShown (packets beyond the 500-row batch limit).`,
       ''
@@ -252,7 +257,9 @@ function runsTable(data: ReportData): string[] {
       : run.result!.failures.length > 0
         ? `FAILED: ${run.result!.failures.join('; ')}`
         : ['ok', ...run.result!.notes].join('; ')
-    lines.push(`| ${run.scenario.title} | ${BROKER_LABEL[run.broker]} | ${run.rep} | ${values} | ${cpuCell(run.result)} | ${oneLine(checks)} |`)
+    lines.push(
+      `| ${run.scenario.title} | ${BROKER_LABEL[run.broker]} | ${run.rep} | ${values} | ${cpuCell(run.result)} | ${oneLine(checks)} |`
+    )
   }
   return lines
 }
@@ -266,7 +273,11 @@ function ceilingTable(data: ReportData): string[] {
     const spec = c.scenario.ceilings.find((s) => s.mode === c.mode)!
     const metric = c.scenario.metrics.find((m) => m.key === spec.metric)!
     const value = c.result ? formatValue(c.result.metrics[spec.metric], metric.unit) + ` ${metric.unit}` : '–'
-    const checks = c.error ? `error: ${oneLine(c.error)}` : c.result!.failures.length > 0 ? `FAILED: ${c.result!.failures.join('; ')}` : 'ok'
+    const checks = c.error
+      ? `error: ${oneLine(c.error)}`
+      : c.result!.failures.length > 0
+        ? `FAILED: ${c.result!.failures.join('; ')}`
+        : 'ok'
     lines.push(`| ${c.scenario.title} | ${c.mode} | ${metric.label} | ${value} | ${cpuCell(c.result)} | ${oneLine(checks)} |`)
   }
   return lines
@@ -281,7 +292,12 @@ export function renderMarkdown(data: ReportData, svgName: string): string {
   const out: string[] = []
   out.push('# Benchmarks', '')
   out.push(
-    `BrokerScope against ${data.brokers.filter((b) => b !== 'brokerscope').map((b) => BROKER_LABEL[b]).join(' and ') || 'no peer'}, ` +
+    `BrokerScope against ${
+      data.brokers
+        .filter((b) => b !== 'brokerscope')
+        .map((b) => BROKER_LABEL[b])
+        .join(' and ') || 'no peer'
+    }, ` +
       `measured by the load generator in \`bench/\` on one machine, 127.0.0.1, ` +
       `the broker pinned to core 0 and the generator to core 1 (\`taskset -c\`). Generated ${data.date} by \`${data.command}\` ` +
       `in ${Math.round(data.elapsedSeconds)} s.`,
@@ -330,12 +346,12 @@ export function renderMarkdown(data: ReportData, svgName: string): string {
   )
   out.push('## Generator ceiling', '')
   out.push(
-    'The same generator against fake brokers (`bench/sink.ts`, pinned to the broker\'s core): `discard` answers CONNACK/SUBACK and then ' +
+    "The same generator against fake brokers (`bench/sink.ts`, pinned to the broker's core): `discard` answers CONNACK/SUBACK and then " +
       'reads and drops; `ack` answers every QoS 1/2 packet from pre-encoded bytes; `forward` copies each QoS 0 PUBLISH frame unchanged ' +
-      'to every subscriber with TCP backpressure (no loss), so the generator\'s receive side is measured too. A broker result near the ' +
+      "to every subscriber with TCP backpressure (no loss), so the generator's receive side is measured too. A broker result near the " +
       'ceiling (⚠ above 70 %) may be limited by the generator, not the broker. ' +
       'The fake brokers write large batches; a broker that writes each packet separately (mosquitto does) costs the generator one ' +
-      'read per packet, so the generator\'s CPU use during every broker run is recorded too (all runs, below) and flagged ' +
+      "read per packet, so the generator's CPU use during every broker run is recorded too (all runs, below) and flagged " +
       `(⚠) in the results when it exceeds ${GENERATOR_BUSY} % of its core. CPU is utime+stime from /proc over the measured window, ` +
       'in % of one core; "other" is the rest of the machine\'s busy time in that window (other jobs, kernel softirq work on the ' +
       'loopback): a broker below 100 % with a large "other" was competing for its core.',
@@ -348,7 +364,9 @@ export function renderMarkdown(data: ReportData, svgName: string): string {
     .join(', ')
   out.push(
     `Generator CPU during the broker runs, highest per scenario: ${busiest}` +
-      (data.scenarios.some((s) => s.generatorSpins) ? ' (the latency generator busy-waits to pace its sends, so its core always reads ~100 %)' : '') +
+      (data.scenarios.some((s) => s.generatorSpins)
+        ? ' (the latency generator busy-waits to pace its sends, so its core always reads ~100 %)'
+        : '') +
       '. A ceiling is a lower bound of what the generator can do: the fake broker (plain Node) may be the limit, as it is ' +
       'when a broker beats it.',
     ''
@@ -396,7 +414,9 @@ export function fuzzSummary(f: FuzzRun): string {
 }
 
 function projection(f: FuzzRun): string {
-  return f.casesPerSecond > 0 ? `; all ${f.casesAsked.toLocaleString('en-US')} would take about ${Math.round(f.casesAsked / f.casesPerSecond)} s` : ''
+  return f.casesPerSecond > 0
+    ? `; all ${f.casesAsked.toLocaleString('en-US')} would take about ${Math.round(f.casesAsked / f.casesPerSecond)} s`
+    : ''
 }
 
 export function fuzzSection(f: FuzzRun | null, date: string): string[] {
@@ -410,7 +430,7 @@ export function fuzzSection(f: FuzzRun | null, date: string): string[] {
       'MQTT version, mutated, over real TCP sockets to a broker running inside the fuzz process, while a healthy client checks that the broker ' +
       'keeps serving; it stops at the first failure (an exception out of a connection, an error logged by a handler, a lost probe), ' +
       'which it prints with the seed and case indices that reproduce it. Not pinned to a core: the broker and the fuzz sockets are ' +
-      'one Node process, so it uses about one core. The run is stopped at its time budget (what is left of the suite\'s ' +
+      "one Node process, so it uses about one core. The run is stopped at its time budget (what is left of the suite's " +
       '10 minutes), and the cases done by then are reported.',
     ''
   )
@@ -426,7 +446,10 @@ export function fuzzSection(f: FuzzRun | null, date: string): string[] {
     ''
   )
   if (f.stoppedByBudget) {
-    out.push(`⚠ Stopped at the ${f.budgetSeconds} s time budget before all ${f.casesAsked.toLocaleString('en-US')} cases${projection(f)}.`, '')
+    out.push(
+      `⚠ Stopped at the ${f.budgetSeconds} s time budget before all ${f.casesAsked.toLocaleString('en-US')} cases${projection(f)}.`,
+      ''
+    )
   }
   if (f.summary) out.push(`Fuzzer summary: ${f.summary}`, '')
   if (f.failures.length > 0) {
@@ -454,7 +477,10 @@ export function writeFuzzSection(f: FuzzRun, date: string, markdownPath: string)
   else {
     // An older report without the section: before "## Scenarios", or at the end.
     const at = text.indexOf('\n## Scenarios')
-    writeFileSync(markdownPath, at >= 0 ? `${text.slice(0, at + 1)}${section}\n\n${text.slice(at + 1)}` : `${text.trimEnd()}\n\n${section}\n`)
+    writeFileSync(
+      markdownPath,
+      at >= 0 ? `${text.slice(0, at + 1)}${section}\n\n${text.slice(at + 1)}` : `${text.trimEnd()}\n\n${section}\n`
+    )
   }
   return true
 }
@@ -499,7 +525,9 @@ export function renderSvg(data: ReportData): string {
     parts.push(`<text x="${legendX + 16}" y="48" font-size="12" fill="#374151">${BROKER_LABEL[broker]}</text>`)
     legendX += 16 + BROKER_LABEL[broker].length * 7 + 18
   }
-  parts.push(`<text x="${legendX + 10}" y="48" font-size="11" fill="#6b7280">each panel has its own scale; ↑ higher is better, ↓ lower is better</text>`)
+  parts.push(
+    `<text x="${legendX + 10}" y="48" font-size="11" fill="#6b7280">each panel has its own scale; ↑ higher is better, ↓ lower is better</text>`
+  )
 
   panels.forEach((panel, index) => {
     const x0 = 10 + (index % columns) * panelW
@@ -521,9 +549,16 @@ export function renderSvg(data: ReportData): string {
     panel.values.forEach(({ broker, value }, i) => {
       const cx = x0 + 10 + slot * i + slot / 2
       const h = Number.isFinite(value) && max > 0 ? Math.max(1, (value / max) * (chartH - 16)) : 0
-      if (h > 0) parts.push(`<rect x="${(cx - barW / 2).toFixed(1)}" y="${(chartBottom - h).toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${BROKER_COLOR[broker]}"/>`)
-      parts.push(`<text x="${cx.toFixed(1)}" y="${(chartBottom - h - 4).toFixed(1)}" font-size="11" text-anchor="middle" fill="#111827">${escapeXml(compact(value, panel.metric.unit))}</text>`)
-      parts.push(`<text x="${cx.toFixed(1)}" y="${chartBottom + 14}" font-size="10" text-anchor="middle" fill="#374151">${BROKER_LABEL[broker]}</text>`)
+      if (h > 0)
+        parts.push(
+          `<rect x="${(cx - barW / 2).toFixed(1)}" y="${(chartBottom - h).toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${BROKER_COLOR[broker]}"/>`
+        )
+      parts.push(
+        `<text x="${cx.toFixed(1)}" y="${(chartBottom - h - 4).toFixed(1)}" font-size="11" text-anchor="middle" fill="#111827">${escapeXml(compact(value, panel.metric.unit))}</text>`
+      )
+      parts.push(
+        `<text x="${cx.toFixed(1)}" y="${chartBottom + 14}" font-size="10" text-anchor="middle" fill="#374151">${BROKER_LABEL[broker]}</text>`
+      )
     })
   })
   parts.push('</svg>')

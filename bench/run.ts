@@ -25,16 +25,7 @@ import {
 } from './brokers'
 import { runFuzzStep, type FuzzRun } from './fuzz-run'
 import { parseProfileArgs, profile } from './profile'
-import {
-  BROKER_LABEL,
-  formatValue,
-  fuzzSummary,
-  writeFuzzSection,
-  writeReport,
-  type CeilingRun,
-  type ReportData,
-  type Run
-} from './report'
+import { BROKER_LABEL, formatValue, fuzzSummary, writeFuzzSection, writeReport, type CeilingRun, type ReportData, type Run } from './report'
 import { SCENARIOS, workloadOf, type GeneratorJob, type GeneratorResult, type Scenario, type Target } from './scenarios'
 
 /** `npm run bench` with default options keeps under 10 minutes: the fuzz run gets what is left of this. */
@@ -126,16 +117,23 @@ function parseArgs(argv: string[]): Options {
         options.quick = true
         break
       case '--only': {
-        const ids = value(++i, arg).split(',').map((s) => s.trim()).filter(Boolean)
+        const ids = value(++i, arg)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
         for (const id of ids) {
-          if (id !== 'fuzz' && !SCENARIOS.some((s) => s.id === id)) fail(`unknown scenario ${id} (${SCENARIOS.map((s) => s.id).join(', ')}, fuzz)`)
+          if (id !== 'fuzz' && !SCENARIOS.some((s) => s.id === id))
+            fail(`unknown scenario ${id} (${SCENARIOS.map((s) => s.id).join(', ')}, fuzz)`)
         }
         options.scenarios = SCENARIOS.filter((s) => ids.includes(s.id))
         options.fuzz = ids.includes('fuzz')
         break
       }
       case '--brokers': {
-        const names = value(++i, arg).split(',').map((s) => s.trim()).filter(Boolean)
+        const names = value(++i, arg)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
         for (const name of names) if (!ALL_BROKERS.includes(name as BrokerName)) fail(`unknown broker ${name} (${ALL_BROKERS.join(', ')})`)
         options.brokers = ALL_BROKERS.filter((b) => names.includes(b))
         break
@@ -226,7 +224,8 @@ function summary(scenario: Scenario, result: GeneratorResult): string {
     .filter((m) => result.metrics[m.key] !== undefined && m.key !== 'vsBaseline')
     .map((m) => `${m.label} ${formatValue(result.metrics[m.key], m.unit)} ${m.unit}`)
     .join(', ')
-  const status = result.failures.length > 0 ? `  FAILED: ${result.failures.join('; ')}` : result.notes.length > 0 ? `  (${result.notes.join('; ')})` : ''
+  const status =
+    result.failures.length > 0 ? `  FAILED: ${result.failures.join('; ')}` : result.notes.length > 0 ? `  (${result.notes.join('; ')})` : ''
   return values + status
 }
 
@@ -270,7 +269,11 @@ function planRuns(selected: Scenario[], brokers: BrokerName[], options: Options)
     plan.log.push(`${scenario.id}: running ${baseline.id} on BrokerScope too, as its baseline`)
   }
   for (const scenario of scenarios) {
-    if (!plan.brokers.has(scenario.id)) plan.brokers.set(scenario.id, brokers.filter((b) => !scenario.brokers || scenario.brokers.includes(b)))
+    if (!plan.brokers.has(scenario.id))
+      plan.brokers.set(
+        scenario.id,
+        brokers.filter((b) => !scenario.brokers || scenario.brokers.includes(b))
+      )
     if (plan.brokers.get(scenario.id)!.length === 0) {
       const why = `${scenario.id}: only runs on ${scenario.brokers!.map((b) => BROKER_LABEL[b]).join(', ')}`
       plan.log.push(why)
@@ -401,7 +404,10 @@ async function main(): Promise<void> {
   }
 
   const data: ReportData = {
-    date: new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC'),
+    date: new Date()
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC'),
     command: ['npx tsx bench/run.ts', ...argv.map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a))].join(' '),
     options: {
       reps: options.reps,
@@ -435,7 +441,9 @@ async function main(): Promise<void> {
   }
   const failed = runs.filter((r) => r.result === null || r.result.failures.length > 0).length
   const fuzzFailed = fuzz !== null && (fuzz.error !== undefined || fuzz.failureCount > 0)
-  log(`done in ${Math.round(data.elapsedSeconds)} s: ${runs.length} runs, ${failed} failed${fuzz ? `; fuzz ${fuzzFailed ? 'FAILED' : 'ok'}` : ''}`)
+  log(
+    `done in ${Math.round(data.elapsedSeconds)} s: ${runs.length} runs, ${failed} failed${fuzz ? `; fuzz ${fuzzFailed ? 'FAILED' : 'ok'}` : ''}`
+  )
 }
 
 main().catch((err: unknown) => {

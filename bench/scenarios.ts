@@ -119,7 +119,8 @@ export const SCENARIOS: Scenario[] = [
   {
     id: 'latency',
     title: 'latency',
-    description: '1 publisher → 1 subscriber (bench/lat), QoS 0, paced at 5,000 msg/s; send time in the payload, measured from the scheduled send time',
+    description:
+      '1 publisher → 1 subscriber (bench/lat), QoS 0, paced at 5,000 msg/s; send time in the payload, measured from the scheduled send time',
     params: { publishers: 1, subscribers: 1, qos: 0, rate: 5000 },
     metrics: [
       { key: 'p50', label: 'p50', unit: 'ms', better: 'lower', headline: true },
@@ -148,9 +149,9 @@ export const SCENARIOS: Scenario[] = [
     id: 'fan-in-inspector',
     title: 'fan-in + inspector',
     description:
-      'the fan-in load on BrokerScope with its inspector attached: a UI client on the generator\'s core connects to the ' +
-      'inspector\'s WebSocket API like the renderer does (token, Origin), calls `snapshot` once and then receives every batch ' +
-      '(traffic rows, stats, topics) while the load runs; compared with BrokerScope\'s own fan-in figure (UI off) from the same run',
+      "the fan-in load on BrokerScope with its inspector attached: a UI client on the generator's core connects to the " +
+      "inspector's WebSocket API like the renderer does (token, Origin), calls `snapshot` once and then receives every batch " +
+      "(traffic rows, stats, topics) while the load runs; compared with BrokerScope's own fan-in figure (UI off) from the same run",
     params: { publishers: 8, subscribers: 1, qos: 0 },
     metrics: [
       rate('received', 'received', true),

@@ -126,11 +126,16 @@ async function startOnce(extraArgs: readonly string[]): Promise<RunningBroker> {
   mkdirSync(dataDir, { recursive: true })
   const args = [
     cliPath,
-    '--tcp-port', String(tcpPort),
-    '--ws-port', String(wsPort),
-    '--ui-port', String(uiPort),
-    '--ui-token', UI_TOKEN,
-    '--sys-interval', '0',
+    '--tcp-port',
+    String(tcpPort),
+    '--ws-port',
+    String(wsPort),
+    '--ui-port',
+    String(uiPort),
+    '--ui-token',
+    UI_TOKEN,
+    '--sys-interval',
+    '0',
     ...extraArgs
   ]
   const child = spawn(process.execPath, args, {
@@ -268,14 +273,14 @@ interface Fixtures {
 }
 
 interface WorkerFixtures {
-  built: void
+  built: undefined
 }
 
 export const test = base.extend<Fixtures, WorkerFixtures>({
   built: [
     async ({}, use) => {
       ensureBuilt()
-      await use()
+      await use(undefined)
     },
     { scope: 'worker', auto: true }
   ],
@@ -316,9 +321,7 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
     }
     await use(factory)
     await Promise.all(
-      clients.map((client) =>
-        Promise.race([client.endAsync(true).catch(() => undefined), new Promise((r) => setTimeout(r, 2_000))])
-      )
+      clients.map((client) => Promise.race([client.endAsync(true).catch(() => undefined), new Promise((r) => setTimeout(r, 2_000))]))
     )
   }
 })

@@ -4,25 +4,11 @@
  */
 import { readFile } from 'node:fs/promises'
 import type { IDisconnectPacket } from 'mqtt'
-import {
-  cellOf,
-  expect,
-  messagesDuring,
-  nextMessage,
-  openView,
-  parseCsv,
-  readTraffic,
-  saveScreenshot,
-  test,
-  trafficRows
-} from './fixtures'
+import { cellOf, expect, messagesDuring, nextMessage, openView, parseCsv, readTraffic, saveScreenshot, test, trafficRows } from './fixtures'
 
 /** `promise`, or a failure naming `what` after `ms`. */
 function eventually<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`${what}: nothing within ${ms} ms`)), ms))
-  ])
+  return Promise.race([promise, new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`${what}: nothing within ${ms} ms`)), ms))])
 }
 
 test('a client that connects appears in Clients, and its subscriptions in Subscriptions', async ({ inspector: page, mqttClient }) => {
@@ -59,7 +45,10 @@ test('a client that connects appears in Clients, and its subscriptions in Subscr
   await saveScreenshot(page, 'subscriptions')
 })
 
-test('a message published from the UI reaches a subscribed MQTT.js client with the exact payload', async ({ inspector: page, mqttClient }) => {
+test('a message published from the UI reaches a subscribed MQTT.js client with the exact payload', async ({
+  inspector: page,
+  mqttClient
+}) => {
   const listener = await mqttClient('j2-listener')
   await listener.subscribeAsync('lab/from-ui', { qos: 1 })
   const payload = '{"from":"the inspector","n":42,"text":"héllo, wörld ✓"}'
@@ -227,7 +216,9 @@ test('Traffic shows the packets, and the topic and client filters narrow them', 
   await clientFilter.fill('j6-hall')
   await expect(trafficRows(page)).toHaveCount(1)
   shown = await readTraffic(page)
-  expect(shown).toEqual([{ dir: 'in', client: 'j6-hall', type: 'PUBLISH', topic: 'sensors/hall/temp', qos: '1', retain: '', payload: '19.0' }])
+  expect(shown).toEqual([
+    { dir: 'in', client: 'j6-hall', type: 'PUBLISH', topic: 'sensors/hall/temp', qos: '1', retain: '', payload: '19.0' }
+  ])
 
   // An invalid filter says so rather than silently showing nothing.
   await topicFilter.fill('sensors/#/temp')

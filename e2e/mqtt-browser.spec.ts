@@ -15,7 +15,10 @@ const test = base.extend<{ broker: RunningBroker }>({
 })
 
 for (const protocolVersion of [4, 5] as const) {
-  test(`MQTT.js in Chromium connects over WebSocket and round-trips a message (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'})`, async ({ page, broker }) => {
+  test(`MQTT.js in Chromium connects over WebSocket and round-trips a message (MQTT ${protocolVersion === 5 ? '5' : '3.1.1'})`, async ({
+    page,
+    broker
+  }) => {
     // A blank page has no CSP of ours, like any other web app using the broker.
     await page.setContent('<!doctype html><title>browser client</title>')
     await page.addScriptTag({ path: join(projectRoot, 'node_modules/mqtt/dist/mqtt.min.js') })

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: build, then vitest, then Playwright (when e2e/ has specs). Prints one summary line
+// `npm test`: build, typecheck and lint, then vitest, then Playwright (when e2e/ has specs). Prints one summary line
 // per stage and, last, exactly one line `N passed, N failed` (`, N skipped` when any were
 // skipped) summed from the vitest and Playwright JSON reports. Exits non-zero when a test failed
 // or a stage crashed. A crashed stage (non-zero exit the JSON report does not explain, or no
@@ -56,17 +56,30 @@ banner('build: electron-vite build')
   })
 }
 
+// (a2) Static checks: the type checker and the linter/formatter (Biome; see biome.json). A finding
+// fails the run like a failing test; `npx biome check --write .` fixes what can be fixed.
+for (const [name, command, args] of [
+  ['typecheck', 'npm', ['run', '-s', 'typecheck']],
+  ['lint', 'npx', ['biome', 'ci', '--reporter=summary', '.']]
+]) {
+  banner(`${name}: ${command} ${args.join(' ')}`)
+  const r = run(command, args)
+  const ok = r.code === 0
+  stages.push({
+    name,
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    crashed: !ok,
+    note: ok ? `ok (${r.seconds}s)` : `FAILED (exit ${r.code}${r.error ? `, ${r.error}` : ''}, ${r.seconds}s)`
+  })
+}
+
 // (b) Unit and integration tests.
 banner('vitest')
 {
   rmSync(VITEST_JSON, { force: true })
-  const r = run('npx', [
-    'vitest',
-    'run',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile=${VITEST_JSON}`
-  ])
+  const r = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${VITEST_JSON}`])
   const report = readJson(VITEST_JSON)
   const stage = { name: 'vitest', passed: 0, failed: 0, skipped: 0, crashed: false, note: '' }
   if (!report) {
@@ -78,9 +91,7 @@ banner('vitest')
     stage.skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
     // A test file that fails to load or throws outside a test has no failed test in it.
     const brokenFiles = (report.testResults ?? []).filter(
-      (file) =>
-        file.status === 'failed' &&
-        !(file.assertionResults ?? []).some((test) => test.status === 'failed')
+      (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed')
     )
     stage.failed += brokenFiles.length
     const notes = [`${(report.testResults ?? []).length} test file(s)`]
@@ -100,9 +111,7 @@ banner('vitest')
 // (c) End-to-end tests, only when there is something to run.
 {
   const e2eDir = join(root, 'e2e')
-  const specs = existsSync(e2eDir)
-    ? readdirSync(e2eDir, { recursive: true }).filter((f) => String(f).endsWith('.spec.ts'))
-    : []
+  const specs = existsSync(e2eDir) ? readdirSync(e2eDir, { recursive: true }).filter((f) => String(f).endsWith('.spec.ts')) : []
   if (specs.length === 0) {
     banner('playwright: no e2e/*.spec.ts, skipped')
   } else {
@@ -143,7 +152,7 @@ let passed = 0
 let failed = 0
 let skipped = 0
 for (const s of stages) {
-  const counts = s.name === 'build' ? '' : `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped; `
+  const counts = ['build', 'typecheck', 'lint'].includes(s.name) ? '' : `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped; `
   console.log(`${s.name}: ${counts}${s.note}${s.crashed ? ' [CRASHED, counted as 1 failure]' : ''}`)
   passed += s.passed
   failed += s.failed + (s.crashed ? 1 : 0)

@@ -131,9 +131,7 @@ export interface SavedMessage extends PublishCommand {
   name: string
 }
 
-export type SettingsUpdateResult =
-  | { ok: true; settings: BrokerSettings; listeners: ListenerInfo[] }
-  | { ok: false; errors: SettingError[] }
+export type SettingsUpdateResult = { ok: true; settings: BrokerSettings; listeners: ListenerInfo[] } | { ok: false; errors: SettingError[] }
 
 export interface FullPayload {
   payload: string
@@ -207,4 +205,4 @@ export interface WsBatchEvent {
 
 export type WsServerMessage = WsResponse | WsBatchEvent
 
-export { type DropReason }
+export type { DropReason }

@@ -146,7 +146,13 @@ export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind &
   autoTopicAlias: { kind: 'boolean', help: 'use topic aliases on outgoing messages when allowed' },
   serverKeepAlive: { kind: 'integer', min: 0, max: 65535, nullable: true, help: 'server keep alive, seconds (none = client value)' },
   serverKeepAliveMode: { kind: 'enum', values: ['cap', 'override'], help: 'cap | override' },
-  sessionExpiryOverride: { kind: 'integer', min: 0, max: 4294967295, nullable: true, help: 'session expiry used for every client, seconds (none = client value)' },
+  sessionExpiryOverride: {
+    kind: 'integer',
+    min: 0,
+    max: 4294967295,
+    nullable: true,
+    help: 'session expiry used for every client, seconds (none = client value)'
+  },
   maxConnections: { kind: 'integer', min: 0, max: 10_000_000, help: 'simultaneous connections, 0 = unlimited' },
   maxInflightMessages: { kind: 'integer', min: 1, max: 65535, help: 'outgoing QoS 1/2 in flight per client' },
   maxQueuedMessages: { kind: 'integer', min: 0, max: 10_000_000, help: 'messages queued per client' },
@@ -158,7 +164,12 @@ export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind &
   drainTimeout: { kind: 'integer', min: 0, max: 86400, help: 'seconds a client may stop reading before it is disconnected, 0 = never' },
   sysInterval: { kind: 'integer', min: 0, max: 86400, help: '$SYS update interval, seconds, 0 = off' },
   allowAnonymous: { kind: 'boolean', help: 'accept clients without a user name (on by default: a local developer tool)' },
-  authFile: { kind: 'string', check: checkFilePath, nullable: true, help: 'JSON5 file of users (hashed passwords) and ACL rules (none = no authentication)' },
+  authFile: {
+    kind: 'string',
+    check: checkFilePath,
+    nullable: true,
+    help: 'JSON5 file of users (hashed passwords) and ACL rules (none = no authentication)'
+  },
   tlsPort: { kind: 'integer', min: 0, max: 65535, help: 'MQTT over TLS port (8883 is usual), 0 = off; needs certFile and keyFile' },
   wssPort: { kind: 'integer', min: 0, max: 65535, help: 'secure WebSocket port (8084 is usual), 0 = off; needs certFile and keyFile' },
   certFile: { kind: 'string', check: checkFilePath, nullable: true, help: 'PEM certificate for the TLS listeners' },
@@ -189,16 +200,14 @@ export interface SettingError {
   message: string
 }
 
-export type SettingsResult =
-  | { ok: true; settings: BrokerSettings }
-  | { ok: false; errors: SettingError[] }
+export type SettingsResult = { ok: true; settings: BrokerSettings } | { ok: false; errors: SettingError[] }
 
 /** Validate one value for one key; returns the typed value or an error message. */
 export function validateSetting(
   key: string,
   value: unknown
 ): { ok: true; value: BrokerSettings[keyof BrokerSettings] } | { ok: false; message: string } {
-  if (!Object.prototype.hasOwnProperty.call(SETTING_FIELDS, key)) {
+  if (!Object.hasOwn(SETTING_FIELDS, key)) {
     return { ok: false, message: `unknown setting "${key}"` }
   }
   const field = SETTING_FIELDS[key as keyof BrokerSettings]

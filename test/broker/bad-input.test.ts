@@ -203,7 +203,9 @@ describe('before CONNECT', () => {
       bytes[9] |= 0x01
       raw.write(bytes)
       await closedWithin(raw, 2000)
-      expect(decode(raw.received(), version).filter((p) => p.cmd === 'connack' && ((p as { reasonCode?: number }).reasonCode ?? 0) === 0)).toEqual([])
+      expect(
+        decode(raw.received(), version).filter((p) => p.cmd === 'connack' && ((p as { reasonCode?: number }).reasonCode ?? 0) === 0)
+      ).toEqual([])
       expect(tb.broker.listClients().some((c) => c.clientId === clientId)).toBe(false)
     }
     await expectHealthy()
@@ -276,7 +278,10 @@ describe('after CONNECT', () => {
     const bad = Buffer.from(hexBytes.replace(/\s+/g, ''), 'hex')
     const v5 = await connectedRaw(5)
     // SUBSCRIBE/UNSUBSCRIBE carry a v5 property length: insert a 0 after the packet id for v5.
-    const v5bytes = bad[0] >> 4 === 8 || bad[0] >> 4 === 10 ? Buffer.concat([Buffer.from([bad[0], bad[1] + 1]), bad.subarray(2, 4), Buffer.from([0]), bad.subarray(4)]) : bad
+    const v5bytes =
+      bad[0] >> 4 === 8 || bad[0] >> 4 === 10
+        ? Buffer.concat([Buffer.from([bad[0], bad[1] + 1]), bad.subarray(2, 4), Buffer.from([0]), bad.subarray(4)])
+        : bad
     v5.write(v5bytes)
     await closedWithin(v5, 2000)
     expect(disconnectReason(v5)).toBe(0x81)
@@ -365,7 +370,10 @@ describe('after CONNECT', () => {
     expect(disconnectReason(v5)).toBe(0x81)
 
     // An overlong encoding of '/' (c0 af) and a lone surrogate (ed a0 80) are ill-formed too.
-    for (const badBytes of [[0xc0, 0xaf], [0xed, 0xa0, 0x80]]) {
+    for (const badBytes of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80]
+    ]) {
       const raw = await connectedRaw(5)
       const t = Buffer.concat([Buffer.from('healthy/'), Buffer.from(badBytes)])
       const b = Buffer.concat([Buffer.from([0, t.length]), t, Buffer.from([0]), Buffer.from('bad-utf8')])
@@ -507,7 +515,12 @@ describe('valid input split into 1-byte writes', () => {
     expect((packets[0] as { reasonCode?: number; returnCode?: number })[version === 5 ? 'reasonCode' : 'returnCode']).toBe(0)
     expect((packets[1] as { granted: number[] }).granted).toEqual([1])
     // The echo may go out before the PUBACK of the PUBLISH that caused it; the spec orders neither.
-    expect(packets.slice(2).map((p) => p.cmd).sort()).toEqual(['puback', 'puback', 'publish'])
+    expect(
+      packets
+        .slice(2)
+        .map((p) => p.cmd)
+        .sort()
+    ).toEqual(['puback', 'puback', 'publish'])
     const echo = packets.find((p) => p.cmd === 'publish') as { topic: string; payload: Buffer }
     expect(echo.topic).toBe('trickle/echo')
     expect(echo.payload.toString()).toBe(`echo-${version}`)

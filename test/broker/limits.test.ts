@@ -65,12 +65,18 @@ describe('limit settings', () => {
     expect(validateSetting('maxTopicLength', 65536).ok).toBe(false)
     expect(validateSetting('drainTimeout', 0).ok).toBe(true)
     const parsed = parseCliArgs([
-      '--max-queued-bytes', '1048576',
-      '--connect-timeout', '5',
-      '--max-topic-levels', '16',
-      '--max-topic-length', '1024',
-      '--max-subscriptions-per-client', '50',
-      '--drain-timeout', '30'
+      '--max-queued-bytes',
+      '1048576',
+      '--connect-timeout',
+      '5',
+      '--max-topic-levels',
+      '16',
+      '--max-topic-length',
+      '1024',
+      '--max-subscriptions-per-client',
+      '50',
+      '--drain-timeout',
+      '30'
     ])
     expect(parsed.errors).toEqual([])
     expect(parsed.settings).toEqual({
@@ -83,7 +89,14 @@ describe('limit settings', () => {
     })
     const help = usage()
     const limits = help.slice(help.indexOf('Limits:'), help.indexOf('Other:'))
-    for (const flag of ['--max-queued-bytes', '--connect-timeout', '--max-topic-levels', '--max-topic-length', '--max-subscriptions-per-client', '--drain-timeout']) {
+    for (const flag of [
+      '--max-queued-bytes',
+      '--connect-timeout',
+      '--max-topic-levels',
+      '--max-topic-length',
+      '--max-subscriptions-per-client',
+      '--drain-timeout'
+    ]) {
       expect(limits).toContain(flag)
     }
   })
@@ -120,11 +133,19 @@ describe('maxTopicLevels and maxTopicLength on PUBLISH', () => {
     const publisher = await open({ protocolVersion: 5 })
 
     const puback = nextPacket<IPubackPacket>(publisher, 'puback')
-    sendRaw(publisher, { cmd: 'publish', topic: 'a/b/c/d', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, messageId: 60001 }, 5)
+    sendRaw(
+      publisher,
+      { cmd: 'publish', topic: 'a/b/c/d', payload: Buffer.from('x'), qos: 1, retain: false, dup: false, messageId: 60001 },
+      5
+    )
     expect((await puback).reasonCode).toBe(0x90)
 
     const pubrec = nextPacket<IPubrecPacket>(publisher, 'pubrec')
-    sendRaw(publisher, { cmd: 'publish', topic: 'x'.repeat(33), payload: Buffer.from('x'), qos: 2, retain: true, dup: false, messageId: 60002 }, 5)
+    sendRaw(
+      publisher,
+      { cmd: 'publish', topic: 'x'.repeat(33), payload: Buffer.from('x'), qos: 2, retain: true, dup: false, messageId: 60002 },
+      5
+    )
     expect((await pubrec).reasonCode).toBe(0x90)
 
     sendRaw(publisher, { cmd: 'publish', topic: 'a/b/c/d/e', payload: Buffer.from('x'), qos: 0, retain: false, dup: false }, 5)
@@ -162,7 +183,15 @@ describe('maxTopicLevels and maxTopicLength on PUBLISH', () => {
     socket.on('data', (chunk) => parser.parse(chunk))
     socket.write(
       mqttPacket.generate(
-        { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'w', clean: true, keepalive: 0, will: { topic: 'a/b/c', payload: Buffer.from('x'), qos: 0, retain: false } },
+        {
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 5,
+          clientId: 'w',
+          clean: true,
+          keepalive: 0,
+          will: { topic: 'a/b/c', payload: Buffer.from('x'), qos: 0, retain: false }
+        },
         { protocolVersion: 5 }
       )
     )
@@ -193,7 +222,12 @@ describe('maxTopicLevels and maxTopicLength on SUBSCRIBE', () => {
       5
     )
     expect((await suback).granted).toEqual([1, 0x8f, 0, 0x8f])
-    expect(tb!.broker.listSubscriptions().map((s) => s.filter).sort()).toEqual(['$share/g/a/+/c', 'a/b/#'])
+    expect(
+      tb!.broker
+        .listSubscriptions()
+        .map((s) => s.filter)
+        .sort()
+    ).toEqual(['$share/g/a/+/c', 'a/b/#'])
     expect(limitsHit().maxTopicLevels).toBe(1)
     expect(limitsHit().maxTopicLength).toBe(1)
   })

@@ -24,7 +24,10 @@ describe('listeners', () => {
     const broker = new Broker({ tcpPort: busy, wsPort, sysInterval: 0 }, { logger: silentLogger })
     const infos = await broker.start()
     try {
-      expect(infos.find((i) => i.name === 'tcp')).toMatchObject({ listening: false, error: `TCP port ${busy} on 127.0.0.1 is already in use` })
+      expect(infos.find((i) => i.name === 'tcp')).toMatchObject({
+        listening: false,
+        error: `TCP port ${busy} on 127.0.0.1 is already in use`
+      })
       expect(infos.find((i) => i.name === 'ws')).toMatchObject({ listening: true, error: null })
       const client = await mqtt.connectAsync(`ws://127.0.0.1:${wsPort}/mqtt`, { reconnectPeriod: 0 })
       await client.endAsync()

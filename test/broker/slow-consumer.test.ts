@@ -160,8 +160,7 @@ function perSecondDelivery(result: FloodResult): number[] {
 }
 
 function report(name: string, result: FloodResult, tb: TestBroker): void {
-  const peak = (key: 'memory' | 'queued' | 'queuedBytes' | 'inflight' | 'unsent'): number =>
-    Math.max(...result.samples.map((s) => s[key]))
+  const peak = (key: 'memory' | 'queued' | 'queuedBytes' | 'inflight' | 'unsent'): number => Math.max(...result.samples.map((s) => s[key]))
   const stats = tb.broker.stats()
   console.log(
     `[slow-consumer ${name}] published ${result.published} in ${((result.publishedAt.at(-1)! - result.publishedAt[0]) / 1000).toFixed(1)} s, ` +
@@ -169,7 +168,9 @@ function report(name: string, result: FloodResult, tb: TestBroker): void {
       `peak in flight ${peak('inflight')}, peak unsent socket bytes ${peak('unsent')}; ` +
       `heap+external baseline ${(result.baselineMemory / 1e6).toFixed(1)} MB, peak ${(peak('memory') / 1e6).toFixed(1)} MB; ` +
       `dropped ${JSON.stringify(stats.droppedByReason)}; limits hit ${JSON.stringify(stats.limitsHit)}; ` +
-      `disconnected: ${result.slowDisconnectReason}; healthy per second: ${perSecondDelivery(result).map((s) => s.toFixed(3)).join(' ')}`
+      `disconnected: ${result.slowDisconnectReason}; healthy per second: ${perSecondDelivery(result)
+        .map((s) => s.toFixed(3))
+        .join(' ')}`
   )
 }
 

@@ -31,7 +31,10 @@ describe('TLS listeners', () => {
     certs = tempDir('brokerscope-tls-')
     const out: string[] = []
     const err: string[] = []
-    const code = genCertMain(['--out', certs.dir, '--client', 'alice'], { stdout: (l) => void out.push(l), stderr: (l) => void err.push(l) })
+    const code = genCertMain(['--out', certs.dir, '--client', 'alice'], {
+      stdout: (l) => void out.push(l),
+      stderr: (l) => void err.push(l)
+    })
     expect(err).toEqual([])
     expect(code).toBe(0)
     genCertOutput = out
@@ -53,13 +56,20 @@ describe('TLS listeners', () => {
   }
 
   async function connect(url: string, options: IClientOptions = {}): Promise<MqttClient> {
-    const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ca: readFileSync(certFile), rejectUnauthorized: true, ...options })
+    const client = await mqtt.connectAsync(url, {
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ca: readFileSync(certFile),
+      rejectUnauthorized: true,
+      ...options
+    })
     clients.push(client)
     return client
   }
 
   it('gen-cert writes a certificate, its key and a client certificate, and prints the flags to use them', () => {
-    for (const name of ['cert.pem', 'key.pem', 'client-alice.pem', 'client-alice-key.pem']) expect(existsSync(join(certs.dir, name)), name).toBe(true)
+    for (const name of ['cert.pem', 'key.pem', 'client-alice.pem', 'client-alice-key.pem'])
+      expect(existsSync(join(certs.dir, name)), name).toBe(true)
     const text = genCertOutput.join('\n')
     expect(text).toContain(`--tls-port 8883 --wss-port 8084 --cert-file ${certFile} --key-file ${keyFile}`)
     expect(text).toContain(`mosquitto_sub --cafile ${certFile}`)
@@ -91,9 +101,9 @@ describe('TLS listeners', () => {
 
   it('is really verified: a client without the CA refuses the certificate', async () => {
     const b = await start()
-    await expect(mqtt.connectAsync(`mqtts://127.0.0.1:${b.tlsPort}`, { reconnectPeriod: 0, connectTimeout: 3000, rejectUnauthorized: true })).rejects.toThrow(
-      /self[- ]signed certificate/i
-    )
+    await expect(
+      mqtt.connectAsync(`mqtts://127.0.0.1:${b.tlsPort}`, { reconnectPeriod: 0, connectTimeout: 3000, rejectUnauthorized: true })
+    ).rejects.toThrow(/self[- ]signed certificate/i)
   })
 
   it('mosquitto_pub --cafile publishes over TLS (hostname checked, no --insecure)', async () => {
@@ -104,9 +114,13 @@ describe('TLS listeners', () => {
     await watcher.subscribeAsync('from/mosquitto')
     const received = collectMessages(watcher)
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(tool, ['--cafile', certFile, '-h', '127.0.0.1', '-p', String(b.tlsPort), '-t', 'from/mosquitto', '-m', 'tls ok', '-q', '1'], {
-        stdio: ['ignore', 'pipe', 'pipe']
-      })
+      const child = spawn(
+        tool,
+        ['--cafile', certFile, '-h', '127.0.0.1', '-p', String(b.tlsPort), '-t', 'from/mosquitto', '-m', 'tls ok', '-q', '1'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe']
+        }
+      )
       let stderr = ''
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
       child.on('close', (code) => resolve({ code, stderr }))
@@ -128,7 +142,9 @@ describe('TLS listeners', () => {
       listening: false,
       error: `TLS port ${b.tlsPort} on 127.0.0.1: cannot read certFile ${missing}: file not found`
     })
-    expect(infos.find((i) => i.name === 'wss')?.error).toBe(`secure WebSocket port ${b.wssPort} on 127.0.0.1: cannot read certFile ${missing}: file not found`)
+    expect(infos.find((i) => i.name === 'wss')?.error).toBe(
+      `secure WebSocket port ${b.wssPort} on 127.0.0.1: cannot read certFile ${missing}: file not found`
+    )
     await broker!.stop()
 
     const otherKey = join(certs.dir, 'client-alice-key.pem')
@@ -149,7 +165,12 @@ describe('TLS listeners', () => {
     const b = await start({ tlsPort: 0, wssPort: 0, certFile: null, keyFile: null })
     expect(await b.broker.updateSettings({ wssPort: 8084 })).toEqual({
       ok: false,
-      errors: [{ key: 'certFile', message: 'wssPort 8084 needs certFile and keyFile (PEM files); `brokerscope gen-cert` makes a development certificate' }]
+      errors: [
+        {
+          key: 'certFile',
+          message: 'wssPort 8084 needs certFile and keyFile (PEM files); `brokerscope gen-cert` makes a development certificate'
+        }
+      ]
     })
     expect(await b.broker.updateSettings({ tlsPort: 8883, certFile, keyFile, requireClientCertificate: true })).toEqual({
       ok: false,
@@ -196,11 +217,25 @@ describe('TLS listeners', () => {
     it("makes the certificate's CN the user name with useIdentityAsUsername, for ACL %u rules too", async () => {
       const authFile = join(certs.dir, 'auth.json5')
       writeAuthFile(authFile, {}, [{ topic: 'users/%u/#', access: 'readwrite' }])
-      const b = await start({ caFile: certFile, requireClientCertificate: true, useIdentityAsUsername: true, authFile, allowAnonymous: false })
+      const b = await start({
+        caFile: certFile,
+        requireClientCertificate: true,
+        useIdentityAsUsername: true,
+        authFile,
+        allowAnonymous: false
+      })
       // The CONNECT's user name and password are ignored: the certificate is the credential.
-      const alice = await connect(`mqtts://127.0.0.1:${b.tlsPort}`, { ...clientCert(), clientId: 'cert-client', username: 'mallory', password: 'x' })
+      const alice = await connect(`mqtts://127.0.0.1:${b.tlsPort}`, {
+        ...clientCert(),
+        clientId: 'cert-client',
+        username: 'mallory',
+        password: 'x'
+      })
       const overWss = await connect(`wss://127.0.0.1:${b.wssPort}/mqtt`, { ...clientCert(), clientId: 'cert-wss' })
-      expect(Object.fromEntries(b.broker.listClients().map((c) => [c.clientId, c.username]))).toEqual({ 'cert-client': 'alice', 'cert-wss': 'alice' })
+      expect(Object.fromEntries(b.broker.listClients().map((c) => [c.clientId, c.username]))).toEqual({
+        'cert-client': 'alice',
+        'cert-wss': 'alice'
+      })
       let granted: number[] = []
       alice.on('packetreceive', (packet) => {
         if (packet.cmd === 'suback') granted = packet.granted as number[]

@@ -83,15 +83,24 @@ describe('parseCliArgs', () => {
   it('parses every kind of value', () => {
     expect(
       ok([
-        '--host', '0.0.0.0',
-        '--retain-available', 'false',
-        '--maximum-qos', '1',
-        '--server-keep-alive', '60',
-        '--session-expiry-override', '300',
-        '--max-queued-messages', '5000',
-        '--sys-interval', '0',
-        '--server-keep-alive-mode', 'override',
-        '--log-level', 'warn'
+        '--host',
+        '0.0.0.0',
+        '--retain-available',
+        'false',
+        '--maximum-qos',
+        '1',
+        '--server-keep-alive',
+        '60',
+        '--session-expiry-override',
+        '300',
+        '--max-queued-messages',
+        '5000',
+        '--sys-interval',
+        '0',
+        '--server-keep-alive-mode',
+        'override',
+        '--log-level',
+        'warn'
       ]).settings
     ).toEqual({
       host: '0.0.0.0',
@@ -124,9 +133,7 @@ describe('parseCliArgs', () => {
   it('accepts none/off for nullable integers', () => {
     expect(ok(['--server-keep-alive', 'none']).settings).toEqual({ serverKeepAlive: null })
     expect(ok(['--session-expiry-override=off']).settings).toEqual({ sessionExpiryOverride: null })
-    expect(parseCliArgs(['--tcp-port', 'none']).errors).toEqual([
-      '--tcp-port: must be a whole number between 0 and 65535 (got "none")'
-    ])
+    expect(parseCliArgs(['--tcp-port', 'none']).errors).toEqual(['--tcp-port: must be a whole number between 0 and 65535 (got "none")'])
   })
 
   it('understands the aliases', () => {
@@ -235,7 +242,22 @@ describe('usage', () => {
   })
 
   it('lists the aliases and the other options', () => {
-    for (const flag of ['-p', '--port', '-b', '--bind', '--lan', '--max-qos', '--max-packet-size', '-v', '-c', '--config', '-h', '--help', '-V', '--version']) {
+    for (const flag of [
+      '-p',
+      '--port',
+      '-b',
+      '--bind',
+      '--lan',
+      '--max-qos',
+      '--max-packet-size',
+      '-v',
+      '-c',
+      '--config',
+      '-h',
+      '--help',
+      '-V',
+      '--version'
+    ]) {
       expect(text, flag).toMatch(new RegExp(`(^|[\\s,])${flag.replace(/-/g, '\\-')}([\\s,]|$)`, 'm'))
     }
   })
@@ -258,7 +280,11 @@ describe('usage', () => {
       .filter((line) => line.trim().startsWith('brokerscope'))
     expect(examples.length).toBeGreaterThan(2)
     for (const line of examples) {
-      const argv = line.trim().split(/\s{2,}/)[0].split(/\s+/).slice(1)
+      const argv = line
+        .trim()
+        .split(/\s{2,}/)[0]
+        .split(/\s+/)
+        .slice(1)
       expect(parseCliArgs(argv).errors, line).toEqual([])
     }
   })

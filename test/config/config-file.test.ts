@@ -80,7 +80,7 @@ describe('loadConfigFile', () => {
   wsPort: 80x83,
 }`)
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatch(new RegExp(`^${escape(path)}:3:13: invalid character 'x'$`))
+    expect(errors[0]).toMatch(new RegExp(`^${escapeRegExp(path)}:3:13: invalid character 'x'$`))
   })
 
   it('reports a syntax error at the end of the file', () => {
@@ -187,6 +187,6 @@ describe('topLevelKeyLines', () => {
   })
 })
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }

@@ -34,7 +34,16 @@ describe('protocol fuzzer', () => {
     }
     expect([...mutations].sort()).toEqual([...MUTATIONS].sort())
     expect([...versions].sort()).toEqual([3, 4, 5])
-    for (const name of ['connect-v5-will-properties', 'publish-v5-alias-use-qos2', 'pubrel-v5-props', 'subscribe-v5-options', 'unsubscribe', 'pingreq', 'disconnect-v5-props', 'auth']) {
+    for (const name of [
+      'connect-v5-will-properties',
+      'publish-v5-alias-use-qos2',
+      'pubrel-v5-props',
+      'subscribe-v5-options',
+      'unsubscribe',
+      'pingreq',
+      'disconnect-v5-props',
+      'auth'
+    ]) {
       expect(bases).toContain(name)
     }
   })
@@ -81,7 +90,14 @@ describe('fuzzer findings', () => {
     socket.on('data', (chunk) => chunks.push(chunk))
     socket.on('close', () => (closed = true))
     const connect = mqttPacket.generate(
-      { cmd: 'connect', protocolId: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version, clientId: `finding-${version}`, clean: true, keepalive: 0 },
+      {
+        cmd: 'connect',
+        protocolId: version === 3 ? 'MQIsdp' : 'MQTT',
+        protocolVersion: version,
+        clientId: `finding-${version}`,
+        clean: true,
+        keepalive: 0
+      },
       { protocolVersion: version }
     )
     socket.write(Buffer.concat([connect, Buffer.from(hex, 'hex')]))
@@ -126,8 +142,18 @@ describe('fuzzer findings', () => {
       const watcher = netConnect({ host: '127.0.0.1', port })
       watcher.on('error', () => {})
       await new Promise((resolve) => watcher.once('connect', resolve))
-      watcher.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'watcher', clean: true, keepalive: 0 }, { protocolVersion: 5 }))
-      watcher.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, properties: { subscriptionIdentifier: 7 }, subscriptions: [{ topic: '#', qos: 1 }] }, { protocolVersion: 5 }))
+      watcher.write(
+        mqttPacket.generate(
+          { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'watcher', clean: true, keepalive: 0 },
+          { protocolVersion: 5 }
+        )
+      )
+      watcher.write(
+        mqttPacket.generate(
+          { cmd: 'subscribe', messageId: 1, properties: { subscriptionIdentifier: 7 }, subscriptions: [{ topic: '#', qos: 1 }] },
+          { protocolVersion: 5 }
+        )
+      )
       await new Promise((resolve) => setTimeout(resolve, 50))
 
       const { received, closed } = await sendAfterConnect(c.version, c.hex)

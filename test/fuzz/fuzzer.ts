@@ -31,7 +31,8 @@ export class Prng {
   }
   /** Uniform in [0, 2^32). */
   u32(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0)
+    this.state = (this.state + 0x6d2b79f5) >>> 0
+    let t = this.state
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return (t ^ (t >>> 14)) >>> 0
@@ -79,7 +80,7 @@ export interface CorpusEntry {
 
 const TOPICS = ['fuzz/a', 'fuzz/b/c', 'fuzz/deep/1/2/3/4/5/6', '$share-not/x', 'fuzz/ü/€', 'f']
 const FILTERS = ['fuzz/#', 'fuzz/+/c', '#', '+', 'fuzz/a', '$share/g/fuzz/#', '$share/h/+', '$SYS/#', 'fuzz/+/+/#']
-const USER_PROPS = { a: 'b', list: ['1', '2'], 'ü': 'ß' }
+const USER_PROPS = { a: 'b', list: ['1', '2'], ü: 'ß' }
 
 function connectPackets(version: Version, clientId: string): Array<[string, Packet]> {
   const protocolId = version === 3 ? 'MQIsdp' : 'MQTT'
@@ -155,7 +156,10 @@ function connectPackets(version: Version, clientId: string): Array<[string, Pack
           }
         }
       ],
-      ['connect-v5-auth-method', { ...base, clean: true, keepalive: 0, properties: { authenticationMethod: 'SCRAM-SHA-1', authenticationData: Buffer.from([1, 2]) } }]
+      [
+        'connect-v5-auth-method',
+        { ...base, clean: true, keepalive: 0, properties: { authenticationMethod: 'SCRAM-SHA-1', authenticationData: Buffer.from([1, 2]) } }
+      ]
     )
   }
   return list
@@ -168,11 +172,33 @@ function sessionPackets(version: Version): Array<[string, Packet]> {
     for (const topic of TOPICS.slice(0, 3)) {
       list.push([
         `publish-qos${qos}`,
-        { cmd: 'publish', topic, payload: Buffer.from(`p-${qos}`), qos, retain: false, dup: false, messageId: qos > 0 ? 7 + qos : undefined }
+        {
+          cmd: 'publish',
+          topic,
+          payload: Buffer.from(`p-${qos}`),
+          qos,
+          retain: false,
+          dup: false,
+          messageId: qos > 0 ? 7 + qos : undefined
+        }
       ])
     }
-    list.push([`publish-qos${qos}-retain`, { cmd: 'publish', topic: 'fuzz/r', payload: Buffer.alloc(100, 1), qos, retain: true, dup: qos > 0, messageId: qos > 0 ? 100 : undefined }])
-    list.push([`publish-qos${qos}-empty-retain`, { cmd: 'publish', topic: 'fuzz/r', payload: Buffer.alloc(0), qos, retain: true, dup: false, messageId: qos > 0 ? 101 : undefined }])
+    list.push([
+      `publish-qos${qos}-retain`,
+      {
+        cmd: 'publish',
+        topic: 'fuzz/r',
+        payload: Buffer.alloc(100, 1),
+        qos,
+        retain: true,
+        dup: qos > 0,
+        messageId: qos > 0 ? 100 : undefined
+      }
+    ])
+    list.push([
+      `publish-qos${qos}-empty-retain`,
+      { cmd: 'publish', topic: 'fuzz/r', payload: Buffer.alloc(0), qos, retain: true, dup: false, messageId: qos > 0 ? 101 : undefined }
+    ])
     if (v5) {
       list.push([
         `publish-v5-properties-qos${qos}`,
@@ -194,15 +220,47 @@ function sessionPackets(version: Version): Array<[string, Packet]> {
           }
         }
       ])
-      list.push([`publish-v5-alias-set-qos${qos}`, { cmd: 'publish', topic: 'fuzz/alias', payload: Buffer.from('a'), qos, retain: false, dup: false, messageId: qos > 0 ? 300 : undefined, properties: { topicAlias: 1 } }])
-      list.push([`publish-v5-alias-use-qos${qos}`, { cmd: 'publish', topic: '', payload: Buffer.from('b'), qos, retain: false, dup: false, messageId: qos > 0 ? 301 : undefined, properties: { topicAlias: 1 } }])
+      list.push([
+        `publish-v5-alias-set-qos${qos}`,
+        {
+          cmd: 'publish',
+          topic: 'fuzz/alias',
+          payload: Buffer.from('a'),
+          qos,
+          retain: false,
+          dup: false,
+          messageId: qos > 0 ? 300 : undefined,
+          properties: { topicAlias: 1 }
+        }
+      ])
+      list.push([
+        `publish-v5-alias-use-qos${qos}`,
+        {
+          cmd: 'publish',
+          topic: '',
+          payload: Buffer.from('b'),
+          qos,
+          retain: false,
+          dup: false,
+          messageId: qos > 0 ? 301 : undefined,
+          properties: { topicAlias: 1 }
+        }
+      ])
     }
   }
   for (const cmd of ['puback', 'pubrec', 'pubrel', 'pubcomp'] as const) {
     list.push([cmd, { cmd, messageId: 1 } as Packet])
     if (v5) {
       list.push([`${cmd}-v5-reason`, { cmd, messageId: 2, reasonCode: cmd === 'pubrel' || cmd === 'pubcomp' ? 0x92 : 0x10 } as Packet])
-      list.push([`${cmd}-v5-props`, { cmd, messageId: 3, reasonCode: cmd === 'pubrel' || cmd === 'pubcomp' ? 0 : 0x80, properties: { reasonString: 'why', userProperties: USER_PROPS } } as Packet])
+      list.push([
+        `${cmd}-v5-props`,
+        {
+          cmd,
+          messageId: 3,
+          reasonCode: cmd === 'pubrel' || cmd === 'pubcomp' ? 0 : 0x80,
+          properties: { reasonString: 'why', userProperties: USER_PROPS }
+        } as Packet
+      ])
     }
   }
   list.push([
@@ -226,18 +284,35 @@ function sessionPackets(version: Version): Array<[string, Packet]> {
     ])
   }
   list.push(['unsubscribe', { cmd: 'unsubscribe', messageId: 14, unsubscriptions: ['fuzz/#', 'nothing', '$share/g/fuzz/#'] }])
-  if (v5) list.push(['unsubscribe-v5-props', { cmd: 'unsubscribe', messageId: 15, unsubscriptions: ['fuzz/a'], properties: { userProperties: USER_PROPS } }])
+  if (v5)
+    list.push([
+      'unsubscribe-v5-props',
+      { cmd: 'unsubscribe', messageId: 15, unsubscriptions: ['fuzz/a'], properties: { userProperties: USER_PROPS } }
+    ])
   list.push(['pingreq', { cmd: 'pingreq' }])
   list.push(['disconnect', { cmd: 'disconnect' }])
   if (v5) {
     list.push(['disconnect-v5-will', { cmd: 'disconnect', reasonCode: 0x04 }])
-    list.push(['disconnect-v5-props', { cmd: 'disconnect', reasonCode: 0x80, properties: { sessionExpiryInterval: 0, reasonString: 'bye', userProperties: USER_PROPS } }])
-    list.push(['auth', { cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'SCRAM', authenticationData: Buffer.from([9, 9]), reasonString: 'r' } }])
+    list.push([
+      'disconnect-v5-props',
+      { cmd: 'disconnect', reasonCode: 0x80, properties: { sessionExpiryInterval: 0, reasonString: 'bye', userProperties: USER_PROPS } }
+    ])
+    list.push([
+      'auth',
+      {
+        cmd: 'auth',
+        reasonCode: 0x18,
+        properties: { authenticationMethod: 'SCRAM', authenticationData: Buffer.from([9, 9]), reasonString: 'r' }
+      }
+    ])
   }
   // A second CONNECT (a protocol error [MQTT-3.1.0-2]), one of another version, one of an unknown level.
   list.push(['second-connect', connectPackets(version, 'again')[1][1]])
   list.push(['second-connect-other-version', connectPackets(version === 5 ? 4 : 5, 'again')[0][1]])
-  list.push(['second-connect-level-6', { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 6 as 5, clientId: 'again', clean: true, keepalive: 0 } as Packet])
+  list.push([
+    'second-connect-level-6',
+    { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 6 as 5, clientId: 'again', clean: true, keepalive: 0 } as Packet
+  ])
   // Packets only a server may send: the broker must refuse them, not trip over them.
   list.push(['connack', { cmd: 'connack', returnCode: 0, reasonCode: 0, sessionPresent: false } as Packet])
   list.push(['suback', { cmd: 'suback', messageId: 1, granted: [0, 1] }])
@@ -253,7 +328,12 @@ function encode(version: Version, name: string, packet: Packet): CorpusEntry {
     bytes[8] = 6 // fixed header (2) + protocol name (2 + 4)
     return { name, version, packet, bytes }
   }
-  return { name, version, packet, bytes: mqttPacket.generate(packet, { protocolVersion: packet.cmd === 'connect' ? packet.protocolVersion : version }) }
+  return {
+    name,
+    version,
+    packet,
+    bytes: mqttPacket.generate(packet, { protocolVersion: packet.cmd === 'connect' ? packet.protocolVersion : version })
+  }
 }
 
 export interface Corpus {
@@ -516,7 +596,7 @@ const HISTORY = 32
  * error lines) unless `options.port` is given. Resolves with the counts and any failures.
  */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
-  const seed = (options.seed ?? (Date.now() ^ (Math.random() * 0x7fffffff))) >>> 0
+  const seed = (options.seed ?? Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0
   const concurrency = options.concurrency ?? 48
   const caseWaitMs = options.caseWaitMs ?? 40
   const stopOnFailure = options.stopOnFailure ?? true
@@ -591,12 +671,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     keepalive: 30
   })
   let healthyClosed = false
-  for (const [name, client] of [['healthy', healthy], ['3.1.1 witness', witness]] as const) {
+  for (const [name, client] of [
+    ['healthy', healthy],
+    ['3.1.1 witness', witness]
+  ] as const) {
     client.on('close', () => {
-      if (!healthyClosed) fail({ kind: 'healthy-disconnected', message: `the ${name} client was disconnected`, cases: allRecentCases(), details: [] })
+      if (!healthyClosed)
+        fail({ kind: 'healthy-disconnected', message: `the ${name} client was disconnected`, cases: allRecentCases(), details: [] })
     })
     client.on('error', (error) => {
-      if (!healthyClosed) fail({ kind: 'healthy-disconnected', message: `the ${name} client failed: ${error.message}`, cases: allRecentCases(), details: [] })
+      if (!healthyClosed)
+        fail({ kind: 'healthy-disconnected', message: `the ${name} client failed: ${error.message}`, cases: allRecentCases(), details: [] })
     })
   }
   const probesPending = new Map<string, number>()
@@ -746,7 +831,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
             // A valid CONNECT went unanswered: retry on a new socket, but not forever.
             worker.open = false
             if (++refusedConnects > 2) {
-              fail({ kind: 'connect-refused', message: `a valid MQTT ${fuzzCase.version} CONNECT was ${answer} ${refusedConnects} times in a row`, cases: [index], details: [] })
+              fail({
+                kind: 'connect-refused',
+                message: `a valid MQTT ${fuzzCase.version} CONNECT was ${answer} ${refusedConnects} times in a row`,
+                cases: [index],
+                details: []
+              })
               break
             }
             continue

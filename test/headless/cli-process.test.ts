@@ -24,9 +24,13 @@ describe('brokerscope process', () => {
     const [tcpPort, uiPort] = [await freePort(), await freePort()]
     const token = 'test-token-0123456789'
     dataDir = mkdtempSync(join(tmpdir(), 'brokerscope-cli-'))
-    const proc = spawn(process.execPath, [CLI, '--tcp-port', String(tcpPort), '--ws-port', '0', '--ui-port', String(uiPort), '--ui-token', token], {
-      env: { ...process.env, BROKERSCOPE_DATA_DIR: dataDir }
-    })
+    const proc = spawn(
+      process.execPath,
+      [CLI, '--tcp-port', String(tcpPort), '--ws-port', '0', '--ui-port', String(uiPort), '--ui-token', token],
+      {
+        env: { ...process.env, BROKERSCOPE_DATA_DIR: dataDir }
+      }
+    )
     child = proc
     let output = ''
     proc.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))

@@ -23,7 +23,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'brokerscope-ui-'))
   rendererDir = join(dir, 'renderer')
   await mkdir(join(rendererDir, 'assets'), { recursive: true })
-  await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>BrokerScope</title><script type="module" src="./assets/app.js"></script>')
+  await writeFile(
+    join(rendererDir, 'index.html'),
+    '<!doctype html><title>BrokerScope</title><script type="module" src="./assets/app.js"></script>'
+  )
   await writeFile(join(rendererDir, 'assets', 'app.js'), 'console.log("app")')
   await writeFile(join(rendererDir, 'assets', 'style.css'), 'body{}')
   await writeFile(join(dir, 'secret.txt'), 'do not serve')
@@ -192,7 +195,10 @@ describe('UI server: WebSocket /api', () => {
     }
     const published = await page.call('publish', [{ topic: 'ui/test', payload: 'hi', qos: 0, retain: true }])
     expect(published).toEqual({ id: 2, ok: true, result: { recipients: 0 } })
-    await waitFor(() => page.batches.some((b) => b.retained?.some((r) => r.topic === 'ui/test') ?? false), 'a batch with the retained message')
+    await waitFor(
+      () => page.batches.some((b) => b.retained?.some((r) => r.topic === 'ui/test') ?? false),
+      'a batch with the retained message'
+    )
     expect(page.batches[0].seq).toBeGreaterThan(0)
     // void results arrive as null
     expect(await page.call('clearTraffic')).toEqual({ id: 3, ok: true, result: null })
@@ -252,7 +258,17 @@ describe('UI server: a slow page', () => {
       const socket = (opened.ws as unknown as { _socket: Socket })._socket
       socket.pause()
       const payload = Buffer.alloc(4096, 0x62)
-      const packet: PacketRecord = { direction: 'in', clientId: 'x', type: 'publish', size: 4106, topic: 'slow', qos: 0, retain: false, dup: false, payload }
+      const packet: PacketRecord = {
+        direction: 'in',
+        clientId: 'x',
+        type: 'publish',
+        size: 4106,
+        topic: 'slow',
+        qos: 0,
+        retain: false,
+        dup: false,
+        payload
+      }
       const flood = setInterval(() => {
         for (let i = 0; i < 200; i++) target.broker.events.emit({ type: 'packet', packet })
       }, 5)
@@ -269,7 +285,9 @@ describe('UI server: a slow page', () => {
       expect(full?.clients).toBeDefined()
       expect(full?.settings).toBeDefined()
       expect(full?.topics).toBeDefined()
-      console.log(`[slow page] received ${page.batches.length} batches; full batch after ${full?.batchesSkipped} skipped, ${full?.traffic.length} rows`)
+      console.log(
+        `[slow page] received ${page.batches.length} batches; full batch after ${full?.batchesSkipped} skipped, ${full?.traffic.length} rows`
+      )
     } finally {
       await own.close()
     }

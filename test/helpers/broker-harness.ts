@@ -52,11 +52,7 @@ export async function startTestBroker(settings: Partial<BrokerSettings> = {}): P
 }
 
 /** Connect an MQTT.js client that never reconnects by itself (tests decide when to reconnect). */
-export async function connectClient(
-  target: TestBroker,
-  kind: TransportKind,
-  options: IClientOptions = {}
-): Promise<MqttClient> {
+export async function connectClient(target: TestBroker, kind: TransportKind, options: IClientOptions = {}): Promise<MqttClient> {
   return mqtt.connectAsync(target.url(kind), {
     reconnectPeriod: 0,
     connectTimeout: 5000,

@@ -7,7 +7,12 @@ import type { PacketRecord } from '../../src/shared/broker-types'
 import type { InspectorBatch } from '../../src/shared/api'
 
 /** A broker that never listens: the inspector only needs its event bus and control API. */
-function setup(options: Partial<InspectorOptions> = {}): { broker: Broker; inspector: Inspector; batches: InspectorBatch[]; off: () => void } {
+function setup(options: Partial<InspectorOptions> = {}): {
+  broker: Broker
+  inspector: Inspector
+  batches: InspectorBatch[]
+  off: () => void
+} {
   const broker = new Broker({ sysInterval: 0 }, { logger: silentLogger })
   const inspector = new Inspector(broker, { savedMessages: new MemorySavedMessageStore(), ...options })
   const batches: InspectorBatch[] = []
@@ -16,7 +21,17 @@ function setup(options: Partial<InspectorOptions> = {}): { broker: Broker; inspe
 }
 
 function publishPacket(broker: Broker, payload: Uint8Array = Buffer.from('hello'), topic = 't'): void {
-  const packet: PacketRecord = { direction: 'in', clientId: 'c', type: 'publish', size: payload.length + 10, topic, qos: 0, retain: false, dup: false, payload }
+  const packet: PacketRecord = {
+    direction: 'in',
+    clientId: 'c',
+    type: 'publish',
+    size: payload.length + 10,
+    topic,
+    qos: 0,
+    retain: false,
+    dup: false,
+    payload
+  }
   // As the broker does for a real packet: counted first, then reported (only while someone wants it).
   broker.counters.messagesReceived++
   if (broker.events.wantsPackets) broker.events.emit({ type: 'packet', packet })
@@ -225,13 +240,28 @@ describe('Inspector row bounds', () => {
     const small = { contentType: 'text/plain', correlationData: Buffer.from('abc'), userProperties: { a: ['1', '2'] } }
     const huge = { userProperties: { big: 'y'.repeat(100_000) } }
     for (const properties of [small, huge]) {
-      const packet: PacketRecord = { direction: 'in', clientId: 'c', type: 'publish', size: 1, topic: longTopic, qos: 0, retain: false, dup: false, payload: Buffer.alloc(0), properties }
+      const packet: PacketRecord = {
+        direction: 'in',
+        clientId: 'c',
+        type: 'publish',
+        size: 1,
+        topic: longTopic,
+        qos: 0,
+        retain: false,
+        dup: false,
+        payload: Buffer.alloc(0),
+        properties
+      }
       broker.events.emit({ type: 'packet', packet })
     }
     const [first, second] = inspector.snapshot().traffic
     expect(first.topic?.length).toBe(1025)
     expect(first.topic?.endsWith('…')).toBe(true)
-    expect(first.properties).toEqual({ contentType: 'text/plain', correlationData: Buffer.from('abc').toString('base64'), userProperties: { a: ['1', '2'] } })
+    expect(first.properties).toEqual({
+      contentType: 'text/plain',
+      correlationData: Buffer.from('abc').toString('base64'),
+      userProperties: { a: ['1', '2'] }
+    })
     expect(second.properties).toMatchObject({ truncated: true })
     expect(JSON.stringify(second).length).toBeLessThan(3000)
     off()

@@ -117,7 +117,10 @@ describe('Inspector commands against a real broker', () => {
     expect(await inspector.handleCommand('deleteSession', ['persistent'])).toBe(true)
     expect(inspector.snapshot().clients.map((c) => c.clientId)).not.toContain('persistent')
     expect(await inspector.handleCommand('deleteSession', ['persistent'])).toBe(false)
-    await waitFor(() => batches.some((b) => b.clients !== undefined && !b.clients.some((c) => c.clientId === 'persistent')), 'clients batch')
+    await waitFor(
+      () => batches.some((b) => b.clients !== undefined && !b.clients.some((c) => c.clientId === 'persistent')),
+      'clients batch'
+    )
   })
 
   it('getRetained, deleteRetained, clearRetained', async () => {
@@ -195,7 +198,9 @@ describe('Inspector commands against a real broker', () => {
     expect(replaced).toEqual([{ ...message, payload: 'again' }])
     expect(await inspector.handleCommand('deleteSavedMessage', ['hello'])).toEqual([])
     await expect(inspector.handleCommand('saveMessage', [{ ...message, name: '  ' }])).rejects.toThrow(/name must not be empty/)
-    await expect(inspector.handleCommand('saveMessage', [{ topic: 'a', payload: '', qos: 0, retain: false }])).rejects.toThrow(/name must be a string/)
+    await expect(inspector.handleCommand('saveMessage', [{ topic: 'a', payload: '', qos: 0, retain: false }])).rejects.toThrow(
+      /name must be a string/
+    )
     await expect(inspector.handleCommand('saveMessage', [{ ...message, qos: 9 }])).rejects.toThrow(/qos/)
     await expect(inspector.handleCommand('saveMessage', [{ ...message, bogus: 1 }])).rejects.toThrow(/unknown field "bogus"/)
     await expect(inspector.handleCommand('deleteSavedMessage', [1])).rejects.toThrow(/name must be a string/)

@@ -78,7 +78,9 @@ describe('RingBuffer', () => {
     const ring = new RingBuffer<number>(3)
     for (const n of [1, 2, 3, 4]) ring.push(n)
     const seen: Array<[number, number]> = []
-    ring.forEach((item, index) => seen.push([item, index]))
+    ring.forEach((item, index) => {
+      seen.push([item, index])
+    })
     expect(seen).toEqual([
       [2, 0],
       [3, 1],

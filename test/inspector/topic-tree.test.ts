@@ -35,7 +35,12 @@ describe('TopicTree', () => {
     tree.recordMessage('a', Buffer.from('1'), 1)
     tree.recordMessage('b', Buffer.from('2'), 1)
     expect(tree.hasChanges).toBe(true)
-    expect(tree.takeChanges().map((node) => node.topic).sort()).toEqual(['a', 'b'])
+    expect(
+      tree
+        .takeChanges()
+        .map((node) => node.topic)
+        .sort()
+    ).toEqual(['a', 'b'])
     expect(tree.hasChanges).toBe(false)
     tree.recordMessage('a', Buffer.from('3'), 2)
     expect(tree.takeChanges()).toEqual([expect.objectContaining({ topic: 'a', messages: 2 })])

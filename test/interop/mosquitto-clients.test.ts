@@ -195,33 +195,86 @@ describe('mosquitto clients against BrokerScope', () => {
       ['a', '3'],
       ['9', 'nine']
     ]
-    await run(TOOLS.pub, [...hp(), '-V', 'mqttv5', '-t', topic, '-m', 'x', ...props.flatMap(([k, v]) => ['-D', 'publish', 'user-property', k, v])])
+    await run(TOOLS.pub, [
+      ...hp(),
+      '-V',
+      'mqttv5',
+      '-t',
+      topic,
+      '-m',
+      'x',
+      ...props.flatMap(([k, v]) => ['-D', 'publish', 'user-property', k, v])
+    ])
     expect(await finished(sub)).toBe('a:1 b:2 a:3 9:nine\n')
   })
 
   it('v5 content type, response topic and a 2-byte subscription identifier reach mosquitto_sub', async () => {
     const topic = 'interop/props'
-    const sub = await subscribed(nextId('c'), topic, ['-V', 'mqttv5', '-C', '1', '-D', 'subscribe', 'subscription-identifier', '200', '-F', '%S|%C|%R|%p'])
-    await run(TOOLS.pub, [...hp(), '-V', 'mqttv5', '-t', topic, '-m', 'p', '-D', 'publish', 'content-type', 'text/x', '-D', 'publish', 'response-topic', 'back/here'])
+    const sub = await subscribed(nextId('c'), topic, [
+      '-V',
+      'mqttv5',
+      '-C',
+      '1',
+      '-D',
+      'subscribe',
+      'subscription-identifier',
+      '200',
+      '-F',
+      '%S|%C|%R|%p'
+    ])
+    await run(TOOLS.pub, [
+      ...hp(),
+      '-V',
+      'mqttv5',
+      '-t',
+      topic,
+      '-m',
+      'p',
+      '-D',
+      'publish',
+      'content-type',
+      'text/x',
+      '-D',
+      'publish',
+      'response-topic',
+      'back/here'
+    ])
     expect(await finished(sub)).toBe('200|text/x|back/here|p\n')
   })
 
-  it.each(['mqttv311', 'mqttv5'] as const)('the will of a mosquitto_sub killed with SIGKILL reaches another subscriber (-V %s)', async (version) => {
-    const willTopic = `interop/will/${version}`
-    const watcher = await subscribed(nextId('w'), willTopic, ['-V', version, '-C', '1', '-F', '%t|%p'])
-    const doomedId = nextId('d')
-    const doomed = await subscribed(doomedId, 'interop/doomed', ['-V', version, '--will-topic', willTopic, '--will-payload', `gone ${version}`])
-    await delay(100)
-    expect(watcher.stdout()).toBe('')
-    doomed.child.kill('SIGKILL')
-    expect((await doomed.exited).signal).toBe('SIGKILL')
-    expect(await finished(watcher)).toBe(`${willTopic}|gone ${version}\n`)
-  })
+  it.each(['mqttv311', 'mqttv5'] as const)(
+    'the will of a mosquitto_sub killed with SIGKILL reaches another subscriber (-V %s)',
+    async (version) => {
+      const willTopic = `interop/will/${version}`
+      const watcher = await subscribed(nextId('w'), willTopic, ['-V', version, '-C', '1', '-F', '%t|%p'])
+      const doomedId = nextId('d')
+      const doomed = await subscribed(doomedId, 'interop/doomed', [
+        '-V',
+        version,
+        '--will-topic',
+        willTopic,
+        '--will-payload',
+        `gone ${version}`
+      ])
+      await delay(100)
+      expect(watcher.stdout()).toBe('')
+      doomed.child.kill('SIGKILL')
+      expect((await doomed.exited).signal).toBe('SIGKILL')
+      expect(await finished(watcher)).toBe(`${willTopic}|gone ${version}\n`)
+    }
+  )
 
   it('a mosquitto_sub that exits normally (-C 1) does not publish its will', async () => {
     const willTopic = 'interop/will/normal'
     const watcher = await subscribed(nextId('w'), willTopic, ['-C', '1', '-F', '%t|%p'])
-    const leaving = await subscribed(nextId('l'), 'interop/leave', ['-C', '1', '--will-topic', willTopic, '--will-payload', 'should not appear'])
+    const leaving = await subscribed(nextId('l'), 'interop/leave', [
+      '-C',
+      '1',
+      '--will-topic',
+      willTopic,
+      '--will-payload',
+      'should not appear'
+    ])
     await run(TOOLS.pub, [...hp(), '-t', 'interop/leave', '-m', 'bye'])
     await finished(leaving)
     // Positive control on the same watcher: a real message after the normal exit is the first it sees.
@@ -246,7 +299,19 @@ describe('mosquitto clients against BrokerScope', () => {
           })
         }
       })
-      const out = await run(TOOLS.rr, [...hp(), '-V', 'mqttv5', '-t', 'interop/rr/request', '-e', 'interop/rr/response', '-m', 'question', '-W', '5'])
+      const out = await run(TOOLS.rr, [
+        ...hp(),
+        '-V',
+        'mqttv5',
+        '-t',
+        'interop/rr/request',
+        '-e',
+        'interop/rr/response',
+        '-m',
+        'question',
+        '-W',
+        '5'
+      ])
       expect(out).toBe('answer to question\n')
       expect(requests).toEqual([{ payload: 'question', responseTopic: 'interop/rr/response' }])
     } finally {
@@ -334,7 +399,14 @@ const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex
 function connect(version: 3 | 4 | 5, clientId: string, clean = true): Buffer {
   // mqtt-packet refuses to build some of the CONNECTs under test, so clean=false is patched in by hand.
   const bytes = mqttPacket.generate(
-    { cmd: 'connect', protocolId: version === 3 ? 'MQIsdp' : 'MQTT', protocolVersion: version, clean: true, clientId: clientId || 'x', keepalive: 30 },
+    {
+      cmd: 'connect',
+      protocolId: version === 3 ? 'MQIsdp' : 'MQTT',
+      protocolVersion: version,
+      clean: true,
+      clientId: clientId || 'x',
+      keepalive: 30
+    },
     { protocolVersion: version }
   )
   const flagsAt = version === 3 ? 11 : 9
@@ -367,7 +439,10 @@ describe('byte comparison with the mosquitto broker', () => {
       if (mosquitto.child.exitCode !== null) throw new Error(`mosquitto exited: ${mosquitto.describe()}`)
       const up = await new Promise<boolean>((resolve) => {
         const probe = netConnect({ host: '127.0.0.1', port: mosquittoPort })
-        probe.once('connect', () => (probe.destroy(), resolve(true)))
+        probe.once('connect', () => {
+          probe.destroy()
+          resolve(true)
+        })
         probe.once('error', () => resolve(false))
       })
       if (up) break
@@ -422,7 +497,15 @@ describe('byte comparison with the mosquitto broker', () => {
   it('3.1.1 SUBSCRIBE at QoS 0/1/2, UNSUBSCRIBE, PINGREQ and the QoS 1/2 PUBLISH flows: identical bytes', async () => {
     const steps = [
       connect(4, nextId('flow')),
-      mqttPacket.generate({ cmd: 'subscribe', messageId: 10, subscriptions: [{ topic: 'a', qos: 0 }, { topic: 'b/+', qos: 1 }, { topic: 'c/#', qos: 2 }] }),
+      mqttPacket.generate({
+        cmd: 'subscribe',
+        messageId: 10,
+        subscriptions: [
+          { topic: 'a', qos: 0 },
+          { topic: 'b/+', qos: 1 },
+          { topic: 'c/#', qos: 2 }
+        ]
+      }),
       mqttPacket.generate({ cmd: 'unsubscribe', messageId: 11, unsubscriptions: ['never/subscribed'] }),
       hex('c000'),
       mqttPacket.generate({ cmd: 'publish', topic: 'x/y', payload: Buffer.from('p'), qos: 1, messageId: 7, retain: false, dup: false }),
@@ -439,7 +522,14 @@ describe('byte comparison with the mosquitto broker', () => {
     // mosquitto 2.0 treats an invalid filter as a malformed packet and closes (v5: DISCONNECT 0x81).
     // We answer SUBACK 0x80 (3.1.1) / 0x8F Topic Filter invalid (v5), which the spec also allows,
     // and keep the valid filter in the same SUBSCRIBE. So only our side is asserted here.
-    const sub311 = mqttPacket.generate({ cmd: 'subscribe', messageId: 10, subscriptions: [{ topic: 'ok/1', qos: 1 }, { topic: 'a/#/b', qos: 1 }] })
+    const sub311 = mqttPacket.generate({
+      cmd: 'subscribe',
+      messageId: 10,
+      subscriptions: [
+        { topic: 'ok/1', qos: 1 },
+        { topic: 'a/#/b', qos: 1 }
+      ]
+    })
     const r311 = await both([connect(4, nextId('inv')), sub311])
     expect(r311.ours.bytes.toString('hex')).toBe('20020000' + '9004000a0180')
     expect(r311.theirs.bytes.toString('hex').startsWith('20020000')).toBe(true)
@@ -447,7 +537,14 @@ describe('byte comparison with the mosquitto broker', () => {
     expect(r311.theirs.bytes.toString('hex')).not.toContain('9004000a0101')
 
     const sub5 = mqttPacket.generate(
-      { cmd: 'subscribe', messageId: 10, subscriptions: [{ topic: 'ok/1', qos: 1 }, { topic: 'a/#/b', qos: 1 }] },
+      {
+        cmd: 'subscribe',
+        messageId: 10,
+        subscriptions: [
+          { topic: 'ok/1', qos: 1 },
+          { topic: 'a/#/b', qos: 1 }
+        ]
+      },
       { protocolVersion: 5 }
     )
     const r5 = await both([connect(5, nextId('inv5')), sub5])
@@ -494,8 +591,8 @@ describe('byte comparison with the mosquitto broker', () => {
   it('v5 UNSUBSCRIBE of a filter never subscribed: identical UNSUBACK (0x11)', async () => {
     const unsubscribe = mqttPacket.generate({ cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['nope'] }, { protocolVersion: 5 })
     const { ours: a, theirs: b } = await both([connect(5, nextId('un')), unsubscribe])
-    const after = (bytes: Buffer): string => bytes.subarray(2 + bytes[1]).toString('hex')
-    expect(after(b.bytes)).toBe('b00400030011')
-    expect(after(a.bytes)).toBe(after(b.bytes))
+    const afterConnack = (bytes: Buffer): string => bytes.subarray(2 + bytes[1]).toString('hex')
+    expect(afterConnack(b.bytes)).toBe('b00400030011')
+    expect(afterConnack(a.bytes)).toBe(afterConnack(b.bytes))
   })
 })

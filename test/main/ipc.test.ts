@@ -41,7 +41,14 @@ function event(contents: FakeWebContents, frame: { parent: unknown; url: string 
 }
 
 function batch(seq: number): InspectorBatch {
-  return { seq, time: seq, stats: {} as InspectorBatch['stats'], rates: { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 }, traffic: [], trafficNotShown: 0 }
+  return {
+    seq,
+    time: seq,
+    stats: {} as InspectorBatch['stats'],
+    rates: { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 },
+    traffic: [],
+    trafficNotShown: 0
+  }
 }
 
 let emitBatch: (batch: InspectorBatch) => void
@@ -94,7 +101,10 @@ describe('InspectorIpc', () => {
     const other = new FakeWebContents(2)
     expect(await invoke(event(other), 'snapshot', [])).toEqual({ ok: false, error: 'forbidden' })
     expect(await invoke(event(window, { parent: {}, url: APP_URL }), 'snapshot', [])).toEqual({ ok: false, error: 'forbidden' })
-    expect(await invoke(event(window, { parent: null, url: 'https://evil.example/' }), 'snapshot', [])).toEqual({ ok: false, error: 'forbidden' })
+    expect(await invoke(event(window, { parent: null, url: 'https://evil.example/' }), 'snapshot', [])).toEqual({
+      ok: false,
+      error: 'forbidden'
+    })
     expect(await invoke(event(window, null), 'snapshot', [])).toEqual({ ok: false, error: 'forbidden' })
     expect(commands).toEqual([])
   })

@@ -5,7 +5,6 @@ import { exportFileName, toExportRecord, TRAFFIC_CSV_COLUMNS, trafficToCsv, traf
 import { bytesToBase64, utf8ToBase64 } from '../../src/renderer/src/lib/payload'
 import { parseCsv } from '../helpers/csv'
 
-
 describe('csvField', () => {
   it('leaves plain values alone', () => {
     expect(csvField('abc')).toBe('abc')
@@ -28,10 +27,13 @@ describe('csvField', () => {
 
 describe('toCsv', () => {
   it('writes a header and one CRLF-terminated record per row', () => {
-    const text = toCsv(['a', 'b'], [
-      [1, 'x'],
-      [2, 'y,z']
-    ])
+    const text = toCsv(
+      ['a', 'b'],
+      [
+        [1, 'x'],
+        [2, 'y,z']
+      ]
+    )
     expect(text).toBe('a,b\r\n1,x\r\n2,"y,z"\r\n')
     expect(csvRecord(['q"', 3])).toBe('"q""",3')
   })

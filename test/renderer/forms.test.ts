@@ -8,7 +8,15 @@ import {
   pushHistory,
   type HistoryEntry
 } from '../../src/renderer/src/lib/publish-form'
-import { checkDrafts, fromDraft, settingLabel, toDraft, FEATURE_KEYS, LISTENER_KEYS, SETTING_KEYS } from '../../src/renderer/src/lib/settings-form'
+import {
+  checkDrafts,
+  fromDraft,
+  settingLabel,
+  toDraft,
+  FEATURE_KEYS,
+  LISTENER_KEYS,
+  SETTING_KEYS
+} from '../../src/renderer/src/lib/settings-form'
 
 describe('buildPublishCommand', () => {
   it('builds a minimal command', () => {
@@ -26,7 +34,13 @@ describe('buildPublishCommand', () => {
   })
 
   it('checks base64 payloads and message expiry', () => {
-    const r = buildPublishCommand({ ...EMPTY_PUBLISH_FORM, topic: 't', payloadEncoding: 'base64', payload: 'not base64!', messageExpiry: '1.5' })
+    const r = buildPublishCommand({
+      ...EMPTY_PUBLISH_FORM,
+      topic: 't',
+      payloadEncoding: 'base64',
+      payload: 'not base64!',
+      messageExpiry: '1.5'
+    })
     expect(r.ok).toBe(false)
     if (!r.ok) {
       expect(r.errors.payload).toMatch(/base64/)
@@ -117,7 +131,10 @@ describe('settings form', () => {
   })
 
   it('builds a patch of the changed, valid values only', () => {
-    const r = checkDrafts({ tcpPort: '1884', wsPort: '8083', retainAvailable: false, maximumQos: '1', serverKeepAlive: null }, DEFAULT_SETTINGS)
+    const r = checkDrafts(
+      { tcpPort: '1884', wsPort: '8083', retainAvailable: false, maximumQos: '1', serverKeepAlive: null },
+      DEFAULT_SETTINGS
+    )
     expect(r.errors).toEqual({})
     expect(r.patch).toEqual({ tcpPort: 1884, retainAvailable: false, maximumQos: 1 })
   })

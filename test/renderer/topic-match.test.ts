@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  compileTopicFilter,
-  compileTopicSearch,
-  topicFilterProblem,
-  topicMatches
-} from '../../src/renderer/src/lib/topic-match'
+import { compileTopicFilter, compileTopicSearch, topicFilterProblem, topicMatches } from '../../src/renderer/src/lib/topic-match'
 
 describe('topicMatches', () => {
   const cases: [string, string, boolean][] = [

@@ -120,8 +120,14 @@ describe('WebSocketTransport', () => {
     server.answers.set('getRetained', (args) => ({ ok: true, result: { payload: String(args[0]), size: 1 }, delayMs: 50 }))
     server.answers.set('deleteRetained', (args) => ({ ok: true, result: args[0] === 'a/b' }))
     const order: string[] = []
-    const slow = t.call('getRetained', 'x/y').then((r) => (order.push('getRetained'), r))
-    const fast = t.call('deleteRetained', 'a/b').then((r) => (order.push('deleteRetained'), r))
+    const slow = t.call('getRetained', 'x/y').then((r) => {
+      order.push('getRetained')
+      return r
+    })
+    const fast = t.call('deleteRetained', 'a/b').then((r) => {
+      order.push('deleteRetained')
+      return r
+    })
     await expect(slow).resolves.toEqual({ payload: 'x/y', size: 1 })
     await expect(fast).resolves.toBe(true)
     expect(order).toEqual(['deleteRetained', 'getRetained'])

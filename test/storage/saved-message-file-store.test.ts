@@ -3,11 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { SavedMessage } from '../../src/shared/api'
-import {
-  MAX_SAVED_MESSAGES,
-  parseSavedMessage,
-  SavedMessageFileStore
-} from '../../src/main/storage/saved-message-file-store'
+import { MAX_SAVED_MESSAGES, parseSavedMessage, SavedMessageFileStore } from '../../src/main/storage/saved-message-file-store'
 
 let dir: string
 let file: string

@@ -341,17 +341,18 @@ export class Broker implements ConnectionHost, DeliveryContext {
         `client ${connection.clientId} connected from ${connection.address} (${connection.transport.kind}, MQTT ${versionName(connection.protocolVersion)}, ${sessionPresent ? 'session resumed' : 'new session'})`
       )
     }
-    if (this.events.wants('client.connected')) this.events.emit({
-      type: 'client.connected',
-      clientId: connection.clientId,
-      address: connection.address,
-      listener: connection.transport.kind,
-      protocolVersion: connection.protocolVersion,
-      cleanStart: session.cleanStart,
-      sessionPresent,
-      keepAlive: connection.keepAlive,
-      username: session.username
-    })
+    if (this.events.wants('client.connected'))
+      this.events.emit({
+        type: 'client.connected',
+        clientId: connection.clientId,
+        address: connection.address,
+        listener: connection.transport.kind,
+        protocolVersion: connection.protocolVersion,
+        cleanStart: session.cleanStart,
+        sessionPresent,
+        keepAlive: connection.keepAlive,
+        username: session.username
+      })
     if (sessionPresent) session.resume(connection)
   }
 
@@ -382,14 +383,17 @@ export class Broker implements ConnectionHost, DeliveryContext {
         willPublished = true
       } else {
         const delay = Math.min(will.delaySeconds, session.expiryInterval)
-        session.willTimer = setTimeout(() => {
-          session.willTimer = null
-          if (session.will) {
-            const message = session.will.message
-            session.will = null
-            this.publishWill(message)
-          }
-        }, Math.min(delay * 1000, MAX_TIMER_MS))
+        session.willTimer = setTimeout(
+          () => {
+            session.willTimer = null
+            if (session.will) {
+              const message = session.will.message
+              session.will = null
+              this.publishWill(message)
+            }
+          },
+          Math.min(delay * 1000, MAX_TIMER_MS)
+        )
         session.willTimer.unref()
       }
     } else {
@@ -458,7 +462,9 @@ export class Broker implements ConnectionHost, DeliveryContext {
       } else if (connection.isReady && this.drainMonitor.check(connection, now, drainTimeoutMs)) {
         // A slow consumer: it left its socket congested for the whole drain timeout (see DrainMonitor).
         this.counters.countLimit('drainTimeout')
-        this.logger.info(`client ${connection.clientId} stopped reading: disconnected after the ${this.settings.drainTimeout} s drain timeout`)
+        this.logger.info(
+          `client ${connection.clientId} stopped reading: disconnected after the ${this.settings.drainTimeout} s drain timeout`
+        )
         connection.disconnect(ReasonCode.QuotaExceeded, 'drain timeout: the client stopped reading')
         // What is buffered will never be read; free it now rather than after the close grace period.
         connection.destroy()
@@ -598,7 +604,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
     if (subscription.noLocal && session.clientId === message.origin) return
     // A filter may be granted and still cover topics the ACL keeps from this client.
     if (this.auth.aclActive && !this.auth.canReceive(session, message.topic)) return
-    const qos = (subscription.qos < message.qos ? subscription.qos : message.qos) as QoS
+    const qos = Math.min(subscription.qos, message.qos) as QoS
     if (session.matchGeneration !== this.matchGeneration) {
       session.matchGeneration = this.matchGeneration
       session.matchQos = qos
@@ -626,7 +632,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
       group.next = (group.next + 1) % members.length
       if (this.auth.aclActive && !this.auth.canReceive(candidate.session, message.topic)) continue
       const connection = candidate.session.connection
-      if (connection !== null && connection.isReady) {
+      if (connection?.isReady) {
         chosen = candidate
         break
       }
@@ -634,7 +640,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
     }
     if (chosen === null) return
     this.sharedDeliveries++
-    const qos = (chosen.qos < message.qos ? chosen.qos : message.qos) as QoS
+    const qos = Math.min(chosen.qos, message.qos) as QoS
     const retain = chosen.retainAsPublished && message.retain
     chosen.session.deliver(message, qos, retain, chosen.subscriptionId !== null ? [chosen.subscriptionId] : null)
   }
@@ -656,9 +662,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
 
   /** $SYS updates go out retained at QoS 2, as mosquitto sends them (sys_tree.c SYS_TREE_QOS). */
   private publishSys(topic: string, payload: string): void {
-    this.publishMessage(
-      createMessage({ topic, payload: Buffer.from(payload), qos: 2, retain: true, origin: null, now: this.now() })
-    )
+    this.publishMessage(createMessage({ topic, payload: Buffer.from(payload), qos: 2, retain: true, origin: null, now: this.now() }))
   }
 
   // ───────────────────────────── control API ─────────────────────────────
@@ -766,7 +770,10 @@ export class Broker implements ConnectionHost, DeliveryContext {
   async updateSettings(patch: unknown): Promise<SettingsResult & { listeners?: ListenerInfo[] }> {
     const result = mergeSettings(this.settings, patch)
     if (!result.ok) return result
-    if (result.settings.authFile !== this.settings.authFile || Object.prototype.hasOwnProperty.call(patch, 'authFile')) {
+    if (
+      result.settings.authFile !== this.settings.authFile ||
+      (typeof patch === 'object' && patch !== null && Object.hasOwn(patch, 'authFile'))
+    ) {
       // The auth file is (re)loaded first, even when the path is the same: one with errors is refused and changes nothing.
       const loaded = this.auth.load(result.settings.authFile)
       if (!loaded.ok) return { ok: false, errors: loaded.errors.map((message) => ({ key: 'authFile', message })) }

@@ -47,11 +47,7 @@ export function describeLimit(limit: LimitName, settings: BrokerSettings): strin
  * $share/group/ prefix, one UTF-8 string on the wire), the levels those of the filter that is
  * matched (without the prefix).
  */
-export function checkFilterLimits(
-  filter: string,
-  topicFilter: string,
-  limits: TopicLimits
-): 'maxTopicLength' | 'maxTopicLevels' | null {
+export function checkFilterLimits(filter: string, topicFilter: string, limits: TopicLimits): 'maxTopicLength' | 'maxTopicLevels' | null {
   return (
     checkTopicLimits(filter, { maxTopicLength: limits.maxTopicLength, maxTopicLevels: 0 }) ??
     checkTopicLimits(topicFilter, { maxTopicLength: limits.maxTopicLength, maxTopicLevels: limits.maxTopicLevels })

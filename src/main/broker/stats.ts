@@ -16,19 +16,17 @@ export class BrokerCounters {
   publishBytesSent = 0
   connectionsTotal = 0
   socketsTotal = 0
-  readonly droppedByReason: Record<DropReason, number> = Object.fromEntries(
-    DROP_REASONS.map((reason) => [reason, 0])
-  ) as Record<DropReason, number>
+  readonly droppedByReason: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])) as Record<
+    DropReason,
+    number
+  >
 
   countDrop(reason: DropReason): void {
     this.publishDropped++
     this.droppedByReason[reason]++
   }
 
-  readonly limitsHit: Record<LimitName, number> = Object.fromEntries(LIMIT_NAMES.map((name) => [name, 0])) as Record<
-    LimitName,
-    number
-  >
+  readonly limitsHit: Record<LimitName, number> = Object.fromEntries(LIMIT_NAMES.map((name) => [name, 0])) as Record<LimitName, number>
 
   /** A configured limit was hit (see LimitName). */
   countLimit(limit: LimitName): void {

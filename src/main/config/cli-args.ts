@@ -232,8 +232,7 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     let value = inline
     if (value === undefined) {
       const next = argv[i + 1]
-      const nextIsValue =
-        next !== undefined && next !== '--' && (!looksLikeFlag(next) || ((isNumeric || uiNumeric) && /^-\d/.test(next)))
+      const nextIsValue = next !== undefined && next !== '--' && (!looksLikeFlag(next) || ((isNumeric || uiNumeric) && /^-\d/.test(next)))
       if (nextIsValue) {
         value = next
         i++
@@ -373,7 +372,17 @@ const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
   },
   {
     title: 'Authentication and TLS',
-    keys: ['allowAnonymous', 'authFile', 'tlsPort', 'wssPort', 'certFile', 'keyFile', 'caFile', 'requireClientCertificate', 'useIdentityAsUsername']
+    keys: [
+      'allowAnonymous',
+      'authFile',
+      'tlsPort',
+      'wssPort',
+      'certFile',
+      'keyFile',
+      'caFile',
+      'requireClientCertificate',
+      'useIdentityAsUsername'
+    ]
   },
   { title: 'Other', keys: ['logLevel', 'sysInterval'] }
 ]
@@ -422,12 +431,7 @@ function settingEntry(key: SettingKey): string {
 /** The --help text. */
 export function usage(): string {
   const listed = new Set<SettingKey>(GROUPS.flatMap((g) => g.keys))
-  const out: string[] = [
-    'BrokerScope: an MQTT 3.1.1/5 broker with a live inspector (headless).',
-    '',
-    'Usage: brokerscope [OPTIONS]',
-    ''
-  ]
+  const out: string[] = ['BrokerScope: an MQTT 3.1.1/5 broker with a live inspector (headless).', '', 'Usage: brokerscope [OPTIONS]', '']
   for (const group of GROUPS) {
     out.push(`${group.title}:`)
     for (const key of group.keys) out.push(settingEntry(key))
@@ -442,9 +446,7 @@ export function usage(): string {
       out.push(optionEntry(['--ui-host'], '<HOST>', ['address the inspector UI binds [default: 127.0.0.1]']))
       out.push(optionEntry(['--ui-token'], '<TOKEN>', ['fixed UI access token for scripts [default: a new random one each run]']))
       out.push(
-        optionEntry(['-c', '--config'], '<FILE>', [
-          'read settings from a JSON5 file (camelCase or kebab-case keys); flags override it'
-        ])
+        optionEntry(['-c', '--config'], '<FILE>', ['read settings from a JSON5 file (camelCase or kebab-case keys); flags override it'])
       )
       out.push(optionEntry(['-h', '--help'], '', ['print this help']))
       out.push(optionEntry(['-V', '--version'], '', ['print the version']))

@@ -85,10 +85,10 @@ export function parseConfigText(text: string, name: string): ConfigFileResult {
 
 /** tcpPort or tcp-port -> tcpPort; anything else -> null. */
 function resolveKey(written: string): SettingKey | null {
-  if (Object.prototype.hasOwnProperty.call(SETTING_FIELDS, written)) return written as SettingKey
+  if (Object.hasOwn(SETTING_FIELDS, written)) return written as SettingKey
   if (/^[a-z0-9]+(-[a-z0-9]+)+$/.test(written)) {
     const camel = toCamelCase(written)
-    if (Object.prototype.hasOwnProperty.call(SETTING_FIELDS, camel)) return camel as SettingKey
+    if (Object.hasOwn(SETTING_FIELDS, camel)) return camel as SettingKey
   }
   return null
 }

@@ -118,7 +118,10 @@ function build(spec: {
   )
   const signature = sign('sha256', tbs, spec.signingKey)
   const der = seq(tbs, algorithm, bitString(signature))
-  const base64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')
+  const base64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '')
   return `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n`
 }
 
@@ -172,7 +175,7 @@ function time(date: Date): Buffer {
 function namedBits(bits: readonly number[]): Buffer {
   const last = Math.max(...bits)
   const bytes = Buffer.alloc(Math.floor(last / 8) + 1)
-  for (const bit of bits) bytes[Math.floor(bit / 8)] |= 0x80 >> bit % 8
+  for (const bit of bits) bytes[Math.floor(bit / 8)] |= 0x80 >> (bit % 8)
   const unused = 7 - (last % 8)
   return tlv(0x03, Buffer.concat([Buffer.from([unused]), bytes]))
 }
@@ -199,7 +202,9 @@ function ipv6Bytes(address: string): Buffer {
   const fill = tail === null ? [] : new Array<string>(8 - headParts.length - tailParts.length).fill('0')
   const groups = [...headParts, ...fill, ...tailParts]
   const bytes = Buffer.alloc(16)
-  groups.forEach((group, i) => bytes.writeUInt16BE(parseInt(group || '0', 16), i * 2))
+  groups.forEach((group, i) => {
+    bytes.writeUInt16BE(parseInt(group || '0', 16), i * 2)
+  })
   return bytes
 }
 
@@ -209,7 +214,9 @@ function keyIdentifier(publicKey: KeyObject): Buffer {
   const outer = readTlv(spki, 0)
   const algorithm = readTlv(spki, outer.contentStart)
   const bits = readTlv(spki, algorithm.end)
-  return createHash('sha1').update(spki.subarray(bits.contentStart + 1, bits.end)).digest()
+  return createHash('sha1')
+    .update(spki.subarray(bits.contentStart + 1, bits.end))
+    .digest()
 }
 
 interface Tlv {
@@ -236,11 +243,10 @@ function readTlv(der: Buffer, at: number): Tlv {
 function subjectOf(certificate: Buffer): Buffer {
   const cert = readTlv(certificate, 0)
   const tbs = readTlv(certificate, cert.contentStart)
-  let at = tbs.contentStart
-  let element = readTlv(certificate, at)
-  if (element.tag === 0xa0) element = readTlv(certificate, (at = element.end)) // version
+  let element = readTlv(certificate, tbs.contentStart)
+  if (element.tag === 0xa0) element = readTlv(certificate, element.end) // version
   // serial, signature algorithm, issuer, validity, then the subject
-  for (let i = 0; i < 4; i++) element = readTlv(certificate, (at = element.end))
+  for (let i = 0; i < 4; i++) element = readTlv(certificate, element.end)
   return certificate.subarray(element.start, element.end)
 }
 

@@ -59,7 +59,10 @@ export function genCertMain(args: readonly string[], io: CliIo): number {
       case '--hosts': {
         const v = value()
         if (!v) return usageError('--host needs names, like --host myhost.local,192.168.1.20')
-        for (const name of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+        for (const name of v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)) {
           if (!/^[A-Za-z0-9.:*-]+$/.test(name)) return usageError(`--host: "${name}" is not a host name or IP address`)
           if (!hosts.includes(name)) hosts.push(name)
         }
@@ -123,7 +126,9 @@ export function genCertMain(args: readonly string[], io: CliIo): number {
 
     const info = new X509Certificate(server.cert)
     for (const path of written) io.stdout(`wrote ${path}`)
-    io.stdout(`The certificate is valid for ${info.subjectAltName?.replace(/DNS:|IP Address:/g, '') ?? hosts.join(', ')} until ${new Date(info.validTo).toISOString().slice(0, 10)}.`)
+    io.stdout(
+      `The certificate is valid for ${info.subjectAltName?.replace(/DNS:|IP Address:/g, '') ?? hosts.join(', ')} until ${new Date(info.validTo).toISOString().slice(0, 10)}.`
+    )
     io.stdout('')
     io.stdout('Start the broker with MQTT over TLS (8883) and secure WebSocket (8084):')
     io.stdout(`  brokerscope --tls-port 8883 --wss-port 8084 --cert-file ${certPath} --key-file ${keyPath}`)
@@ -136,7 +141,9 @@ export function genCertMain(args: readonly string[], io: CliIo): number {
       io.stdout(
         `  brokerscope --tls-port 8883 --cert-file ${certPath} --key-file ${keyPath} --ca-file ${certPath} --require-client-certificate --use-identity-as-username`
       )
-      io.stdout(`  mosquitto_pub --cafile ${certPath} --cert ${clientPaths.cert} --key ${clientPaths.key} -h localhost -p 8883 -t test -m hello`)
+      io.stdout(
+        `  mosquitto_pub --cafile ${certPath} --cert ${clientPaths.cert} --key ${clientPaths.key} -h localhost -p 8883 -t test -m hello`
+      )
     }
     return 0
   } catch (err) {

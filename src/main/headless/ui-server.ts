@@ -308,7 +308,9 @@ function refuse(socket: Duplex, status: number): void {
   const reason = STATUS_CODES[status] ?? 'Error'
   // Destroy only once the answer is flushed, or the client may see a reset instead of the status.
   socket.once('finish', () => socket.destroy())
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`)
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`
+  )
 }
 
 /** Path and query, undecoded: WHATWG URL parsing would resolve '..' and hide a traversal attempt. */

@@ -163,7 +163,10 @@ export class Inspector {
     this.savedMessages = options.savedMessages
     this.trafficCapacity = positiveInteger(options.trafficCapacity ?? DEFAULTS.trafficCapacity, 'trafficCapacity')
     this.batchIntervalMs = positiveInteger(options.batchIntervalMs ?? DEFAULTS.batchIntervalMs, 'batchIntervalMs')
-    this.maxTrafficRowsPerBatch = positiveInteger(options.maxTrafficRowsPerBatch ?? DEFAULTS.maxTrafficRowsPerBatch, 'maxTrafficRowsPerBatch')
+    this.maxTrafficRowsPerBatch = positiveInteger(
+      options.maxTrafficRowsPerBatch ?? DEFAULTS.maxTrafficRowsPerBatch,
+      'maxTrafficRowsPerBatch'
+    )
     this.previewBytes = positiveInteger(options.previewBytes ?? DEFAULTS.previewBytes, 'previewBytes')
     this.maxPayloadBytes = positiveInteger(options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, 'maxPayloadBytes')
     this.listIntervalMs = positiveInteger(options.listIntervalMs ?? DEFAULTS.listIntervalMs, 'listIntervalMs')

@@ -79,16 +79,23 @@ export function parseSavedMessagesFile(raw: unknown): SavedMessagesFile | Error 
   const messages: SavedMessage[] = []
   const names = new Set<string>()
   const problems: string[] = []
-  raw.messages.forEach((entry: unknown, index: number) => {
+  for (const [index, entry] of (raw.messages as unknown[]).entries()) {
     const checked = parseSavedMessage(entry)
-    if (typeof checked === 'string') return void problems.push(`messages[${index}]: ${checked}`)
-    if (names.has(checked.name)) return void problems.push(`messages[${index}]: duplicate name "${checked.name}"`)
+    if (typeof checked === 'string') {
+      problems.push(`messages[${index}]: ${checked}`)
+      continue
+    }
+    if (names.has(checked.name)) {
+      problems.push(`messages[${index}]: duplicate name "${checked.name}"`)
+      continue
+    }
     if (messages.length >= MAX_SAVED_MESSAGES) {
-      return void problems.push(`messages[${index}]: more than ${MAX_SAVED_MESSAGES} messages`)
+      problems.push(`messages[${index}]: more than ${MAX_SAVED_MESSAGES} messages`)
+      continue
     }
     names.add(checked.name)
     messages.push(checked)
-  })
+  }
   const value: SavedMessagesFile = { version: FILE_VERSION, messages }
   return problems.length > 0 ? new Salvaged(value, problems) : value
 }

@@ -89,12 +89,7 @@ export function parseAppSettings(raw: unknown): AppSettings | Error | Salvaged<A
     for (const [key, value] of Object.entries(raw.inspector)) {
       if (key !== 'trafficCapacity') {
         problems.push(`inspector.${key}: unknown setting`)
-      } else if (
-        typeof value !== 'number' ||
-        !Number.isInteger(value) ||
-        value < TRAFFIC_CAPACITY_MIN ||
-        value > TRAFFIC_CAPACITY_MAX
-      ) {
+      } else if (typeof value !== 'number' || !Number.isInteger(value) || value < TRAFFIC_CAPACITY_MIN || value > TRAFFIC_CAPACITY_MAX) {
         problems.push(`inspector.trafficCapacity: must be a whole number between ${TRAFFIC_CAPACITY_MIN} and ${TRAFFIC_CAPACITY_MAX}`)
       } else {
         inspector.trafficCapacity = value

@@ -50,8 +50,8 @@ function Connecting(): JSX.Element {
       <div className="spinner" aria-hidden="true" />
       <h1 id="connecting-title">Connecting to the broker…</h1>
       <p className="muted">
-        Waiting for the first snapshot from BrokerScope{transport ? ` (${transport === 'electron' ? 'Electron IPC' : 'WebSocket'})` : ''}. This page
-        retries on its own.
+        Waiting for the first snapshot from BrokerScope{transport ? ` (${transport === 'electron' ? 'Electron IPC' : 'WebSocket'})` : ''}.
+        This page retries on its own.
       </p>
       {error && (
         <p className="warning-text" data-testid="connection-error">

@@ -139,7 +139,9 @@ describe('ACL', () => {
 
   it('refuses a CONNECT whose will topic the client may not publish to (3.1.1: 5)', async () => {
     await start()
-    await expect(as('bob', { will: { topic: 'alice/will', payload: Buffer.from('x'), qos: 0, retain: false } })).rejects.toMatchObject({ code: 5 })
+    await expect(as('bob', { will: { topic: 'alice/will', payload: Buffer.from('x'), qos: 0, retain: false } })).rejects.toMatchObject({
+      code: 5
+    })
     const ok = await as('bob', { will: { topic: 'bob/will', payload: Buffer.from('x'), qos: 0, retain: false } })
     expect(ok.connected).toBe(true)
   })

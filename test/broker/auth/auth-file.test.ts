@@ -69,7 +69,7 @@ describe('auth file', () => {
       "    { user: 'bob', anonymous: true, topic: 'd', access: 'read' },", // 14
       "    { topic: 'e', acess: 'read' },", //                      15
       '  ],', //                                                     16
-      "  groups: [],", //                                            17
+      '  groups: [],', //                                            17
       '}'
     ].join('\n')
     const result = parseAuthText(text, 'auth.json5')

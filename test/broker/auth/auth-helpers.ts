@@ -26,7 +26,6 @@ export function writeAuthFile(path: string, users: Record<string, string>, acl: 
   writeFileSync(path, `// test auth file\n${JSON.stringify(data, null, 2)}\n`)
 }
 
-
 export interface AuthBroker {
   broker: Broker
   tcpPort: number

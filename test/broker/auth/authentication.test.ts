@@ -86,7 +86,13 @@ describe('authentication', () => {
     const logLines = b.log.length
 
     const code = await refusalCode(
-      b.connect({ clientId: 'shared-id', username: 'alice', password: 'nope', clean: true, will: { topic: 'will/x', payload: Buffer.from('bye'), qos: 0, retain: false } })
+      b.connect({
+        clientId: 'shared-id',
+        username: 'alice',
+        password: 'nope',
+        clean: true,
+        will: { topic: 'will/x', payload: Buffer.from('bye'), qos: 0, retain: false }
+      })
     )
     expect(code).toBe(4)
     await delay(100)
@@ -116,7 +122,16 @@ describe('authentication', () => {
     const generate = (packet: Packet): Buffer => mqttPacket.generate(packet, { protocolVersion: 4 })
     socket.write(
       Buffer.concat([
-        generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'pipelined', keepalive: 60, username: 'alice', password: Buffer.from('s3cret') }),
+        generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          clientId: 'pipelined',
+          keepalive: 60,
+          username: 'alice',
+          password: Buffer.from('s3cret')
+        }),
         generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'loop', qos: 0 }] }),
         generate({ cmd: 'publish', topic: 'loop', payload: Buffer.from('hi'), qos: 0, retain: false, dup: false })
       ])
@@ -140,7 +155,11 @@ describe('authentication', () => {
 
     writeFileSync(authFile, '{\n  users: [\n    { username: "alice", password: "two" },\n  ],\n}\n')
     const result = b.broker.reloadAuth()
-    expect(result).toEqual({ ok: false, path: authFile, errors: [expect.stringMatching(/auth\.json5:3: users\[0\]\.password: must be a hash/)] })
+    expect(result).toEqual({
+      ok: false,
+      path: authFile,
+      errors: [expect.stringMatching(/auth\.json5:3: users\[0\]\.password: must be a hash/)]
+    })
     expect(b.log.some((line) => line.includes('ERROR') && line.includes('users[0].password'))).toBe(true)
     // The previous rules are still in force.
     const alice = await b.connect({ username: 'alice', password: 'two' })
@@ -155,7 +174,10 @@ describe('authentication', () => {
     const other = tmp!.path('other.json5')
     writeFileSync(other, '{ users: 3 }')
     const refused = await b.broker.updateSettings({ authFile: other })
-    expect(refused).toEqual({ ok: false, errors: [{ key: 'authFile', message: expect.stringMatching(/other\.json5:1: users: must be a list/) }] })
+    expect(refused).toEqual({
+      ok: false,
+      errors: [{ key: 'authFile', message: expect.stringMatching(/other\.json5:1: users: must be a list/) }]
+    })
     expect(b.broker.getSettings().authFile).toBe(tmp!.path('auth.json5'))
 
     writeAuthFile(other, { carol: 'c' })

@@ -25,7 +25,9 @@ describe('brokerscope with --auth-file', () => {
     tmp = tempDir()
     const file = tmp.path('auth.json5')
     writeFileSync(file, "{\n  acl: [\n    { topic: 'a/#', access: 'all' },\n  ],\n}\n")
-    const result = spawnSync(process.execPath, [CLI, '--auth-file', file, '--tcp-port', '0', '--ws-port', '0', '--tls-port', '1'], { encoding: 'utf8' })
+    const result = spawnSync(process.execPath, [CLI, '--auth-file', file, '--tcp-port', '0', '--ws-port', '0', '--tls-port', '1'], {
+      encoding: 'utf8'
+    })
     // --tls-port without a certificate is reported first (settings), then fixed and retried below.
     expect(result.status).toBe(2)
     expect(result.stderr).toContain('tlsPort 1 needs certFile and keyFile')

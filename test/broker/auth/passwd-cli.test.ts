@@ -76,7 +76,10 @@ describe('brokerscope passwd', () => {
     const loaded = loadAuthFile(file)
     expect(loaded).toEqual({
       ok: true,
-      data: { users: [{ username: 'alice', password: expect.stringMatching(/^scrypt\$/) }], acl: [{ user: 'bob', topic: 'bob/#', access: 'readwrite' }] }
+      data: {
+        users: [{ username: 'alice', password: expect.stringMatching(/^scrypt\$/) }],
+        acl: [{ user: 'bob', topic: 'bob/#', access: 'readwrite' }]
+      }
     })
 
     const missing = capture()

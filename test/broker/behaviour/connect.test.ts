@@ -133,7 +133,12 @@ describe.each(TRANSPORTS)('CONNECT over %s', (kind: TransportKind) => {
       await first.client.subscribeAsync('assigned/t', { qos: 1 })
       await first.client.endAsync()
 
-      const second = await connectWithAck({ clientId: assigned, protocolVersion: 5, clean: false, properties: { sessionExpiryInterval: 60 } })
+      const second = await connectWithAck({
+        clientId: assigned,
+        protocolVersion: 5,
+        clean: false,
+        properties: { sessionExpiryInterval: 60 }
+      })
       expect(second.connack.sessionPresent).toBe(true)
       expect(second.connack.properties?.assignedClientIdentifier).toBeUndefined()
       expect(tb!.broker.listSubscriptions().map((s) => [s.clientId, s.filter])).toEqual([[assigned, 'assigned/t']])
@@ -385,7 +390,7 @@ describe.each(TRANSPORTS)('CONNECT over %s', (kind: TransportKind) => {
   })
 
   describe('server keep alive', () => {
-    it("cap mode: lowers a longer client keep alive and replaces 0, keeps a shorter one", async () => {
+    it('cap mode: lowers a longer client keep alive and replaces 0, keeps a shorter one', async () => {
       await broker({ serverKeepAlive: 10, serverKeepAliveMode: 'cap' })
       const long = await connectWithAck({ clientId: `ka-long-${kind}`, protocolVersion: 5, keepalive: 60 })
       expect(long.connack.properties?.serverKeepAlive).toBe(10)

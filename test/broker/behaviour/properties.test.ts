@@ -1,15 +1,7 @@
 import mqttPacket, { type IConnackPacket, type IDisconnectPacket, type ISubackPacket, type Packet } from 'mqtt-packet'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { describe, expect, it } from 'vitest'
-import {
-  brokerPerTest,
-  collectMessages,
-  connectClient,
-  delay,
-  nextPacket,
-  TRANSPORTS,
-  waitFor
-} from '../../helpers/broker-harness'
+import { brokerPerTest, collectMessages, connectClient, delay, nextPacket, TRANSPORTS, waitFor } from '../../helpers/broker-harness'
 
 /** Send a packet as-is on the client's socket, bypassing MQTT.js's own checks (e.g. on topic aliases and sizes). */
 function sendRaw(client: MqttClient, packet: Packet): void {
@@ -55,7 +47,7 @@ describe.each(TRANSPORTS)('MQTT 5 properties over %s', (kind) => {
       contentType: 'application/json; charset=utf-8',
       responseTopic: 'p/reply/ü',
       correlationData: Buffer.from([0, 1, 2, 254, 255]),
-      userProperties: { single: 'one', repeated: ['a', 'b', 'a'], 'ключ': 'значение' }
+      userProperties: { single: 'one', repeated: ['a', 'b', 'a'], ключ: 'значение' }
     }
     await pub.publishAsync('p/t', '{"x":1}', { qos: 1, properties })
     await pub.publishAsync('p/plain', 'none', { qos: 1 })
@@ -122,13 +114,29 @@ describe.each(TRANSPORTS)('MQTT 5 properties over %s', (kind) => {
     const { client, connack } = await v5WithConnack({})
     expect(connack.properties?.topicAliasMaximum).toBe(2)
     const told = nextPacket<IDisconnectPacket>(client, 'disconnect')
-    sendRaw(client, { cmd: 'publish', topic: 'alias/x', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { topicAlias: 5 } })
+    sendRaw(client, {
+      cmd: 'publish',
+      topic: 'alias/x',
+      payload: Buffer.from('x'),
+      qos: 0,
+      retain: false,
+      dup: false,
+      properties: { topicAlias: 5 }
+    })
     expect((await told).reasonCode).toBe(0x94)
     await waitFor(() => !client.connected, 'the connection to close')
 
     const other = await v5()
     const told2 = nextPacket<IDisconnectPacket>(other, 'disconnect')
-    sendRaw(other, { cmd: 'publish', topic: '', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { topicAlias: 2 } })
+    sendRaw(other, {
+      cmd: 'publish',
+      topic: '',
+      payload: Buffer.from('x'),
+      qos: 0,
+      retain: false,
+      dup: false,
+      properties: { topicAlias: 2 }
+    })
     expect((await told2).reasonCode).toBe(0x82)
     expect(t.broker.stats().publishReceived).toBe(0)
   })

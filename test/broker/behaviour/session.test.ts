@@ -414,7 +414,15 @@ describe.each([4, 5] as const)('resend of unacknowledged messages on reconnect (
 
     const id = `in2-pub-v${version}`
     const { raw: first } = await RawClient.connect(tb!.tcpPort, version, persistent(id))
-    const publish: IPublishPacket = { cmd: 'publish', topic: 'in2/t', payload: Buffer.from('one'), qos: 2, dup: false, retain: false, messageId: 42 }
+    const publish: IPublishPacket = {
+      cmd: 'publish',
+      topic: 'in2/t',
+      payload: Buffer.from('one'),
+      qos: 2,
+      dup: false,
+      retain: false,
+      messageId: 42
+    }
     first.send(publish)
     expect((await first.take('pubrec')).messageId).toBe(42)
     await vanish(first, id)
@@ -433,7 +441,7 @@ describe.each([4, 5] as const)('resend of unacknowledged messages on reconnect (
   })
 })
 
-describe('resend on reconnect respects the new connection\'s Receive Maximum (raw TCP, MQTT v5)', () => {
+describe("resend on reconnect respects the new connection's Receive Maximum (raw TCP, MQTT v5)", () => {
   const connectFields = (receiveMaximum: number): Partial<IConnectPacket> => ({
     clientId: 'resend-rm',
     clean: false,

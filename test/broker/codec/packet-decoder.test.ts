@@ -1,6 +1,6 @@
 import mqttPacket, { type Packet } from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
-import { PacketDecoder, PacketDecodeError, UnsupportedProtocolError } from '../../../src/main/broker/codec/packet-decoder'
+import { PacketDecoder, type PacketDecodeError, UnsupportedProtocolError } from '../../../src/main/broker/codec/packet-decoder'
 import { PROTOCOL_MAX_PACKET_SIZE } from '../../../src/shared/settings'
 
 /** Decode a byte stream (after an optional CONNECT of `version`) and collect what comes out. */
@@ -16,7 +16,16 @@ function decode(
   )
   const version = options.version ?? 4
   if (options.connect !== false) {
-    decoder.push(mqttPacket.generate({ cmd: 'connect', clientId: 'c', protocolVersion: version, protocolId: version === 3 ? 'MQIsdp' : 'MQTT', clean: true, keepalive: 30 }))
+    decoder.push(
+      mqttPacket.generate({
+        cmd: 'connect',
+        clientId: 'c',
+        protocolVersion: version,
+        protocolId: version === 3 ? 'MQIsdp' : 'MQTT',
+        clean: true,
+        keepalive: 30
+      })
+    )
     packets.length = 0
   }
   for (const chunk of Array.isArray(bytes) ? bytes : [bytes]) decoder.push(chunk)
@@ -35,7 +44,10 @@ function reference(bytes: Buffer, version: 3 | 4 | 5): Packet {
 
 /** Compare the fields both decoders report (ours adds userPropertyList; mqtt-packet's objects carry extra defaults). */
 function comparable(packet: Packet): Record<string, unknown> {
-  const plain = JSON.parse(JSON.stringify(packet, (key, value: unknown) => (key === 'userPropertyList' ? undefined : value))) as Record<string, unknown>
+  const plain = JSON.parse(JSON.stringify(packet, (key, value: unknown) => (key === 'userPropertyList' ? undefined : value))) as Record<
+    string,
+    unknown
+  >
   delete plain.length
   // mqtt-packet copies fixed-header flag fields (qos, retain, dup…) onto every packet type; they mean
   // something only for PUBLISH.
@@ -47,7 +59,17 @@ const round: Array<[string, Packet, 3 | 4 | 5]> = [
   ['CONNECT 3.1', { cmd: 'connect', protocolId: 'MQIsdp', protocolVersion: 3, clientId: 'legacy', clean: true, keepalive: 10 }, 3],
   [
     'CONNECT 3.1.1 with will, user and password',
-    { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'dev-1', clean: false, keepalive: 60, username: 'u', password: Buffer.from('p'), will: { topic: 'status/dev-1', payload: Buffer.from('gone'), qos: 1, retain: true } },
+    {
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: 'dev-1',
+      clean: false,
+      keepalive: 60,
+      username: 'u',
+      password: Buffer.from('p'),
+      will: { topic: 'status/dev-1', payload: Buffer.from('gone'), qos: 1, retain: true }
+    },
     4
   ],
   [
@@ -59,13 +81,31 @@ const round: Array<[string, Packet, 3 | 4 | 5]> = [
       clientId: 'v5',
       clean: true,
       keepalive: 0,
-      properties: { sessionExpiryInterval: 300, receiveMaximum: 20, maximumPacketSize: 4096, topicAliasMaximum: 10, requestResponseInformation: true, requestProblemInformation: false, userProperties: { a: '1', b: ['2', '3'] } },
-      will: { topic: 'w', payload: Buffer.from('x'), qos: 2, retain: false, properties: { willDelayInterval: 5, contentType: 'text/plain', messageExpiryInterval: 60 } }
+      properties: {
+        sessionExpiryInterval: 300,
+        receiveMaximum: 20,
+        maximumPacketSize: 4096,
+        topicAliasMaximum: 10,
+        requestResponseInformation: true,
+        requestProblemInformation: false,
+        userProperties: { a: '1', b: ['2', '3'] }
+      },
+      will: {
+        topic: 'w',
+        payload: Buffer.from('x'),
+        qos: 2,
+        retain: false,
+        properties: { willDelayInterval: 5, contentType: 'text/plain', messageExpiryInterval: 60 }
+      }
     },
     5
   ],
   ['PUBLISH 3.1.1 QoS 0', { cmd: 'publish', topic: 'a/b', payload: Buffer.from('hello'), qos: 0, retain: false, dup: false }, 4],
-  ['PUBLISH 3.1.1 QoS 2 retain dup', { cmd: 'publish', topic: 'ünï/çødé', payload: Buffer.alloc(200, 7), qos: 2, retain: true, dup: true, messageId: 42 }, 4],
+  [
+    'PUBLISH 3.1.1 QoS 2 retain dup',
+    { cmd: 'publish', topic: 'ünï/çødé', payload: Buffer.alloc(200, 7), qos: 2, retain: true, dup: true, messageId: 42 },
+    4
+  ],
   [
     'PUBLISH 5 with properties',
     {
@@ -76,7 +116,15 @@ const round: Array<[string, Packet, 3 | 4 | 5]> = [
       retain: false,
       dup: false,
       messageId: 7,
-      properties: { payloadFormatIndicator: true, messageExpiryInterval: 30, contentType: 'application/json', responseTopic: 'r', correlationData: Buffer.from([1, 2]), topicAlias: 3, userProperties: { k: 'v' } }
+      properties: {
+        payloadFormatIndicator: true,
+        messageExpiryInterval: 30,
+        contentType: 'application/json',
+        responseTopic: 'r',
+        correlationData: Buffer.from([1, 2]),
+        topicAlias: 3,
+        userProperties: { k: 'v' }
+      }
     },
     5
   ],
@@ -84,10 +132,26 @@ const round: Array<[string, Packet, 3 | 4 | 5]> = [
   ['PUBREC 5 with reason and reason string', { cmd: 'pubrec', messageId: 9, reasonCode: 0x10, properties: { reasonString: 'nobody' } }, 5],
   ['PUBREL 3.1.1', { cmd: 'pubrel', messageId: 65535 }, 4],
   ['PUBCOMP 5', { cmd: 'pubcomp', messageId: 1, reasonCode: 0x92 }, 5],
-  ['SUBSCRIBE 3.1.1', { cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: 'a/+', qos: 1 }, { topic: '#', qos: 2 }] }, 4],
+  [
+    'SUBSCRIBE 3.1.1',
+    {
+      cmd: 'subscribe',
+      messageId: 3,
+      subscriptions: [
+        { topic: 'a/+', qos: 1 },
+        { topic: '#', qos: 2 }
+      ]
+    },
+    4
+  ],
   [
     'SUBSCRIBE 5 with options and an identifier',
-    { cmd: 'subscribe', messageId: 4, properties: { subscriptionIdentifier: 268435455 }, subscriptions: [{ topic: '$share/g/x', qos: 1, nl: false, rap: true, rh: 2 }] },
+    {
+      cmd: 'subscribe',
+      messageId: 4,
+      properties: { subscriptionIdentifier: 268435455 },
+      subscriptions: [{ topic: '$share/g/x', qos: 1, nl: false, rap: true, rh: 2 }]
+    },
     5
   ],
   ['UNSUBSCRIBE 3.1.1', { cmd: 'unsubscribe', messageId: 5, unsubscriptions: ['a', 'b/#'] }, 4],
@@ -106,7 +170,15 @@ describe('PacketDecoder agrees with mqtt-packet', () => {
   })
 
   it('decodes a stream delivered one byte at a time, and several packets in one chunk', () => {
-    const a = mqttPacket.generate({ cmd: 'publish', topic: 'x', payload: Buffer.from('1'), qos: 1, retain: false, dup: false, messageId: 1 })
+    const a = mqttPacket.generate({
+      cmd: 'publish',
+      topic: 'x',
+      payload: Buffer.from('1'),
+      qos: 1,
+      retain: false,
+      dup: false,
+      messageId: 1
+    })
     const b = mqttPacket.generate({ cmd: 'pingreq' })
     const bytes = Buffer.concat([a, b, a])
     const byByte = decode([...bytes].map((byte) => Buffer.from([byte])))
@@ -121,7 +193,11 @@ describe('PacketDecoder agrees with mqtt-packet', () => {
     const body = [0, 1, 0x74, props.length, ...props]
     const { packets } = decode(Buffer.from([0x30, body.length, ...body]), { version: 5 })
     const properties = (packets[0] as unknown as { properties: { userPropertyList: unknown; userProperties: unknown } }).properties
-    expect(properties.userPropertyList).toEqual([['a', '1'], ['b', '2'], ['a', '3']])
+    expect(properties.userPropertyList).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+      ['a', '3']
+    ])
     expect({ ...(properties.userProperties as object) }).toEqual({ a: ['1', '3'], b: '2' })
   })
 })

@@ -35,11 +35,7 @@ interface Fixture {
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex')
 const toHex = (bytes: Buffer): string => bytes.toString('hex').replace(/(..)/g, '$1 ').trim()
 
-function pub(
-  topic: string,
-  payload: Buffer | string,
-  options: Partial<Omit<PublishFields, 'topic' | 'payload'>> = {}
-): PublishFields {
+function pub(topic: string, payload: Buffer | string, options: Partial<Omit<PublishFields, 'topic' | 'payload'>> = {}): PublishFields {
   return {
     topic,
     payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
@@ -87,7 +83,13 @@ const FIXTURES: Fixture[] = [
 
   // ── MQTT 5.0 ──
   { name: 'v5 no properties (length byte 0)', version: 5, fields: pub('t', 'p', { properties: {} }), hex: '30 05 0001 74 00 70' },
-  { name: 'v5 QoS 1 no properties', version: 5, fields: pub('t', 'p', { qos: 1, properties: {} }), packetId: 0x0102, hex: '32 07 0001 74 0102 00 70' },
+  {
+    name: 'v5 QoS 1 no properties',
+    version: 5,
+    fields: pub('t', 'p', { qos: 1, properties: {} }),
+    packetId: 0x0102,
+    hex: '32 07 0001 74 0102 00 70'
+  },
   {
     name: 'v5 payloadFormatIndicator',
     version: 5,
@@ -403,7 +405,14 @@ describe('encodePublish / withPacketId golden bytes', () => {
       qos: 0,
       retain: false,
       dup: false,
-      properties: { userProperties: { a: ['1', '3'], b: '2' }, userPropertyList: [['a', '1'], ['b', '2'], ['a', '3']] }
+      properties: {
+        userProperties: { a: ['1', '3'], b: '2' },
+        userPropertyList: [
+          ['a', '1'],
+          ['b', '2'],
+          ['a', '3']
+        ]
+      }
     })
     // 0x26 pairs in wire order: a=1, b=2, a=3 (the grouped object alone would give a=1, a=3, b=2).
     const pair = (k: string, v: string): number[] => [0x26, 0, 1, k.charCodeAt(0), 0, 1, v.charCodeAt(0)]

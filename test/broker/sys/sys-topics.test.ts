@@ -87,9 +87,7 @@ const LOAD_FIELDS: Record<string, keyof BrokerStats> = {
 }
 const WINDOWS: Record<string, number> = { '1min': 60, '5min': 300, '15min': 900 }
 
-const LOAD_TOPICS = Object.keys(LOAD_FIELDS).flatMap((name) =>
-  Object.keys(WINDOWS).map((w) => `$SYS/broker/load/${name}/${w}`)
-)
+const LOAD_TOPICS = Object.keys(LOAD_FIELDS).flatMap((name) => Object.keys(WINDOWS).map((w) => `$SYS/broker/load/${name}/${w}`))
 
 function harness(version = '0.1.0') {
   let clock = START
@@ -130,13 +128,7 @@ afterEach(() => {
 
 describe('SYS_TOPICS', () => {
   it('lists exactly the mosquitto topics plus time and inflight, without duplicates', () => {
-    const expected = [
-      '$SYS/broker/version',
-      '$SYS/broker/uptime',
-      '$SYS/broker/time',
-      ...Object.keys(COUNTER_FIELDS),
-      ...LOAD_TOPICS
-    ]
+    const expected = ['$SYS/broker/version', '$SYS/broker/uptime', '$SYS/broker/time', ...Object.keys(COUNTER_FIELDS), ...LOAD_TOPICS]
     expect(new Set(SYS_TOPICS).size).toBe(SYS_TOPICS.length)
     expect([...SYS_TOPICS].sort()).toEqual([...expected].sort())
     expect(SYS_TOPICS).toHaveLength(53)

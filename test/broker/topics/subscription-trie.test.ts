@@ -113,10 +113,7 @@ describe('SubscriptionTrie basics', () => {
     expect(trie.get('__proto__/constructor', '__proto__')).toBe('p2')
     expect(trie.get('__proto__/constructor', 'toString')).toBeUndefined()
     expect(trie.get('constructor', 'constructor')).toBeUndefined()
-    expect(collect(trie, '__proto__/constructor')).toEqual([
-      '__proto__/constructor|__proto__|p2',
-      '__proto__/constructor|constructor|c'
-    ])
+    expect(collect(trie, '__proto__/constructor')).toEqual(['__proto__/constructor|__proto__|p2', '__proto__/constructor|constructor|c'])
     expect(collect(trie, 'hasOwnProperty/x')).toEqual(['hasOwnProperty/#|toString|t'])
     expect(collect(trie, 'toString')).toEqual([])
     expect(trie.remove('__proto__/constructor', '__proto__')).toBe('p2')
@@ -173,7 +170,7 @@ describe('SubscriptionTrie basics', () => {
     for (let i = 0; i < 5; i++) trie.add('a/+', `c${i}`, i)
     trie.add('a/#', 'h', 9)
     const seen: string[] = []
-    trie.match('a/b', (value, key, filter) => {
+    trie.match('a/b', (_value, key, filter) => {
       seen.push(`${filter}|${key}`)
       if (key === 'c0') {
         trie.remove('a/+', 'c1')
@@ -221,7 +218,10 @@ describe('SubscriptionTrie against the brute-force matcher', () => {
       const filter = randomFilter(rand)
       const key = keys[Math.floor(rand() * keys.length)]
       let byKey = reference.get(filter)
-      if (byKey === undefined) reference.set(filter, (byKey = new Map()))
+      if (byKey === undefined) {
+        byKey = new Map()
+        reference.set(filter, byKey)
+      }
       const isNew = !byKey.has(key)
       byKey.set(key, i)
       expect(trie.add(filter, key, i)).toBe(isNew)

@@ -97,7 +97,7 @@ export function validateAuthData(data: unknown, where: (path: string) => string 
     errors.push(`${prefix}${prefix ? ' ' : ''}${path ? `${path}: ` : ''}${message}`)
   }
   if (!isRecord(data)) {
-    fail('', "must contain an object at the top level, like { users: [], acl: [] }")
+    fail('', 'must contain an object at the top level, like { users: [], acl: [] }')
     return { ok: false, errors }
   }
   for (const key of Object.keys(data)) if (!TOP_KEYS.includes(key)) fail(key, unknownKey(key, TOP_KEYS))
@@ -109,9 +109,16 @@ export function validateAuthData(data: unknown, where: (path: string) => string 
   else
     rawUsers.forEach((entry: unknown, index) => {
       const path = `users[${index}]`
-      if (!isRecord(entry)) return fail(path, 'must be an object like { username: "alice", password: "scrypt$…" }')
+      if (!isRecord(entry)) {
+        fail(path, 'must be an object like { username: "alice", password: "scrypt$…" }')
+        return
+      }
       let good = true
-      for (const key of Object.keys(entry)) if (!USER_KEYS.includes(key)) (good = false), fail(`${path}.${key}`, unknownKey(key, USER_KEYS))
+      for (const key of Object.keys(entry)) {
+        if (USER_KEYS.includes(key)) continue
+        good = false
+        fail(`${path}.${key}`, unknownKey(key, USER_KEYS))
+      }
       const { username, password } = entry
       if (typeof username !== 'string' || username.length === 0) {
         good = false
@@ -125,7 +132,10 @@ export function validateAuthData(data: unknown, where: (path: string) => string 
         fail(`${path}.password`, `must be a password hash string${password === undefined ? ' (missing)' : ` (got ${show(password)})`}`)
       } else {
         const parsed = parsePasswordHash(password)
-        if (typeof parsed === 'string') (good = false), fail(`${path}.password`, parsed)
+        if (typeof parsed === 'string') {
+          good = false
+          fail(`${path}.password`, parsed)
+        }
       }
       if (typeof username === 'string' && !seen.has(username)) seen.set(username, index)
       if (good) users.push({ username: username as string, password: password as string })
@@ -137,7 +147,10 @@ export function validateAuthData(data: unknown, where: (path: string) => string 
   else
     rawAcl.forEach((entry: unknown, index) => {
       const path = `acl[${index}]`
-      if (!isRecord(entry)) return fail(path, "must be an object like { topic: 'a/#', access: 'read' }")
+      if (!isRecord(entry)) {
+        fail(path, "must be an object like { topic: 'a/#', access: 'read' }")
+        return
+      }
       let good = true
       const bad = (at: string, message: string): void => {
         good = false
@@ -145,13 +158,16 @@ export function validateAuthData(data: unknown, where: (path: string) => string 
       }
       for (const key of Object.keys(entry)) if (!RULE_KEYS.includes(key)) bad(`${path}.${key}`, unknownKey(key, RULE_KEYS))
       const { user, clientId, anonymous, topic, access } = entry
-      if (user !== undefined && (typeof user !== 'string' || user.length === 0)) bad(`${path}.user`, `must be a non-empty string (got ${show(user)})`)
+      if (user !== undefined && (typeof user !== 'string' || user.length === 0))
+        bad(`${path}.user`, `must be a non-empty string (got ${show(user)})`)
       if (clientId !== undefined && (typeof clientId !== 'string' || clientId.length === 0)) {
         bad(`${path}.clientId`, `must be a non-empty string (got ${show(clientId)})`)
       }
-      if (anonymous !== undefined && typeof anonymous !== 'boolean') bad(`${path}.anonymous`, `must be true or false (got ${show(anonymous)})`)
+      if (anonymous !== undefined && typeof anonymous !== 'boolean')
+        bad(`${path}.anonymous`, `must be true or false (got ${show(anonymous)})`)
       if (anonymous === true && user !== undefined) bad(`${path}.anonymous`, 'a rule is for a user or for anonymous clients, not both')
-      if (typeof topic !== 'string') bad(`${path}.topic`, `must be a topic filter string${topic === undefined ? ' (missing)' : ` (got ${show(topic)})`}`)
+      if (typeof topic !== 'string')
+        bad(`${path}.topic`, `must be a topic filter string${topic === undefined ? ' (missing)' : ` (got ${show(topic)})`}`)
       else {
         const problem = validateTopicFilter(topic)
         if (problem) bad(`${path}.topic`, `${problem} (got ${show(topic)})`)

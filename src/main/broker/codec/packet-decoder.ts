@@ -93,10 +93,32 @@ property(0x1f, 'reasonString', 'string', IN_ACK | IN_DISCONNECT | IN_AUTH)
 property(0x21, 'receiveMaximum', 'u16', IN_CONNECT)
 property(0x22, 'topicAliasMaximum', 'u16', IN_CONNECT)
 property(0x23, 'topicAlias', 'u16', IN_PUBLISH)
-property(0x26, 'userProperties', 'pair', IN_CONNECT | IN_WILL | IN_PUBLISH | IN_ACK | IN_SUBSCRIBE | IN_UNSUBSCRIBE | IN_DISCONNECT | IN_AUTH)
+property(
+  0x26,
+  'userProperties',
+  'pair',
+  IN_CONNECT | IN_WILL | IN_PUBLISH | IN_ACK | IN_SUBSCRIBE | IN_UNSUBSCRIBE | IN_DISCONNECT | IN_AUTH
+)
 property(0x27, 'maximumPacketSize', 'u32', IN_CONNECT)
 
-const PACKET_NAMES = ['reserved', 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp', 'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'] as const
+const PACKET_NAMES = [
+  'reserved',
+  'connect',
+  'connack',
+  'publish',
+  'puback',
+  'pubrec',
+  'pubrel',
+  'pubcomp',
+  'subscribe',
+  'suback',
+  'unsubscribe',
+  'unsuback',
+  'pingreq',
+  'pingresp',
+  'disconnect',
+  'auth'
+] as const
 
 type Properties = Record<string, unknown>
 
@@ -515,8 +537,15 @@ function decodePublish(r: Reader, flags: number, v5: boolean): IPublishPacket {
 
 const EMPTY = Buffer.alloc(0)
 
-function decodeAck(r: Reader, cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', v5: boolean): IPubackPacket | IPubrecPacket | IPubrelPacket | IPubcompPacket {
-  const packet: IPubackPacket | IPubrecPacket | IPubrelPacket | IPubcompPacket = { cmd, messageId: r.u16('packet identifier') } as IPubackPacket
+function decodeAck(
+  r: Reader,
+  cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp',
+  v5: boolean
+): IPubackPacket | IPubrecPacket | IPubrelPacket | IPubcompPacket {
+  const packet: IPubackPacket | IPubrecPacket | IPubrelPacket | IPubcompPacket = {
+    cmd,
+    messageId: r.u16('packet identifier')
+  } as IPubackPacket
   if (v5 && r.remaining > 0) {
     packet.reasonCode = r.byte('reason code')
     if (r.remaining > 0) {

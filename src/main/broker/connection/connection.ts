@@ -259,7 +259,8 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     const alias = v5 && this.clientTopicAliasMaximum > 0 && this.host.settings.autoTopicAlias
     if (!v5 || (!alias && subscriptionIds === null && message.expiresAt === 0)) {
       const index = (v5 ? 6 : 0) + qos * 2 + (retain ? 1 : 0)
-      const templates = message.templates ?? (message.templates = [])
+      if (message.templates === undefined) message.templates = []
+      const templates = message.templates
       let template = templates[index]
       if (template === undefined) {
         template = encodePublish({
@@ -280,7 +281,8 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     if (subscriptionIds !== null) properties.subscriptionIdentifiers = subscriptionIds
     let topic = message.topic
     if (alias) {
-      const aliases = this.outboundAliases ?? (this.outboundAliases = new Map())
+      if (this.outboundAliases === null) this.outboundAliases = new Map()
+      const aliases = this.outboundAliases
       const known = aliases.get(topic)
       if (known !== undefined) {
         properties.topicAlias = known

@@ -21,7 +21,8 @@ export function handlePublish(broker: Broker, connection: Connection, packet: IP
     if (alias === 0 || alias > settings.topicAliasMaximum) {
       return connection.protocolClose(ReasonCode.TopicAliasInvalid, `topic alias ${alias} is not allowed`)
     }
-    const aliases = connection.inboundAliases ?? (connection.inboundAliases = new Map())
+    if (connection.inboundAliases === null) connection.inboundAliases = new Map()
+    const aliases = connection.inboundAliases
     if (topic.length === 0) {
       const known = aliases.get(alias)
       if (known === undefined) return connection.protocolClose(ReasonCode.ProtocolError, `topic alias ${alias} is not set`)
@@ -45,8 +46,9 @@ export function handlePublish(broker: Broker, connection: Connection, packet: IP
     return connection.protocolClose(ReasonCode.ProtocolError, 'a PUBLISH from a client must not carry a subscription identifier') // [MQTT-3.3.4-6]
   }
 
-  const incoming = packet.qos === 2 ? (session.incomingQos2 ?? (session.incomingQos2 = new Set())) : null
-  if (incoming !== null && incoming.has(packetId)) {
+  if (packet.qos === 2 && session.incomingQos2 === null) session.incomingQos2 = new Set()
+  const incoming = packet.qos === 2 ? session.incomingQos2 : null
+  if (incoming?.has(packetId)) {
     // A resent QoS 2 PUBLISH we already have: acknowledge again, do not deliver twice [MQTT-4.3.3-10].
     connection.send({ cmd: 'pubrec', messageId: packetId })
     return
@@ -108,12 +110,30 @@ function passThroughProperties(properties: IPublishPacket['properties']): Messag
   if (!properties) return undefined
   const out: MessageProperties = {}
   let any = false
-  if (properties.payloadFormatIndicator !== undefined) (out.payloadFormatIndicator = properties.payloadFormatIndicator), (any = true)
-  if (properties.messageExpiryInterval !== undefined) (out.messageExpiryInterval = properties.messageExpiryInterval), (any = true)
-  if (properties.contentType !== undefined) (out.contentType = properties.contentType), (any = true)
-  if (properties.responseTopic !== undefined) (out.responseTopic = properties.responseTopic), (any = true)
-  if (properties.correlationData !== undefined) (out.correlationData = properties.correlationData), (any = true)
-  if (properties.userProperties !== undefined) (out.userProperties = properties.userProperties), (any = true)
+  if (properties.payloadFormatIndicator !== undefined) {
+    out.payloadFormatIndicator = properties.payloadFormatIndicator
+    any = true
+  }
+  if (properties.messageExpiryInterval !== undefined) {
+    out.messageExpiryInterval = properties.messageExpiryInterval
+    any = true
+  }
+  if (properties.contentType !== undefined) {
+    out.contentType = properties.contentType
+    any = true
+  }
+  if (properties.responseTopic !== undefined) {
+    out.responseTopic = properties.responseTopic
+    any = true
+  }
+  if (properties.correlationData !== undefined) {
+    out.correlationData = properties.correlationData
+    any = true
+  }
+  if (properties.userProperties !== undefined) {
+    out.userProperties = properties.userProperties
+    any = true
+  }
   // Wire order, recorded by the connection's parser (see recordUserPropertyOrder).
   const ordered = (properties as { userPropertyList?: Array<[string, string]> }).userPropertyList
   if (ordered !== undefined) out.userPropertyList = ordered

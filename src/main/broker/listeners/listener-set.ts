@@ -113,7 +113,13 @@ export class ListenerSet {
 
 const LISTENER_TITLES: Record<ListenerName, string> = { tcp: 'TCP', ws: 'WebSocket', tls: 'TLS', wss: 'secure WebSocket' }
 
-export function listen(server: TcpServer | HttpServer, name: ListenerName, host: string, port: number, logger: Logger): Promise<ListenerInfo> {
+export function listen(
+  server: TcpServer | HttpServer,
+  name: ListenerName,
+  host: string,
+  port: number,
+  logger: Logger
+): Promise<ListenerInfo> {
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const what = `${LISTENER_TITLES[name]} port ${port} on ${host}`

@@ -78,7 +78,10 @@ export function loadTlsOptions(config: TlsListenerConfig): { ok: true; options: 
   try {
     createSecureContext(options)
   } catch (err) {
-    return { ok: false, error: `certFile ${config.certFile} / keyFile ${config.keyFile}${config.caFile ? ` / caFile ${config.caFile}` : ''}: ${describeTlsError(err)}` }
+    return {
+      ok: false,
+      error: `certFile ${config.certFile} / keyFile ${config.keyFile}${config.caFile ? ` / caFile ${config.caFile}` : ''}: ${describeTlsError(err)}`
+    }
   }
   return { ok: true, options }
 }

@@ -129,13 +129,7 @@ export class Session {
       return
     }
     const delivery: Delivery = { message, qos, retain, subscriptionIds }
-    if (
-      connection !== null &&
-      connection.isReady &&
-      this.queuedCount === 0 &&
-      this.inflightCount < this.window &&
-      !connection.isCongested()
-    ) {
+    if (connection?.isReady && this.queuedCount === 0 && this.inflightCount < this.window && !connection.isCongested()) {
       this.sendInflight(delivery, connection)
     } else {
       if (connection !== null && this.inflightCount >= this.context.settings.maxInflightMessages) {
@@ -182,7 +176,7 @@ export class Session {
     for (let tries = 0; tries < 65535; tries++) {
       const id = this.nextPacketId
       this.nextPacketId = id === 65535 ? 1 : id + 1
-      if (!inflight || !inflight.has(id)) return id
+      if (!inflight?.has(id)) return id
     }
     throw new Error('no free packet identifier')
   }
@@ -280,7 +274,8 @@ export class Session {
   discardMessages(): void {
     for (const entry of this.inflightEntries()) this.context.drop(this, entry.message, 'session-ended')
     let delivery: Delivery | undefined
-    while ((delivery = this.shiftQueue()) !== undefined) this.context.drop(this, delivery.message, 'session-ended')
+    for (delivery = this.shiftQueue(); delivery !== undefined; delivery = this.shiftQueue())
+      this.context.drop(this, delivery.message, 'session-ended')
     this.inflightById = null
     this.queue = NO_DELIVERIES
     this.queueHead = 0

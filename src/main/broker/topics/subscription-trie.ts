@@ -29,12 +29,7 @@ class TrieNode<V> {
   ) {}
 
   isEmpty(): boolean {
-    return (
-      this.entries === null &&
-      this.hashEntries === null &&
-      this.plus === null &&
-      (this.children === null || this.children.size === 0)
-    )
+    return this.entries === null && this.hashEntries === null && this.plus === null && (this.children === null || this.children.size === 0)
   }
 }
 

@@ -60,8 +60,7 @@ export function validateTopicFilter(filter: string): string | null {
   for (let i = 0; i <= last; i++) {
     const c = filter.charCodeAt(i)
     if (c !== 0x23 /* '#' */ && c !== 0x2b /* '+' */) continue
-    const alone =
-      (i === 0 || filter.charCodeAt(i - 1) === 0x2f) && (i === last || filter.charCodeAt(i + 1) === 0x2f)
+    const alone = (i === 0 || filter.charCodeAt(i - 1) === 0x2f) && (i === last || filter.charCodeAt(i + 1) === 0x2f)
     if (c === 0x23) {
       // '#' alone in its level and the last level [MQTT-4.7.1-2].
       if (!alone) return "'#' must occupy a whole level"
@@ -84,9 +83,7 @@ export function hasWildcard(filter: string): boolean {
  * subscription; `{ error }` when it is one but malformed. The ShareName ends at the first '/', so it
  * can never contain one.
  */
-export function parseSharedFilter(
-  filter: string
-): { group: string; topicFilter: string } | null | { error: string } {
+export function parseSharedFilter(filter: string): { group: string; topicFilter: string } | null | { error: string } {
   // '$share' alone is treated as an (invalid) shared filter, not a plain one, so it cannot slip through.
   if (filter !== '$share' && !filter.startsWith(SHARE_PREFIX)) return null
   const rest = filter.slice(SHARE_PREFIX.length)

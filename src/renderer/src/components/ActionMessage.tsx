@@ -14,15 +14,23 @@ export function useActionMessage(): [ActionMessageState | null, (ok: boolean, te
     setMessage({ ok, text })
     timer.current = setTimeout(() => setMessage(null), ok ? 4000 : 10000)
   }, [])
-  useEffect(() => () => {
-    if (timer.current) clearTimeout(timer.current)
-  }, [])
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current)
+    },
+    []
+  )
   return [message, show]
 }
 
 export function ActionMessage({ message }: { message: ActionMessageState | null }): JSX.Element {
   return (
-    <div className={`action-message ${message ? (message.ok ? 'ok' : 'error') : ''}`} role="status" aria-live="polite" data-testid="action-message">
+    <div
+      className={`action-message ${message ? (message.ok ? 'ok' : 'error') : ''}`}
+      role="status"
+      aria-live="polite"
+      data-testid="action-message"
+    >
       {message?.text ?? ''}
     </div>
   )

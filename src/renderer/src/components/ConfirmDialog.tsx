@@ -11,7 +11,15 @@ export interface ConfirmDialogProps {
 }
 
 /** A modal confirmation on the native <dialog>: focus is trapped, Esc cancels. */
-export function ConfirmDialog({ open, title, children, confirmLabel = 'Confirm', danger, onConfirm, onCancel }: ConfirmDialogProps): JSX.Element {
+export function ConfirmDialog({
+  open,
+  title,
+  children,
+  confirmLabel = 'Confirm',
+  danger,
+  onConfirm,
+  onCancel
+}: ConfirmDialogProps): JSX.Element {
   const ref = useRef<HTMLDialogElement>(null)
   useEffect(() => {
     const dialog = ref.current
@@ -32,6 +40,7 @@ export function ConfirmDialog({ open, title, children, confirmLabel = 'Confirm',
       <h2 id="confirm-dialog-title">{title}</h2>
       <div className="dialog-body">{children}</div>
       <div className="dialog-actions">
+        {/* biome-ignore lint/a11y/noAutofocus: a destructive confirm starts on Cancel, so Enter never deletes by accident */}
         <button type="button" onClick={onCancel} autoFocus>
           Cancel
         </button>

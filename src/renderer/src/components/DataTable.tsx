@@ -1,11 +1,4 @@
-import {
-  flexRender,
-  getCoreRowModel,
-  getSortedRowModel,
-  useReactTable,
-  type ColumnDef,
-  type SortingState
-} from '@tanstack/react-table'
+import { flexRender, getCoreRowModel, getSortedRowModel, useReactTable, type ColumnDef, type SortingState } from '@tanstack/react-table'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import { useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react'
 
@@ -14,6 +7,7 @@ export interface DataTableProps<T> {
   label: string
   data: readonly T[]
   // Column value types differ per column; react-table's own examples use `any` here.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   columns: ColumnDef<T, any>[]
   getRowId: (row: T) => string
   /** Text a row is searched by; rows not containing the (case-insensitive) filter are hidden. */
@@ -74,7 +68,9 @@ export function DataTable<T>(props: DataTableProps<T>): JSX.Element {
       activate(row)
     } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault()
-      const next = (event.key === 'ArrowDown' ? event.currentTarget.nextElementSibling : event.currentTarget.previousElementSibling) as HTMLElement | null
+      const next = (
+        event.key === 'ArrowDown' ? event.currentTarget.nextElementSibling : event.currentTarget.previousElementSibling
+      ) as HTMLElement | null
       if (next && next.tabIndex >= 0) next.focus()
     }
   }
@@ -95,11 +91,7 @@ export function DataTable<T>(props: DataTableProps<T>): JSX.Element {
                 const canSort = header.column.getCanSort()
                 const content = flexRender(header.column.columnDef.header, header.getContext())
                 return (
-                  <th
-                    key={header.id}
-                    scope="col"
-                    aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined}
-                  >
+                  <th key={header.id} scope="col" aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : undefined}>
                     {canSort ? (
                       <button type="button" className="sort-button" onClick={header.column.getToggleSortingHandler()}>
                         {content}
@@ -118,6 +110,7 @@ export function DataTable<T>(props: DataTableProps<T>): JSX.Element {
         </thead>
         <tbody>
           {paddingTop > 0 && (
+            // biome-ignore lint/a11y/noAriaHiddenOnFocusable: a virtualization spacer row holds no content
             <tr aria-hidden="true" className="spacer">
               <td colSpan={columnCount} style={{ height: paddingTop }} />
             </tr>
@@ -143,6 +136,7 @@ export function DataTable<T>(props: DataTableProps<T>): JSX.Element {
             )
           })}
           {paddingBottom > 0 && (
+            // biome-ignore lint/a11y/noAriaHiddenOnFocusable: a virtualization spacer row holds no content
             <tr aria-hidden="true" className="spacer">
               <td colSpan={columnCount} style={{ height: paddingBottom }} />
             </tr>

@@ -47,7 +47,13 @@ export function Header(): JSX.Element {
         ))}
       </ul>
       <div className="header-actions">
-        <button type="button" className="small" onClick={cycleTheme} title="Theme: follow the system, light or dark" data-testid="theme-toggle">
+        <button
+          type="button"
+          className="small"
+          onClick={cycleTheme}
+          title="Theme: follow the system, light or dark"
+          data-testid="theme-toggle"
+        >
           Theme: {theme === 'system' ? 'System' : theme === 'light' ? 'Light' : 'Dark'}
         </button>
         <HelpTooltip />

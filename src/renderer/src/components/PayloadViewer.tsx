@@ -63,7 +63,8 @@ export function PayloadViewer({ bytes, truncated = false, totalSize, loading, no
       {bytes && bytes.length === 0 ? (
         <p className="muted">(empty payload)</p>
       ) : (
-        <pre className="payload-text" tabIndex={0} aria-label="Payload content">
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a long payload scrolls, so the keyboard must reach it
+        <pre className="payload-text" role="region" tabIndex={0} aria-label="Payload content">
           {formatted?.text ?? ''}
         </pre>
       )}

@@ -9,7 +9,11 @@ function correlation(base64: string): string {
 }
 
 /** MQTT 5 message properties as a definition list; nothing when there are none. */
-export function PropertiesList({ properties }: { properties: JsonMessageProperties | Record<string, unknown> | undefined }): JSX.Element | null {
+export function PropertiesList({
+  properties
+}: {
+  properties: JsonMessageProperties | Record<string, unknown> | undefined
+}): JSX.Element | null {
   if (!properties || Object.keys(properties).length === 0) return null
   const p = properties as JsonMessageProperties & Record<string, unknown>
   const rows: [string, string][] = []
@@ -43,6 +47,7 @@ export function PropertiesList({ properties }: { properties: JsonMessageProperti
   return (
     <dl className="facts" aria-label="Properties">
       {rows.map(([k, v], i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: user property keys may repeat; the list is rebuilt whole
         <div key={`${k}-${i}`} className="fact-row">
           <dt>{k}</dt>
           <dd className="mono">{v}</dd>

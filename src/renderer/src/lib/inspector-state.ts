@@ -110,9 +110,7 @@ function limitTopics(topics: TopicNode[], limit: number): { topics: TopicNode[];
   if (topics.length <= limit) return { topics, evicted: 0 }
   const evicted = topics.length - limit
   // Keep the most recently updated, in their original order.
-  const cutoff = topics
-    .map((t) => t.lastUpdated)
-    .sort((a, b) => b - a)[limit - 1]
+  const cutoff = topics.map((t) => t.lastUpdated).sort((a, b) => b - a)[limit - 1]
   let budget = limit - topics.filter((t) => t.lastUpdated > cutoff).length
   const kept = topics.filter((t) => {
     if (t.lastUpdated > cutoff) return true

@@ -95,7 +95,12 @@ export function decodeUtf8(bytes: Uint8Array, truncated = false): string | null 
 /** True when the text has no control characters other than tab, line feed and carriage return. */
 export function isPrintableText(text: string): boolean {
   // C0 controls except \t \n \r, DEL, and C1 controls.
-  return !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text)
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    // C0 controls but tab, LF and CR; DEL and the C1 controls.
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || (code >= 0x7f && code <= 0x9f)) return false
+  }
+  return true
 }
 
 /** The bytes as printable text, or null when they are not printable UTF-8. */

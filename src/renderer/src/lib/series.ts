@@ -3,15 +3,7 @@ import type { BrokerStats } from '../../../shared/broker-types'
 /** How many points each dashboard sparkline keeps (one a second: two minutes). */
 export const SERIES_LENGTH = 120
 
-export type SeriesKey =
-  | 'messagesIn'
-  | 'messagesOut'
-  | 'bytesIn'
-  | 'bytesOut'
-  | 'dropped'
-  | 'clients'
-  | 'subscriptions'
-  | 'retained'
+export type SeriesKey = 'messagesIn' | 'messagesOut' | 'bytesIn' | 'bytesOut' | 'dropped' | 'clients' | 'subscriptions' | 'retained'
 
 export const SERIES_KEYS: readonly SeriesKey[] = [
   'messagesIn',

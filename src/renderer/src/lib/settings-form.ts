@@ -41,7 +41,10 @@ const LABELS: Partial<Record<SettingKey, string>> = {
 export function settingLabel(key: string): string {
   const known = LABELS[key as SettingKey]
   if (known) return known
-  const words = key.replace(/([A-Z])/g, ' $1').trim().toLowerCase()
+  const words = key
+    .replace(/([A-Z])/g, ' $1')
+    .trim()
+    .toLowerCase()
   return words.charAt(0).toUpperCase() + words.slice(1)
 }
 

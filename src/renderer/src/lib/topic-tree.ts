@@ -65,7 +65,9 @@ function finish(root: MutableNode): void {
   }
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]
-    const children = [...node.childMap.values()].sort((a, b) => collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const children = [...node.childMap.values()].sort(
+      (a, b) => collator.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+    )
     let messages = node.topic?.messages ?? 0
     let topicCount = node.topic ? 1 : 0
     let lastUpdated = node.topic?.lastUpdated ?? 0
@@ -93,11 +95,7 @@ export interface VisibleTreeRow {
  * its path is in `expanded`. With a filter, only nodes whose path matches or that lead to a
  * match are shown, and those leading to a match are opened automatically.
  */
-export function visibleTreeRows(
-  root: TopicTreeNode,
-  expanded: ReadonlySet<string>,
-  filter?: TopicPredicate
-): VisibleTreeRow[] {
+export function visibleTreeRows(root: TopicTreeNode, expanded: ReadonlySet<string>, filter?: TopicPredicate): VisibleTreeRow[] {
   const rows: VisibleTreeRow[] = []
   if (!filter) {
     const walk = (node: TopicTreeNode): void => {

@@ -32,9 +32,7 @@ export const PACKET_TYPES: readonly string[] = [
   'auth'
 ]
 
-export type CompiledTrafficFilter =
-  | { ok: true; active: boolean; match: (row: TrafficRow) => boolean }
-  | { ok: false; error: string }
+export type CompiledTrafficFilter = { ok: true; active: boolean; match: (row: TrafficRow) => boolean } | { ok: false; error: string }
 
 export function compileTrafficFilter(filters: TrafficFilters): CompiledTrafficFilter {
   const topic = compileTopicFilter(filters.topic)

@@ -1,13 +1,5 @@
 /** The views of the inspector, in nav order, with their keyboard shortcuts. */
-export type ViewId =
-  | 'dashboard'
-  | 'clients'
-  | 'subscriptions'
-  | 'retained'
-  | 'traffic'
-  | 'topics'
-  | 'publish'
-  | 'settings'
+export type ViewId = 'dashboard' | 'clients' | 'subscriptions' | 'retained' | 'traffic' | 'topics' | 'publish' | 'settings'
 
 export interface ViewInfo {
   id: ViewId

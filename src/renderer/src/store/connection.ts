@@ -103,8 +103,7 @@ export function startConnection(): () => void {
           if (stopped) return
           if (status === 'closed') {
             lost(inspector().data ? 'The connection to BrokerScope was lost; retrying…' : 'Could not reach BrokerScope; retrying…')
-          }
-          else if (status === 'open' && !synced) {
+          } else if (status === 'open' && !synced) {
             if (retryTimer !== null) clearTimeout(retryTimer)
             retryTimer = null
             void sync()

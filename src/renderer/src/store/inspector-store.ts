@@ -52,8 +52,7 @@ export const useInspectorStore = create<InspectorState>()((set, get) => ({
     set({ status: next, error })
   },
 
-  applySnapshot: (snapshot, now) =>
-    set({ data: fromSnapshot(snapshot, now), status: 'connected', error: null, lastMessageAt: now }),
+  applySnapshot: (snapshot, now) => set({ data: fromSnapshot(snapshot, now), status: 'connected', error: null, lastMessageAt: now }),
 
   applyBatch: (batch, now) =>
     set((state) => (state.data ? { data: mergeBatch(state.data, batch), lastMessageAt: now } : { lastMessageAt: now })),
@@ -65,6 +64,5 @@ export const useInspectorStore = create<InspectorState>()((set, get) => ({
       return { series, lastSample: sample }
     }),
 
-  applySettings: (settings, listeners) =>
-    set((state) => (state.data ? { data: { ...state.data, settings, listeners } } : {}))
+  applySettings: (settings, listeners) => set((state) => (state.data ? { data: { ...state.data, settings, listeners } } : {}))
 }))

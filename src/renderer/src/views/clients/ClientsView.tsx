@@ -22,10 +22,7 @@ export function ClientsView(): JSX.Element {
   const [busy, setBusy] = useState<string | null>(null)
   const [message, showMessage] = useActionMessage()
 
-  const shown = useMemo(
-    () => (show === 'all' ? clients : clients.filter((c) => c.connected === (show === 'online'))),
-    [clients, show]
-  )
+  const shown = useMemo(() => (show === 'all' ? clients : clients.filter((c) => c.connected === (show === 'online'))), [clients, show])
   const online = clients.filter((c) => c.connected).length
 
   const columns = useMemo(() => {
@@ -60,7 +57,12 @@ export function ClientsView(): JSX.Element {
         header: 'Address',
         size: 110,
         cell: (info) => (
-          <span className="ellipsis mono" title={info.getValue() ? `${info.getValue()}${info.row.original.listener ? ` via ${info.row.original.listener}` : ''}` : undefined}>
+          <span
+            className="ellipsis mono"
+            title={
+              info.getValue() ? `${info.getValue()}${info.row.original.listener ? ` via ${info.row.original.listener}` : ''}` : undefined
+            }
+          >
             {info.getValue() || '–'}
           </span>
         )
@@ -74,7 +76,11 @@ export function ClientsView(): JSX.Element {
       column.accessor('sessionExpiryInterval', {
         header: () => <span title="Session expiry interval">Expiry</span>,
         size: 70,
-        cell: (info) => <span title={`session expiry: ${formatExpiry(info.getValue())}`}>{info.getValue() === 0 ? '0 s' : formatExpiry(info.getValue())}</span>
+        cell: (info) => (
+          <span title={`session expiry: ${formatExpiry(info.getValue())}`}>
+            {info.getValue() === 0 ? '0 s' : formatExpiry(info.getValue())}
+          </span>
+        )
       }),
       column.accessor('keepAlive', {
         header: 'Keep-alive',
@@ -96,15 +102,37 @@ export function ClientsView(): JSX.Element {
           )
         }
       }),
-      column.accessor('subscriptions', { header: 'Subs', size: 44, cell: (info) => <span className="num">{formatCount(info.getValue())}</span> }),
-      column.accessor('inflight', { header: 'In-flight', size: 62, cell: (info) => <span className="num">{formatCount(info.getValue())}</span> }),
-      column.accessor('queued', { header: 'Queued', size: 60, cell: (info) => <span className="num">{formatCount(info.getValue())}</span> }),
-      column.accessor('messagesIn', { header: 'Msgs in', size: 62, cell: (info) => <span className="num">{formatCount(info.getValue())}</span> }),
-      column.accessor('messagesOut', { header: 'Msgs out', size: 70, cell: (info) => <span className="num">{formatCount(info.getValue())}</span> }),
+      column.accessor('subscriptions', {
+        header: 'Subs',
+        size: 44,
+        cell: (info) => <span className="num">{formatCount(info.getValue())}</span>
+      }),
+      column.accessor('inflight', {
+        header: 'In-flight',
+        size: 62,
+        cell: (info) => <span className="num">{formatCount(info.getValue())}</span>
+      }),
+      column.accessor('queued', {
+        header: 'Queued',
+        size: 60,
+        cell: (info) => <span className="num">{formatCount(info.getValue())}</span>
+      }),
+      column.accessor('messagesIn', {
+        header: 'Msgs in',
+        size: 62,
+        cell: (info) => <span className="num">{formatCount(info.getValue())}</span>
+      }),
+      column.accessor('messagesOut', {
+        header: 'Msgs out',
+        size: 70,
+        cell: (info) => <span className="num">{formatCount(info.getValue())}</span>
+      }),
       column.accessor('connected', {
         header: 'Status',
         size: 72,
-        cell: (info) => <span className={`badge ${info.getValue() ? 'badge-ok' : 'badge-muted'}`}>{info.getValue() ? 'online' : 'offline'}</span>
+        cell: (info) => (
+          <span className={`badge ${info.getValue() ? 'badge-ok' : 'badge-muted'}`}>{info.getValue() ? 'online' : 'offline'}</span>
+        )
       }),
       column.display({
         id: 'actions',
@@ -140,7 +168,13 @@ export function ClientsView(): JSX.Element {
       <div className="toolbar">
         <label className="field-inline">
           Filter clients
-          <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="client id, address, user" data-filter-input />
+          <input
+            type="search"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+            placeholder="client id, address, user"
+            data-filter-input
+          />
         </label>
         <label className="field-inline">
           Show

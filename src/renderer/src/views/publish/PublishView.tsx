@@ -172,104 +172,105 @@ export function PublishView(): JSX.Element {
             {/* Rendered only while open, so the form's labels stay unambiguous ("Topic", "Payload"). */}
             {v5Open && (
               <>
-            <div className="field-row">
-              <div className="field">
-                <label htmlFor="publish-content-type">Content type</label>
-                <input
-                  id="publish-content-type"
-                  value={form.contentType}
-                  onChange={(e) => setForm({ contentType: e.target.value })}
-                  placeholder="application/json"
-                />
-              </div>
-              <div className="field">
-                <label htmlFor="publish-format" title="MQTT 5 Payload Format Indicator">
-                  Format indicator
-                </label>
-                <select
-                  id="publish-format"
-                  value={form.payloadFormat}
-                  onChange={(e) => setForm({ payloadFormat: e.target.value as typeof form.payloadFormat })}
-                >
-                  <option value="">not set</option>
-                  <option value="bytes">0 – unspecified bytes</option>
-                  <option value="utf8">1 – UTF-8 text</option>
-                </select>
-              </div>
-              <div className="field">
-                <label htmlFor="publish-expiry">Message expiry (s)</label>
-                <input
-                  id="publish-expiry"
-                  inputMode="numeric"
-                  value={form.messageExpiry}
-                  onChange={(e) => setForm({ messageExpiry: e.target.value })}
-                  placeholder="none"
-                  aria-invalid={Boolean(errors.messageExpiry)}
-                  aria-describedby={errors.messageExpiry ? 'publish-expiry-error' : undefined}
-                  size={10}
-                />
-                <FieldError id="publish-expiry-error" text={errors.messageExpiry} />
-              </div>
-            </div>
-            <div className="field-row">
-              <div className="field grow">
-                <label htmlFor="publish-response-topic">Response topic</label>
-                <input
-                  id="publish-response-topic"
-                  className="mono"
-                  value={form.responseTopic}
-                  onChange={(e) => setForm({ responseTopic: e.target.value })}
-                  aria-invalid={Boolean(errors.responseTopic)}
-                  aria-describedby={errors.responseTopic ? 'publish-response-error' : undefined}
-                />
-                <FieldError id="publish-response-error" text={errors.responseTopic} />
-              </div>
-              <div className="field grow">
-                <label htmlFor="publish-correlation">Correlation data</label>
-                <input
-                  id="publish-correlation"
-                  className="mono"
-                  value={form.correlationData}
-                  onChange={(e) => setForm({ correlationData: e.target.value })}
-                  placeholder="text, sent as bytes"
-                />
-              </div>
-            </div>
-            <fieldset className="user-properties">
-              <legend>User properties</legend>
-              {form.userProperties.map((p, i) => (
-                <div className="field-row" key={i}>
-                  <input
-                    aria-label={`User property ${i + 1} key`}
-                    placeholder="key"
-                    value={p.key}
-                    onChange={(e) => updateUserProperty(i, { key: e.target.value })}
-                  />
-                  <input
-                    aria-label={`User property ${i + 1} value`}
-                    placeholder="value"
-                    value={p.value}
-                    onChange={(e) => updateUserProperty(i, { value: e.target.value })}
-                  />
+                <div className="field-row">
+                  <div className="field">
+                    <label htmlFor="publish-content-type">Content type</label>
+                    <input
+                      id="publish-content-type"
+                      value={form.contentType}
+                      onChange={(e) => setForm({ contentType: e.target.value })}
+                      placeholder="application/json"
+                    />
+                  </div>
+                  <div className="field">
+                    <label htmlFor="publish-format" title="MQTT 5 Payload Format Indicator">
+                      Format indicator
+                    </label>
+                    <select
+                      id="publish-format"
+                      value={form.payloadFormat}
+                      onChange={(e) => setForm({ payloadFormat: e.target.value as typeof form.payloadFormat })}
+                    >
+                      <option value="">not set</option>
+                      <option value="bytes">0 – unspecified bytes</option>
+                      <option value="utf8">1 – UTF-8 text</option>
+                    </select>
+                  </div>
+                  <div className="field">
+                    <label htmlFor="publish-expiry">Message expiry (s)</label>
+                    <input
+                      id="publish-expiry"
+                      inputMode="numeric"
+                      value={form.messageExpiry}
+                      onChange={(e) => setForm({ messageExpiry: e.target.value })}
+                      placeholder="none"
+                      aria-invalid={Boolean(errors.messageExpiry)}
+                      aria-describedby={errors.messageExpiry ? 'publish-expiry-error' : undefined}
+                      size={10}
+                    />
+                    <FieldError id="publish-expiry-error" text={errors.messageExpiry} />
+                  </div>
+                </div>
+                <div className="field-row">
+                  <div className="field grow">
+                    <label htmlFor="publish-response-topic">Response topic</label>
+                    <input
+                      id="publish-response-topic"
+                      className="mono"
+                      value={form.responseTopic}
+                      onChange={(e) => setForm({ responseTopic: e.target.value })}
+                      aria-invalid={Boolean(errors.responseTopic)}
+                      aria-describedby={errors.responseTopic ? 'publish-response-error' : undefined}
+                    />
+                    <FieldError id="publish-response-error" text={errors.responseTopic} />
+                  </div>
+                  <div className="field grow">
+                    <label htmlFor="publish-correlation">Correlation data</label>
+                    <input
+                      id="publish-correlation"
+                      className="mono"
+                      value={form.correlationData}
+                      onChange={(e) => setForm({ correlationData: e.target.value })}
+                      placeholder="text, sent as bytes"
+                    />
+                  </div>
+                </div>
+                <fieldset className="user-properties">
+                  <legend>User properties</legend>
+                  {form.userProperties.map((p, i) => (
+                    // biome-ignore lint/suspicious/noArrayIndexKey: rows have no identity but their position (keys may be empty or repeat)
+                    <div className="field-row" key={i}>
+                      <input
+                        aria-label={`User property ${i + 1} key`}
+                        placeholder="key"
+                        value={p.key}
+                        onChange={(e) => updateUserProperty(i, { key: e.target.value })}
+                      />
+                      <input
+                        aria-label={`User property ${i + 1} value`}
+                        placeholder="value"
+                        value={p.value}
+                        onChange={(e) => updateUserProperty(i, { value: e.target.value })}
+                      />
+                      <button
+                        type="button"
+                        className="small"
+                        aria-label={`Remove user property ${i + 1}`}
+                        onClick={() => setForm({ userProperties: form.userProperties.filter((_, j) => j !== i) })}
+                      >
+                        Remove
+                      </button>
+                    </div>
+                  ))}
                   <button
                     type="button"
                     className="small"
-                    aria-label={`Remove user property ${i + 1}`}
-                    onClick={() => setForm({ userProperties: form.userProperties.filter((_, j) => j !== i) })}
+                    onClick={() => setForm({ userProperties: [...form.userProperties, { key: '', value: '' }] })}
                   >
-                    Remove
+                    Add user property
                   </button>
-                </div>
-              ))}
-              <button
-                type="button"
-                className="small"
-                onClick={() => setForm({ userProperties: [...form.userProperties, { key: '', value: '' }] })}
-              >
-                Add user property
-              </button>
-              <FieldError id="publish-user-properties-error" text={errors.userProperties} />
-            </fieldset>
+                  <FieldError id="publish-user-properties-error" text={errors.userProperties} />
+                </fieldset>
               </>
             )}
           </details>
@@ -298,7 +299,12 @@ export function PublishView(): JSX.Element {
             >
               <label className="field-inline grow">
                 Name
-                <input value={saveName} onChange={(e) => setSaveName(e.target.value)} placeholder="e.g. kitchen temp 21.5" maxLength={200} />
+                <input
+                  value={saveName}
+                  onChange={(e) => setSaveName(e.target.value)}
+                  placeholder="e.g. kitchen temp 21.5"
+                  maxLength={200}
+                />
               </label>
               <button type="submit" className="small">
                 Save
@@ -325,7 +331,13 @@ export function PublishView(): JSX.Element {
                     <button type="button" className="small" onClick={() => loadCommand(m)} title={`Load “${m.name}” into the form`}>
                       Load
                     </button>
-                    <button type="button" className="small danger" onClick={() => void deleteSaved(m.name)} title={`Delete “${m.name}”`} data-testid="delete-saved">
+                    <button
+                      type="button"
+                      className="small danger"
+                      onClick={() => void deleteSaved(m.name)}
+                      title={`Delete “${m.name}”`}
+                      data-testid="delete-saved"
+                    >
                       Delete
                     </button>
                   </li>
@@ -350,7 +362,12 @@ export function PublishView(): JSX.Element {
               <ul className="message-list" aria-label="Publish history" data-testid="history-list">
                 {history.map((h) => (
                   <li key={`${h.time}-${h.command.topic}`}>
-                    <button type="button" className="message-summary link-like" onClick={() => loadCommand(h.command)} title="Load into the form">
+                    <button
+                      type="button"
+                      className="message-summary link-like"
+                      onClick={() => loadCommand(h.command)}
+                      title="Load into the form"
+                    >
                       <span className="mono ellipsis">{h.command.topic}</span>
                       <span className="mono ellipsis muted">
                         {formatClock(h.time)} · QoS {h.command.qos}

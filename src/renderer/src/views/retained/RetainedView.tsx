@@ -39,6 +39,7 @@ export function RetainedView(): JSX.Element {
 
   // Fetch the whole payload for the selected topic; again when it is replaced.
   const selectedUpdatedAt = selectedRow?.updatedAt
+  // biome-ignore lint/correctness/useExhaustiveDependencies: selectedUpdatedAt is the trigger to fetch again, not an input
   useEffect(() => {
     if (selected === null) {
       setDetail(null)
@@ -55,7 +56,8 @@ export function RetainedView(): JSX.Element {
           else setDetail({ topic: selected, loading: false, bytes: base64ToBytesSafe(full.payload), size: full.size, note: null })
         },
         (error: unknown) => {
-          if (!cancelled) setDetail({ topic: selected, loading: false, bytes: null, note: `Could not load the payload: ${errorText(error)}` })
+          if (!cancelled)
+            setDetail({ topic: selected, loading: false, bytes: null, note: `Could not load the payload: ${errorText(error)}` })
         }
       )
     return () => {
@@ -89,7 +91,11 @@ export function RetainedView(): JSX.Element {
         size: 180,
         cell: (info) => {
           const p = previewOf(info.row.original)
-          return <span className={`ellipsis mono ${p.kind === 'hex' ? 'hex' : ''}`}>{p.kind === 'empty' ? <em className="muted">(empty)</em> : p.text}</span>
+          return (
+            <span className={`ellipsis mono ${p.kind === 'hex' ? 'hex' : ''}`}>
+              {p.kind === 'empty' ? <em className="muted">(empty)</em> : p.text}
+            </span>
+          )
         }
       }),
       column.accessor('qos', { header: 'QoS', size: 44 }),
@@ -147,7 +153,13 @@ export function RetainedView(): JSX.Element {
       <div className="toolbar">
         <label className="field-inline">
           Filter retained
-          <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="topic or payload text" data-filter-input />
+          <input
+            type="search"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+            placeholder="topic or payload text"
+            data-filter-input
+          />
         </label>
         <button type="button" className="danger" onClick={() => setConfirmClear(true)} disabled={retained.length === 0}>
           Clear all
@@ -207,8 +219,8 @@ export function RetainedView(): JSX.Element {
         onCancel={() => setConfirmClear(false)}
       >
         <p>
-          This deletes all {formatCount(retained.length)} retained messages from the broker. New subscribers will no longer receive them. This cannot
-          be undone.
+          This deletes all {formatCount(retained.length)} retained messages from the broker. New subscribers will no longer receive them.
+          This cannot be undone.
         </p>
       </ConfirmDialog>
     </div>

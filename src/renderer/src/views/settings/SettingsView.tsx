@@ -37,12 +37,24 @@ function SettingField({ name, value, dirty, error, onChange }: FieldProps): JSX.
   switch (field.kind) {
     case 'boolean':
       control = (
-        <input id={id} type="checkbox" checked={value === true} onChange={(e) => onChange(e.target.checked)} aria-describedby={describedBy} />
+        <input
+          id={id}
+          type="checkbox"
+          checked={value === true}
+          onChange={(e) => onChange(e.target.checked)}
+          aria-describedby={describedBy}
+        />
       )
       break
     case 'enum':
       control = (
-        <select id={id} value={String(value)} onChange={(e) => onChange(e.target.value)} aria-describedby={describedBy} aria-invalid={Boolean(error)}>
+        <select
+          id={id}
+          value={String(value)}
+          onChange={(e) => onChange(e.target.value)}
+          aria-describedby={describedBy}
+          aria-invalid={Boolean(error)}
+        >
           {field.values.map((v) => (
             <option key={String(v)} value={String(v)}>
               {String(v)}
@@ -134,7 +146,8 @@ export function SettingsView(): JSX.Element | null {
   if (!settings || !pending) return null
   const changed = Object.keys(pending.patch).length
 
-  const valueOf = (key: SettingKey): DraftValue => (drafts[key] !== undefined ? (drafts[key] as DraftValue) : toDraft(key, settings[key]))
+  const draftValue = (key: SettingKey): DraftValue =>
+    drafts[key] !== undefined ? (drafts[key] as DraftValue) : toDraft(key, settings[key])
   const isDirty = (key: SettingKey): boolean => key in pending.patch || key in pending.errors
 
   const change = (key: SettingKey, value: DraftValue): void => {
@@ -194,7 +207,7 @@ export function SettingsView(): JSX.Element | null {
       <SettingField
         key={key}
         name={key}
-        value={valueOf(key)}
+        value={draftValue(key)}
         dirty={isDirty(key)}
         error={errors[key] ?? pending.errors[key]}
         onChange={(v) => change(key, v)}

@@ -38,7 +38,12 @@ const COLUMNS = [
     size: 125,
     cell: (info) => `${info.getValue()} · ${RETAIN_HANDLING[info.getValue()] ?? ''}`
   }),
-  column.accessor((s) => s.shareGroup ?? '', { id: 'shareGroup', header: 'Shared group', size: 100, cell: (info) => info.getValue() || '–' }),
+  column.accessor((s) => s.shareGroup ?? '', {
+    id: 'shareGroup',
+    header: 'Shared group',
+    size: 100,
+    cell: (info) => info.getValue() || '–'
+  }),
   column.accessor((s) => s.subscriptionIdentifier ?? -1, {
     id: 'subscriptionIdentifier',
     header: 'Subscription id',
@@ -66,7 +71,13 @@ export function SubscriptionsView(): JSX.Element {
       <div className="toolbar">
         <label className="field-inline">
           Filter subscriptions
-          <input type="search" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="filter, client id, group" data-filter-input />
+          <input
+            type="search"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+            placeholder="filter, client id, group"
+            data-filter-input
+          />
         </label>
       </div>
       <DataTable

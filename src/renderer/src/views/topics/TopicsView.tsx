@@ -171,6 +171,7 @@ export function TopicsView(): JSX.Element {
                 const isSelected = node.path === selected
                 const value = lastValue(node)
                 return (
+                  // biome-ignore lint/a11y/useFocusableInteractive lint/a11y/useKeyWithClickEvents: the tree container takes the keys (aria-activedescendant)
                   <div
                     key={node.path}
                     id={`topic-node-${item.index}`}
@@ -217,7 +218,9 @@ export function TopicsView(): JSX.Element {
               })}
             </div>
             {rows.length === 0 && (
-              <p className="empty">{topics.length === 0 ? 'No topics yet. Messages published to the broker appear here.' : 'No topic matches the filter.'}</p>
+              <p className="empty">
+                {topics.length === 0 ? 'No topics yet. Messages published to the broker appear here.' : 'No topic matches the filter.'}
+              </p>
             )}
           </div>
         </div>

@@ -22,7 +22,11 @@ const Row = memo(function Row({ row, index }: { row: TrafficRow; index: number }
       <div role="cell" className="mono muted">
         {formatClock(row.time)}
       </div>
-      <div role="cell" className={`dir dir-${row.direction}`} title={row.direction === 'in' ? 'in: client → broker' : 'out: broker → client'}>
+      <div
+        role="cell"
+        className={`dir dir-${row.direction}`}
+        title={row.direction === 'in' ? 'in: client → broker' : 'out: broker → client'}
+      >
         {row.direction === 'in' ? '↓' : '↑'}
         <span className="sr-only">{row.direction}</span>
       </div>
@@ -135,18 +139,22 @@ export function TrafficLog({ rows, selectedId, onSelect, onTogglePause }: Traffi
   return (
     <div className="traffic-log" role="table" aria-label="Traffic" aria-rowcount={rows.length + 1} data-testid="traffic-table">
       <div role="rowgroup" className="traffic-head">
+        {/* biome-ignore lint/a11y/useFocusableInteractive: a header row is not focusable */}
         <div role="row" className="traffic-row" aria-rowindex={1}>
           {HEADERS.map((h) => (
+            // biome-ignore lint/a11y/useFocusableInteractive: column headers are not sortable here
             <div role="columnheader" key={h} className={h === 'Size' ? 'num' : undefined}>
               {h}
             </div>
           ))}
         </div>
       </div>
+      {/* biome-ignore lint/a11y/noStaticElementInteractions lint/a11y/useAriaPropsSupportedByRole: the scrolling body is the focusable grid body; rows are its active descendants */}
       <div
         className="traffic-body"
         ref={scrollRef}
         onScroll={onScroll}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the grid body takes the keyboard for its rows
         tabIndex={0}
         onKeyDown={onKeyDown}
         aria-label="Packets (arrow keys select, Space pauses)"
@@ -157,6 +165,7 @@ export function TrafficLog({ rows, selectedId, onSelect, onTogglePause }: Traffi
             const row = rows[item.index]
             const selected = row.id === selectedId
             return (
+              // biome-ignore lint/a11y/useFocusableInteractive lint/a11y/useKeyWithClickEvents: the container takes the keys (aria-activedescendant)
               <div
                 key={row.id}
                 id={`traffic-row-${row.id}`}

@@ -32,7 +32,10 @@ export function TrafficView(): JSX.Element {
     return [...seen]
   }, [ring.rows])
 
-  const selectedRow = useMemo(() => (selectedId === null ? null : (ring.rows.find((r) => r.id === selectedId) ?? null)), [ring.rows, selectedId])
+  const selectedRow = useMemo(
+    () => (selectedId === null ? null : (ring.rows.find((r) => r.id === selectedId) ?? null)),
+    [ring.rows, selectedId]
+  )
 
   const togglePause = async (): Promise<void> => {
     setBusy(true)
@@ -153,7 +156,8 @@ export function TrafficView(): JSX.Element {
       )}
       {batchesSkipped > 0 && (
         <p className="muted small-text" data-testid="traffic-batches-skipped">
-          This window fell behind {formatCount(batchesSkipped)} time{batchesSkipped === 1 ? '' : 's'}; it was brought up to date from the broker's log.
+          This window fell behind {formatCount(batchesSkipped)} time{batchesSkipped === 1 ? '' : 's'}; it was brought up to date from the
+          broker's log.
         </p>
       )}
       {ring.evicted > 0 && (
