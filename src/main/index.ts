@@ -3,22 +3,18 @@
  * app/windows.ts, the IPC wiring in app/ipc.ts. The headless broker (src/main/headless/cli.ts)
  * must never import this file.
  *
- *   ready → load userData/settings.json → start the broker → inspector (+ saved messages file)
- *         → IPC → window.   Settings changed from the UI are written back to settings.json.
- *   quit  → broker.stop() (bounded) → exit.
+ *   ready → core.ts builds the broker and inspector on userData (settings.json, saved messages)
+ *         → IPC → window.   Settings changed from the UI are written back to settings.json (core.ts).
+ *   quit  → core.stop() (bounded) → exit.
  */
 import { app, BrowserWindow, session } from 'electron'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import type { SettingsUpdateResult } from '../shared/api'
-import { Broker } from './broker/broker'
-import { Inspector } from './inspector/inspector'
-import { createLogger, type Logger } from './logger'
 import { appUrlMatcher } from './app/ipc-guard'
-import { InspectorIpc, type InspectorEndpoint } from './app/ipc'
+import { InspectorIpc } from './app/ipc'
 import { createMainWindow, hardenSession } from './app/windows'
-import { SavedMessageFileStore } from './storage/saved-message-file-store'
-import { SettingsFile } from './storage/settings-file'
+import { type Core, resolveSettings, startCore } from './core'
+import { createLogger, type Logger } from './logger'
 import { VERSION } from './version'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -29,8 +25,7 @@ const DEV_SERVER_URL = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? pr
 const STOP_TIMEOUT_MS = 5000
 
 interface Running {
-  broker: Broker
-  inspector: Inspector
+  core: Core
   ipc: InspectorIpc
   logger: Logger
 }
@@ -58,37 +53,23 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   hardenSession(session.defaultSession)
 
-  const userData = app.getPath('userData')
-  const settingsFile = new SettingsFile(join(userData, 'settings.json'))
-  const loaded = settingsFile.load()
-  const logger = createLogger(loaded.value.broker.logLevel)
-  // A broken settings file never stops the app: the problem is logged, the file kept aside.
-  if (loaded.problem) logger.warn(`settings: ${loaded.problem}`)
-
-  const broker = new Broker(loaded.value.broker, { logger, version: VERSION })
-  try {
-    const listeners = await broker.start()
-    for (const listener of listeners) {
-      if (!listener.listening) logger.warn(`${listener.name} listener: ${listener.error ?? 'could not start'}`)
-    }
-  } catch (err) {
-    // The window still opens: the inspector shows the listeners' state and the settings to fix them.
-    logger.error('the broker failed to start:', err)
+  const dataDir = app.getPath('userData')
+  // The desktop app has no command line or config file: settings.json is the only source.
+  const resolved = resolveSettings(dataDir, {})
+  if (!resolved.ok) throw new Error(resolved.errors.map((e) => `${e.key}: ${e.message}`).join('; '))
+  const logger = createLogger(resolved.value.settings.logLevel)
+  const core = await startCore({ dataDir, resolved: resolved.value, logger, version: VERSION })
+  if (core.startError) logger.error('the broker failed to start:', core.startError)
+  for (const listener of core.listeners) {
+    if (!listener.listening) logger.warn(`${listener.name} listener: ${listener.error ?? 'could not start'}`)
   }
 
-  const savedMessages = new SavedMessageFileStore(join(userData, 'saved-messages.json'))
-  if (savedMessages.problem) logger.warn(`saved messages: ${savedMessages.problem}`)
-
-  const inspector = new Inspector(broker, {
-    savedMessages,
-    trafficCapacity: loaded.value.inspector.trafficCapacity
-  })
-  const ipc = new InspectorIpc(persistSettingsChanges(inspector, settingsFile, logger), {
+  const ipc = new InspectorIpc(core.inspector, {
     isAppUrl: appUrlMatcher({ rendererFileUrl: pathToFileURL(RENDERER_FILE).href, devServerUrl: DEV_SERVER_URL }),
     logger
   })
   ipc.register()
-  running = { broker, inspector, ipc, logger }
+  running = { core, ipc, logger }
 
   openWindow()
   app.on('activate', () => {
@@ -111,31 +92,6 @@ function openWindow(): void {
   })
 }
 
-/**
- * The inspector as IPC sees it, plus one side effect: a successful `updateSettings` is written to
- * settings.json. A failed write is logged; the running broker keeps the new settings regardless.
- */
-function persistSettingsChanges(inspector: Inspector, file: SettingsFile, logger: Logger): InspectorEndpoint {
-  return {
-    onBatch: (listener) => inspector.onBatch(listener),
-    handleCommand: async (name, args) => {
-      const result = await inspector.handleCommand(name, args)
-      if (name === 'updateSettings' && isSuccessfulUpdate(result)) {
-        try {
-          file.saveBroker(result.settings)
-        } catch (err) {
-          logger.error(`could not save settings to ${file.path}:`, err)
-        }
-      }
-      return result
-    }
-  }
-}
-
-function isSuccessfulUpdate(result: unknown): result is Extract<SettingsUpdateResult, { ok: true }> {
-  return typeof result === 'object' && result !== null && (result as { ok?: unknown }).ok === true
-}
-
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit()
 })
@@ -146,11 +102,10 @@ app.on('will-quit', (event) => {
   event.preventDefault()
   if (quitState === 'stopping') return
   quitState = 'stopping'
-  const { broker, inspector, ipc, logger } = running
+  const { core, ipc, logger } = running
   ipc.dispose()
-  inspector.dispose()
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref())
-  void Promise.race([broker.stop(), timeout])
+  void Promise.race([core.stop(), timeout])
     .catch((err: unknown) => logger.error('error while stopping the broker:', err))
     .finally(() => {
       quitState = 'done'

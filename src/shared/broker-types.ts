@@ -4,6 +4,8 @@
  * broker, the inspector and the renderer.
  */
 
+import type { BrokerSettings } from './settings'
+
 export type ProtocolVersion = 3 | 4 | 5
 export type QoS = 0 | 1 | 2
 
@@ -165,6 +167,9 @@ export interface ListenerInfo {
 
 export type PacketDirection = 'in' | 'out'
 
+/** Who changed the settings: the inspector UI, the management API, a config reload, or code (tests, the shells). */
+export type SettingsSource = 'ui' | 'api' | 'reload' | 'program'
+
 /** A packet as the event stream reports it: the decoded fields the inspector shows. */
 export interface PacketRecord {
   direction: PacketDirection
@@ -213,6 +218,14 @@ export type BrokerEvent =
   | { type: 'retained.changed'; topic: string; removed: boolean }
   | { type: 'packet'; packet: PacketRecord }
   | { type: 'listener.changed'; listeners: ListenerInfo[] }
+  | {
+      type: 'settings.changed'
+      /** The settings now in force (a new object on every change). */
+      settings: BrokerSettings
+      /** The keys whose values changed. */
+      changed: Array<keyof BrokerSettings>
+      source: SettingsSource
+    }
 
 export type BrokerEventType = BrokerEvent['type']
 export type BrokerEventOf<T extends BrokerEventType> = Extract<BrokerEvent, { type: T }>

@@ -1,4 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseCliArgs, settingFlag, SETTING_KEYS, usage } from '../../src/main/config/cli-args'
 import { main } from '../../src/main/headless/cli'
 import { DEFAULT_SETTINGS, SETTING_FIELDS } from '../../src/shared/settings'
@@ -8,8 +11,12 @@ import { VERSION } from '../../src/main/version'
 const brokerCalls = vi.hoisted(() => ({ constructed: [] as unknown[], stopped: 0 }))
 vi.mock('../../src/main/broker/broker', () => ({
   Broker: class {
+    events = { on: () => () => {}, suspendPackets() {}, resumePackets() {} }
     constructor(settings: unknown, options: unknown) {
       brokerCalls.constructed.push({ settings, options })
+    }
+    listeners() {
+      return []
     }
     async start() {
       return [
@@ -41,6 +48,7 @@ describe('parseCliArgs', () => {
       help: false,
       version: false,
       configPath: null,
+      dataDir: null,
       settings: {},
       ui: { port: 8090, host: '127.0.0.1', token: null },
       errors: []
@@ -341,7 +349,9 @@ describe('main (no broker needed)', () => {
     const c = capture()
     const events = ['SIGINT', 'SIGTERM', 'uncaughtException', 'unhandledRejection'] as const
     const before = events.map((e) => process.listenerCount(e))
-    expect(await main(['--tcp-port', '1883', '--max-qos', '1', '--log-level', 'error'], c.io)).toBe(1)
+    const dataDir = mkdtempSync(join(tmpdir(), 'brokerscope-cli-'))
+    expect(await main(['--tcp-port', '1883', '--max-qos', '1', '--log-level', 'error', '--data-dir', dataDir], c.io)).toBe(1)
+    rmSync(dataDir, { recursive: true, force: true })
     expect(c.err).toEqual([
       'brokerscope: tcp listener: TCP port 1883 on 127.0.0.1 is already in use',
       'brokerscope: websocket listener: WebSocket port 8083 on 127.0.0.1 is already in use',

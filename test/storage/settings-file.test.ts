@@ -29,12 +29,23 @@ describe('SettingsFile', () => {
     writeFileSync(file, JSON.stringify({ version: 1, broker: {}, inspector: { trafficCapacity: 2000 } }))
     const settings = new SettingsFile(file)
     settings.load()
-    settings.saveBroker({ ...DEFAULT_SETTINGS, tcpPort: 1999, serverKeepAlive: 30 })
+    settings.saveBrokerChanges({ ...DEFAULT_SETTINGS, tcpPort: 1999, serverKeepAlive: 30, maximumQos: 1 }, ['tcpPort', 'serverKeepAlive'])
     const again = new SettingsFile(file).load()
     expect(again.problem).toBeNull()
     expect(again.value.broker).toEqual({ ...DEFAULT_SETTINGS, tcpPort: 1999, serverKeepAlive: 30 })
     expect(again.value.inspector.trafficCapacity).toBe(2000)
-    expect(JSON.parse(readFileSync(file, 'utf8')).broker.tcpPort).toBe(1999)
+    // Only the keys named are written: a value from the command line (maximumQos here) is not frozen in.
+    expect(JSON.parse(readFileSync(file, 'utf8')).broker).toEqual({ tcpPort: 1999, serverKeepAlive: 30 })
+  })
+
+  it('keeps earlier saved keys when later ones are saved', () => {
+    const settings = new SettingsFile(file)
+    settings.load()
+    settings.saveBrokerChanges({ ...DEFAULT_SETTINGS, tcpPort: 1999 }, ['tcpPort'])
+    settings.saveBrokerChanges({ ...DEFAULT_SETTINGS, maximumQos: 1 }, ['maximumQos'])
+    const again = new SettingsFile(file).load()
+    expect(again.value.saved).toEqual({ tcpPort: 1999, maximumQos: 1 })
+    expect(again.value.broker).toEqual({ ...DEFAULT_SETTINGS, tcpPort: 1999, maximumQos: 1 })
   })
 
   it('reports unknown and invalid keys but keeps the valid ones', () => {

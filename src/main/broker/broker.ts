@@ -12,9 +12,11 @@ import type {
   QoS,
   RetainedInfo,
   RetainedMessageFull,
+  SettingsSource,
   SubscriptionInfo
 } from '../../shared/broker-types'
-import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings, type SettingsResult } from '../../shared/settings'
+import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings } from '../../shared/settings'
+import type { BrokerControl, SettingsChangeResult } from './control'
 import { createLogger, type Logger } from '../logger'
 import { ReasonCode } from './codec/reason-codes'
 import { Connection } from './connection/connection'
@@ -84,7 +86,7 @@ const RETAINED_PREVIEW_BYTES = 256
  * listeners, routes every message, and offers a typed control API and event stream to the
  * inspector. Packet-level rules live in ./handlers; per-socket state in ./connection.
  */
-export class Broker implements ConnectionHost, DeliveryContext {
+export class Broker implements BrokerControl, ConnectionHost, DeliveryContext {
   settings: BrokerSettings
   readonly counters = new BrokerCounters()
   readonly events = new BrokerEventBus()
@@ -767,7 +769,7 @@ export class Broker implements ConnectionHost, DeliveryContext {
   }
 
   /** Validate and apply settings while running; listeners are rebound when their fields change. */
-  async updateSettings(patch: unknown): Promise<SettingsResult & { listeners?: ListenerInfo[] }> {
+  async updateSettings(patch: unknown, source: SettingsSource = 'program'): Promise<SettingsChangeResult> {
     const result = mergeSettings(this.settings, patch)
     if (!result.ok) return result
     if (
@@ -779,15 +781,25 @@ export class Broker implements ConnectionHost, DeliveryContext {
       if (!loaded.ok) return { ok: false, errors: loaded.errors.map((message) => ({ key: 'authFile', message })) }
     }
     const previous = this.settings
+    const changed = changedKeys(previous, result.settings)
+    if (changed.length === 0) return { ok: true, settings: { ...previous } }
     this.settings = result.settings
     this.logger.setLevel(result.settings.logLevel)
+    for (const key of changed) {
+      this.logger.info(`settings (${source}): ${key} ${JSON.stringify(previous[key])} → ${JSON.stringify(result.settings[key])}`)
+    }
     if (previous.sysInterval !== result.settings.sysInterval) this.sys.setInterval(result.settings.sysInterval)
+    this.events.emit({ type: 'settings.changed', settings: result.settings, changed, source })
     let listeners: ListenerInfo[] | undefined
     if (this.housekeeping !== null && !this.listenerSet.sameAs(result.settings)) {
       listeners = await this.listenerSet.start(result.settings)
       this.events.emit({ type: 'listener.changed', listeners })
     }
     return { ok: true, settings: { ...result.settings }, listeners }
+  }
+
+  packetsHandled(): number {
+    return this.counters.messagesReceived + this.counters.messagesSent
   }
 
   stats(): BrokerStats {
@@ -816,6 +828,10 @@ export class Broker implements ConnectionHost, DeliveryContext {
       inflight
     })
   }
+}
+
+function changedKeys(before: BrokerSettings, after: BrokerSettings): Array<keyof BrokerSettings> {
+  return (Object.keys(after) as Array<keyof BrokerSettings>).filter((key) => before[key] !== after[key])
 }
 
 function versionName(version: ProtocolVersion): string {

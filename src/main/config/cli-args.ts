@@ -10,6 +10,8 @@ export interface CliParseResult {
   help: boolean
   version: boolean
   configPath: string | null
+  /** --data-dir: where settings saved from the UI and saved messages live; null = the default folder. */
+  dataDir: string | null
   settings: Partial<BrokerSettings>
   /** The headless inspector UI (not broker settings). */
   ui: UiOptions
@@ -70,6 +72,7 @@ type OptionSpec =
   | { type: 'setting'; key: SettingKey }
   | { type: 'preset'; key: SettingKey; value: BrokerSettings[SettingKey] }
   | { type: 'config' }
+  | { type: 'data-dir' }
   | { type: 'ui'; field: keyof UiOptions }
   | { type: 'help' }
   | { type: 'version' }
@@ -88,6 +91,7 @@ function buildOptions(): Map<string, OptionSpec> {
   options.set('--ui-token', { type: 'ui', field: 'token' })
   options.set('-c', { type: 'config' })
   options.set('--config', { type: 'config' })
+  options.set('--data-dir', { type: 'data-dir' })
   options.set('-h', { type: 'help' })
   options.set('--help', { type: 'help' })
   options.set('-V', { type: 'version' })
@@ -168,6 +172,7 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     help: false,
     version: false,
     configPath: null,
+    dataDir: null,
     settings: {},
     ui: { port: DEFAULT_UI_PORT, host: '127.0.0.1', token: null },
     errors: []
@@ -251,9 +256,10 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
       continue
     }
 
-    if (spec.type === 'config') {
-      if (value.length === 0) result.errors.push(`${name}: needs a value (a file path)`)
-      else result.configPath = value
+    if (spec.type === 'config' || spec.type === 'data-dir') {
+      if (value.length === 0) result.errors.push(`${name}: needs a value (${spec.type === 'config' ? 'a file path' : 'a folder'})`)
+      else if (spec.type === 'config') result.configPath = value
+      else result.dataDir = value
       continue
     }
 
@@ -447,6 +453,11 @@ export function usage(): string {
       out.push(optionEntry(['--ui-token'], '<TOKEN>', ['fixed UI access token for scripts [default: a new random one each run]']))
       out.push(
         optionEntry(['-c', '--config'], '<FILE>', ['read settings from a JSON5 file (camelCase or kebab-case keys); flags override it'])
+      )
+      out.push(
+        optionEntry(['--data-dir'], '<DIR>', [
+          'folder for settings saved from the UI and saved messages [default: $BROKERSCOPE_DATA_DIR or ~/.config/brokerscope]'
+        ])
       )
       out.push(optionEntry(['-h', '--help'], '', ['print this help']))
       out.push(optionEntry(['-V', '--version'], '', ['print the version']))

@@ -5,15 +5,14 @@
  * Exit codes: 0 done (help, version, clean shutdown), 1 the broker could not run,
  * 2 bad command line or config file, 128+signal when a second signal forces the exit.
  */
-import { mkdirSync, realpathSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { realpathSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { ListenerInfo } from '../../shared/broker-types'
-import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings } from '../../shared/settings'
-import { parseCliArgs, usage, type UiOptions } from '../config/cli-args'
+import type { BrokerSettings } from '../../shared/settings'
+import { parseCliArgs, usage } from '../config/cli-args'
 import { loadConfigFile } from '../config/config-file'
+import type { Core } from '../core'
 import { createLogger, type Logger } from '../logger'
 import { VERSION } from '../version'
 
@@ -71,13 +70,15 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
     }
     fromFile = loaded.settings
   }
-  // Flags override the file, the file overrides the defaults.
-  const merged = mergeSettings({ ...DEFAULT_SETTINGS }, { ...fromFile, ...args.settings })
-  if (!merged.ok) {
-    for (const error of merged.errors) io.stderr(`brokerscope: ${error.key}: ${error.message}`)
+  // Flags override the file, the file overrides what was saved from the UI, which overrides the defaults.
+  const { defaultDataDir, resolveSettings, startCore } = await import('../core')
+  const dataDir = args.dataDir ?? defaultDataDir()
+  const resolved = resolveSettings(dataDir, { ...fromFile, ...args.settings })
+  if (!resolved.ok) {
+    for (const error of resolved.errors) io.stderr(`brokerscope: ${error.key}: ${error.message}`)
     return 2
   }
-  const settings = merged.settings
+  const settings = resolved.value.settings
   const listenerProblem = checkListeners(settings)
   if (listenerProblem) {
     io.stderr(`brokerscope: ${listenerProblem}`)
@@ -94,25 +95,22 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
   }
 
   const logger = createLogger(settings.logLevel, io.stdout)
-  // Loaded here, not at the top, so --help and --version stay instant.
-  const { Broker } = await import('../broker/broker')
-  const broker = new Broker(settings, { logger, version: VERSION })
+  let core: Core | null = null
   let stopUi: () => Promise<void> = async () => {}
   const lifecycle = new Lifecycle(logger, async () => {
     await stopUi()
-    await broker.stop()
+    await core?.stop()
   })
   lifecycle.watchCrashes()
 
-  let listeners: ListenerInfo[]
-  try {
-    listeners = await broker.start()
-  } catch (err) {
-    logger.error('the broker failed to start:', errorText(err))
-    await broker.stop().catch(() => {})
+  core = await startCore({ dataDir, resolved: resolved.value, logger, version: VERSION })
+  if (core.startError) {
+    logger.error('the broker failed to start:', errorText(core.startError))
+    await core.stop().catch(() => {})
     lifecycle.dispose()
     return 1
   }
+  const { broker, inspector, listeners } = core
 
   for (const listener of listeners) {
     if (listener.listening) io.stdout(`listening on ${listenerUrl(listener, settings)} (${listenerLabel(listener)})`)
@@ -120,16 +118,23 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
   }
   if (!listeners.some((l) => l.listening)) {
     io.stderr('brokerscope: no listener could start')
-    await broker.stop().catch((err: unknown) => logger.error('error while stopping:', errorText(err)))
+    await core.stop().catch((err: unknown) => logger.error('error while stopping:', errorText(err)))
     lifecycle.dispose()
     return 1
   }
 
   if (args.ui.port > 0) {
     try {
-      const ui = await startInspectorUi(broker, args.ui, logger)
-      stopUi = ui.close
-      io.stdout(`inspector UI on ${ui.url}`)
+      const { startUiServer } = await import('./ui-server')
+      const rendererDir = fileURLToPath(new URL('../renderer/', import.meta.url))
+      const server = await startUiServer(inspector, {
+        host: args.ui.host,
+        port: args.ui.port,
+        token: args.ui.token ?? undefined,
+        rendererDir
+      })
+      stopUi = () => server.close()
+      io.stdout(`inspector UI on ${server.url}`)
     } catch (err) {
       // The broker is useful without its UI: say why the UI is missing and keep serving MQTT.
       io.stderr(`brokerscope: inspector UI could not start: ${errorText(err)}`)
@@ -139,38 +144,12 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
   logger.info(`BrokerScope ${VERSION} running; press Ctrl-C to stop`)
   lifecycle.watchSignals()
   lifecycle.watchReload(() => {
-    if (broker.settings.authFile === null) return logger.info('SIGHUP: no --auth-file to reload')
-    logger.info(`SIGHUP: reloading ${broker.settings.authFile}`)
+    const authFile = broker.getSettings().authFile
+    if (authFile === null) return logger.info('SIGHUP: no --auth-file to reload')
+    logger.info(`SIGHUP: reloading ${authFile}`)
     broker.reloadAuth() // logs what it loaded, or why it kept the previous rules
   })
   return 'running'
-}
-
-/** The same inspector the desktop app shows, served over HTTP + WebSocket on 127.0.0.1 with a token. */
-async function startInspectorUi(
-  broker: import('../broker/broker').Broker,
-  options: UiOptions,
-  logger: Logger
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const [{ Inspector }, { startUiServer }, { SavedMessageFileStore }] = await Promise.all([
-    import('../inspector/inspector'),
-    import('./ui-server'),
-    import('../storage/saved-message-file-store')
-  ])
-  const dataDir = process.env.BROKERSCOPE_DATA_DIR ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'brokerscope')
-  mkdirSync(dataDir, { recursive: true })
-  const savedMessages = new SavedMessageFileStore(join(dataDir, 'saved-messages.json'))
-  if (savedMessages.problem) logger.warn(`saved messages: ${savedMessages.problem}`)
-  const inspector = new Inspector(broker, { savedMessages })
-  const rendererDir = fileURLToPath(new URL('../renderer/', import.meta.url))
-  const server = await startUiServer(inspector, { host: options.host, port: options.port, token: options.token ?? undefined, rendererDir })
-  return {
-    url: server.url,
-    close: async () => {
-      await server.close()
-      inspector.dispose()
-    }
-  }
 }
 
 function checkListeners(settings: BrokerSettings): string | null {

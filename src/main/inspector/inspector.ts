@@ -26,7 +26,7 @@ import type {
 } from '../../shared/api'
 import type { BrokerEventOf, BrokerStats, MessageProperties, PublishRequest, RetainedInfo } from '../../shared/broker-types'
 import type { BrokerSettings } from '../../shared/settings'
-import type { Broker } from '../broker/broker'
+import type { BrokerControl } from '../broker/control'
 import { CommandError, validateCommand, type ValidCommand } from './command-validation'
 import { RingBuffer } from './ring-buffer'
 import type { SavedMessageStore } from './saved-messages'
@@ -119,7 +119,7 @@ export class Inspector {
   readonly maxPayloadBytes: number
   readonly listIntervalMs: number
 
-  private readonly broker: Broker
+  private readonly broker: BrokerControl
   private readonly savedMessages: SavedMessageStore
   private readonly ring: RingBuffer<TrafficEntry>
   /** The newest rows not yet sent; overflow is counted in notShown (they stay in the ring). */
@@ -156,9 +156,9 @@ export class Inspector {
   private dirtyListeners = true
   /** Traffic moved client counters (messagesIn/Out, queued, inflight). */
   private countersMoved = false
-  private sentSettings: BrokerSettings | null = null
+  private dirtySettings = true
 
-  constructor(broker: Broker, options: InspectorOptions) {
+  constructor(broker: BrokerControl, options: InspectorOptions) {
     this.broker = broker
     this.savedMessages = options.savedMessages
     this.trafficCapacity = positiveInteger(options.trafficCapacity ?? DEFAULTS.trafficCapacity, 'trafficCapacity')
@@ -223,12 +223,15 @@ export class Inspector {
       events.on('unsubscribed', () => this.clientsChanged()),
       events.on('listener.changed', () => {
         this.dirtyListeners = true
+      }),
+      events.on('settings.changed', () => {
+        this.dirtySettings = true
       })
     ]
     // Whatever happened while detached was not seen: resend every list, re-read retained flags.
     this.topics.syncRetained(this.broker.listRetained())
     this.dirtyClients = this.dirtySubscriptions = this.dirtyRetained = this.dirtyListeners = true
-    this.sentSettings = null
+    this.dirtySettings = true
     this.rateBase = rateBase(this.broker.stats(), Date.now())
     this.lastRates = ZERO_RATES
     this.timer = setInterval(() => this.tick(), this.batchIntervalMs)
@@ -313,8 +316,7 @@ export class Inspector {
 
   /** Packets the broker has handled in and out, all types: what the gate's not-shown count is taken from. */
   private packetsSoFar(): number {
-    const counters = this.broker.counters
-    return counters.messagesReceived + counters.messagesSent
+    return this.broker.packetsHandled()
   }
 
   private closePacketGate(): void {
@@ -396,7 +398,7 @@ export class Inspector {
       this.notShown > 0 ||
       this.pausedChanged ||
       this.dirtyListeners ||
-      this.broker.settings !== this.sentSettings ||
+      this.dirtySettings ||
       (listsDue && (this.dirtyClients || clientCountersDue || this.dirtySubscriptions || this.dirtyRetained || this.topics.hasChanges))
     if (!news && now - this.lastBatchAt < HEARTBEAT_MS) return
     this.emit(this.nextBatch(now, listsDue, clientCountersDue))
@@ -445,9 +447,8 @@ export class Inspector {
       batch.listeners = this.broker.listeners()
       this.dirtyListeners = false
     }
-    // The broker replaces its settings object on every change, so identity says "changed".
-    if (this.broker.settings !== this.sentSettings) {
-      this.sentSettings = this.broker.settings
+    if (this.dirtySettings) {
+      this.dirtySettings = false
       batch.settings = this.broker.getSettings()
     }
     if (this.pausedChanged) {
@@ -653,7 +654,7 @@ export class Inspector {
   }
 
   private async updateSettings(patch: Partial<BrokerSettings>): Promise<SettingsUpdateResult> {
-    const result = await this.broker.updateSettings(patch)
+    const result = await this.broker.updateSettings(patch, 'ui')
     if (!result.ok) return { ok: false, errors: result.errors }
     this.dirtyListeners = true
     return { ok: true, settings: result.settings, listeners: result.listeners ?? this.broker.listeners() }

@@ -50,7 +50,9 @@ export class JsonFileStore<T> {
     private readonly validate: Validator<T>,
     private readonly defaults: T,
     /** Injectable clock for the `.corrupt-<timestamp>` name (tests). */
-    private readonly now: () => Date = () => new Date()
+    private readonly now: () => Date = () => new Date(),
+    /** The document written for a value, when it is not the value itself (a value may carry derived fields). */
+    private readonly toDocument: (value: T) => unknown = (value) => value
   ) {}
 
   load(): LoadResult<T> {
@@ -93,7 +95,7 @@ export class JsonFileStore<T> {
    * never writes something it would refuse to read back.
    */
   save(value: T): void {
-    const text = JSON.stringify(value, null, 2) + '\n'
+    const text = JSON.stringify(this.toDocument(value), null, 2) + '\n'
     const checked = this.validate(JSON.parse(text))
     if (checked instanceof Error) throw new Error(`refusing to save ${this.path}: ${checked.message}`)
     if (checked instanceof Salvaged) throw new Error(`refusing to save ${this.path}: ${checked.problems.join('; ')}`)

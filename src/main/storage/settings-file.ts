@@ -1,11 +1,13 @@
 /**
- * The desktop app's settings file (userData/settings.json):
+ * The settings file (settings.json in the data folder; the desktop app's userData):
  *
  *   { "version": 1, "broker": { "tcpPort": 1883, … }, "inspector": { "trafficCapacity": 5000 } }
  *
- * `broker` holds BrokerSettings; every key is checked with the shared validator (mergeSettings over
- * DEFAULT_SETTINGS). Unknown or invalid keys are reported and ignored one by one, so a typo in one
- * setting does not throw the others away; the original file is kept aside (see JsonFileStore).
+ * `broker` holds the settings changed from the UI (or, in files written by older versions, all of
+ * them); every key is checked with the shared validator (mergeSettings over DEFAULT_SETTINGS).
+ * Only changed keys are written, so a value given on the command line is never frozen into the file.
+ * Unknown or invalid keys are reported and ignored one by one, so a typo in one setting does not
+ * throw the others away; the original file is kept aside (see JsonFileStore).
  * `inspector.trafficCapacity` (optional) is how many traffic rows the inspector keeps.
  */
 import { DEFAULT_SETTINGS, checkSettingCombinations, mergeSettings, type BrokerSettings } from '../../shared/settings'
@@ -17,7 +19,10 @@ export const TRAFFIC_CAPACITY_MAX = 1_000_000
 
 export interface AppSettings {
   version: typeof SETTINGS_FILE_VERSION
+  /** DEFAULT_SETTINGS with the file's keys applied. */
   broker: BrokerSettings
+  /** Only the broker keys the file holds. */
+  saved: Partial<BrokerSettings>
   inspector: {
     /** Rows kept in the traffic log; absent = the inspector's default. */
     trafficCapacity?: number
@@ -25,7 +30,7 @@ export interface AppSettings {
 }
 
 export function defaultAppSettings(): AppSettings {
-  return { version: SETTINGS_FILE_VERSION, broker: { ...DEFAULT_SETTINGS }, inspector: {} }
+  return { version: SETTINGS_FILE_VERSION, broker: { ...DEFAULT_SETTINGS }, saved: {}, inspector: {} }
 }
 
 export class SettingsFile {
@@ -33,7 +38,11 @@ export class SettingsFile {
   private current: AppSettings = defaultAppSettings()
 
   constructor(readonly path: string) {
-    this.file = new JsonFileStore(path, parseAppSettings, defaultAppSettings())
+    this.file = new JsonFileStore(path, parseAppSettings, defaultAppSettings(), undefined, (value) => ({
+      version: value.version,
+      broker: value.saved,
+      inspector: value.inspector
+    }))
   }
 
   /** Never throws: problems come back as text, with the defaults (or the usable part) as the value. */
@@ -47,9 +56,11 @@ export class SettingsFile {
     return this.current
   }
 
-  /** Persist new broker settings, keeping the other sections. Throws when the write fails. */
-  saveBroker(broker: BrokerSettings): void {
-    const next: AppSettings = { ...this.current, broker: { ...broker } }
+  /** Persist the given keys of `settings`, keeping the other keys and sections. Throws when the write fails. */
+  saveBrokerChanges(settings: BrokerSettings, keys: ReadonlyArray<keyof BrokerSettings>): void {
+    const saved: Record<string, unknown> = { ...this.current.saved }
+    for (const key of keys) saved[key] = settings[key]
+    const next: AppSettings = { ...this.current, saved: saved as Partial<BrokerSettings>, broker: { ...this.current.broker, ...saved } }
     this.file.save(next)
     this.current = next
   }
@@ -67,19 +78,24 @@ export function parseAppSettings(raw: unknown): AppSettings | Error | Salvaged<A
   }
 
   let broker: BrokerSettings = { ...DEFAULT_SETTINGS }
+  const saved: Record<string, unknown> = {}
   if (raw.broker !== undefined) {
     if (!isRecord(raw.broker)) return new Error('"broker" must be an object')
     // One key at a time so a bad key is reported without discarding the good ones.
     for (const [key, value] of Object.entries(raw.broker)) {
       const merged = mergeSettings(broker, { [key]: value }, { combinations: false })
-      if (merged.ok) broker = merged.settings
-      else problems.push(...merged.errors.map((e) => `broker.${key}: ${e.message}`))
+      if (merged.ok) {
+        broker = merged.settings
+        saved[key] = merged.settings[key as keyof BrokerSettings]
+      } else problems.push(...merged.errors.map((e) => `broker.${key}: ${e.message}`))
     }
     // Settings that only work together (a TLS port needs its certificate): turn the TLS listeners off.
     const combined = checkSettingCombinations(broker)
     if (combined.length > 0) {
       problems.push(...combined.map((e) => `broker.${e.key}: ${e.message} (TLS listeners turned off)`))
       broker = { ...broker, tlsPort: 0, wssPort: 0 }
+      saved.tlsPort = 0
+      saved.wssPort = 0
     }
   }
 
@@ -97,7 +113,7 @@ export function parseAppSettings(raw: unknown): AppSettings | Error | Salvaged<A
     }
   }
 
-  const value: AppSettings = { version: SETTINGS_FILE_VERSION, broker, inspector }
+  const value: AppSettings = { version: SETTINGS_FILE_VERSION, broker, saved: saved as Partial<BrokerSettings>, inspector }
   return problems.length > 0 ? new Salvaged(value, problems) : value
 }
 

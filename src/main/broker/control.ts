@@ -1,0 +1,69 @@
+/**
+ * The broker as its third audience sees it: the inspector, the Electron and headless shells, and
+ * later the management API and bridges. They read state, run administrative commands and watch
+ * the event stream through this interface only; connections and packet handlers have their own
+ * narrower ones (connection/connection-host.ts, handlers/context.ts).
+ */
+import type {
+  BrokerEventOf,
+  BrokerEventType,
+  BrokerStats,
+  ClientInfo,
+  ListenerInfo,
+  PublishRequest,
+  RetainedInfo,
+  RetainedMessageFull,
+  SettingsSource,
+  SubscriptionInfo
+} from '../../shared/broker-types'
+import type { BrokerSettings, SettingsResult } from '../../shared/settings'
+import type { AuthReloadResult } from './auth/authenticator'
+
+/** The event stream, read side: subscribe, and pause the per-packet events while a consumer has enough. */
+export interface BrokerEventSource {
+  on<T extends BrokerEventType>(type: T, listener: (event: BrokerEventOf<T>) => void): () => void
+  /** Stop building packet events for this consumer until resumePackets (see BrokerEventBus). */
+  suspendPackets(consumer: object): void
+  resumePackets(consumer: object): void
+}
+
+export type SettingsChangeResult = SettingsResult & { listeners?: ListenerInfo[] }
+
+export interface BrokerControl {
+  readonly version: string
+  readonly events: BrokerEventSource
+
+  /** Bind the listeners and start the housekeeping timers. */
+  start(): Promise<ListenerInfo[]>
+  /** Clean shutdown: v5 clients hear 0x8B, wills are not published, listeners close. */
+  stop(): Promise<void>
+
+  listeners(): ListenerInfo[]
+  stats(): BrokerStats
+  /** Packets of every type handled in and out so far (what a packet consumer missed is counted from it). */
+  packetsHandled(): number
+
+  listClients(): ClientInfo[]
+  listSubscriptions(): SubscriptionInfo[]
+  listRetained(): RetainedInfo[]
+  getRetained(topic: string): RetainedMessageFull | null
+  deleteRetained(topic: string): boolean
+  clearRetained(): number
+
+  /** Publish as the broker itself. Throws on an invalid topic. Returns how many sessions it went to. */
+  publish(request: PublishRequest): number
+  /** Disconnect a client (v5: 0x98); its will is published. False when it is not connected. */
+  disconnectClient(clientId: string): boolean
+  /** Remove an offline session and what it holds. False when there is none, or it is online. */
+  deleteSession(clientId: string): boolean
+
+  /** A copy of the settings in force. */
+  getSettings(): BrokerSettings
+  /**
+   * Validate and apply a settings patch while running; listeners are rebound when their fields
+   * change. A change emits 'settings.changed' and is logged with its source.
+   */
+  updateSettings(patch: unknown, source?: SettingsSource): Promise<SettingsChangeResult>
+  /** Re-read the auth file (SIGHUP, the UI); a file with errors keeps the rules in force. */
+  reloadAuth(): AuthReloadResult
+}
