@@ -18,6 +18,8 @@ export type DropReason =
   | 'qos0-offline'
   | 'not-authorized'
   | 'session-ended'
+  /** Queued or in flight when the ACL changed, and no longer allowed to this client when it was to be sent. */
+  | 'rights-withdrawn'
 
 export const DROP_REASONS: readonly DropReason[] = [
   'queue-full',
@@ -26,7 +28,8 @@ export const DROP_REASONS: readonly DropReason[] = [
   'slow-consumer',
   'qos0-offline',
   'not-authorized',
-  'session-ended'
+  'session-ended',
+  'rights-withdrawn'
 ]
 
 /** A configurable limit (a BrokerSettings key). BrokerStats.limitsHit counts how often each was hit. */
@@ -149,6 +152,8 @@ export interface BrokerStats {
   inflight: number
   connectionsTotal: number
   socketsTotal: number
+  /** CONNECTs refused because the client id's session belongs to another user. */
+  sessionTakeoversRefused: number
   droppedByReason: Record<DropReason, number>
   /** How often each limit was hit (a connection refused or closed, a message or subscription refused, a delivery held back). */
   limitsHit: Record<LimitName, number>

@@ -62,6 +62,12 @@ export interface BrokerSettings {
 
   /** Accept clients that send no user name. On by default: BrokerScope is a local developer tool. */
   allowAnonymous: boolean
+  /**
+   * Who may connect with a client id whose session exists: 'same-user' (the user that made it; all
+   * anonymous clients count as one user) or 'any-user' (mosquitto's behaviour: anyone may take over,
+   * wipe or read another user's session).
+   */
+  sessionTakeover: 'same-user' | 'any-user'
   /** JSON5 file with users (scrypt-hashed passwords) and ACL rules; null = no password check, no ACL. */
   authFile: string | null
   /** MQTT over TLS (mqtts) port; 0 turns the listener off (8883 is the usual one). Needs certFile and keyFile. */
@@ -109,6 +115,7 @@ export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   drainTimeout: 60,
   sysInterval: 10,
   allowAnonymous: true,
+  sessionTakeover: 'same-user',
   authFile: null,
   tlsPort: 0,
   wssPort: 0,
@@ -164,6 +171,11 @@ export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind &
   drainTimeout: { kind: 'integer', min: 0, max: 86400, help: 'seconds a client may stop reading before it is disconnected, 0 = never' },
   sysInterval: { kind: 'integer', min: 0, max: 86400, help: '$SYS update interval, seconds, 0 = off' },
   allowAnonymous: { kind: 'boolean', help: 'accept clients without a user name (on by default: a local developer tool)' },
+  sessionTakeover: {
+    kind: 'enum',
+    values: ['same-user', 'any-user'],
+    help: "same-user | any-user: who may use an existing session's client id (any-user lets one user read or wipe another's session)"
+  },
   authFile: {
     kind: 'string',
     check: checkFilePath,

@@ -131,7 +131,7 @@ async function flood(tb: TestBroker, qos: QoS, maxMs: number): Promise<FloodResu
       queuedBytes: slowSession.queuedBytes(),
       inflight: slowSession.inflightCount,
       unsent: slowConnection.isOpen() ? unsentBytes(slowConnection) : 0,
-      stalledSince: tb.broker['drainMonitor'].since(slowConnection)
+      stalledSince: tb.broker['connections'].stalledSince(slowConnection)
     })
   }, 50)
   try {

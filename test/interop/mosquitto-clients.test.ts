@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { connect as netConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +6,7 @@ import mqttPacket, { type IConnackPacket, type Packet } from 'mqtt-packet'
 import type { MqttClient } from 'mqtt'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { connectClient, delay, freePort, startTestBroker, waitFor, type TestBroker } from '../helpers/broker-harness'
+import { children, finished, requireTool, run, spawnTool, TOOLS, type Tool } from '../helpers/mosquitto-tools'
 
 /**
  * Interop with the real Eclipse Mosquitto command-line clients (mosquitto_pub, mosquitto_sub,
@@ -15,81 +15,9 @@ import { connectClient, delay, freePort, startTestBroker, waitFor, type TestBrok
  * installed by .ci/run; when they are missing every test here fails with a message saying so.
  */
 
-const TOOLS = {
-  pub: '/usr/bin/mosquitto_pub',
-  sub: '/usr/bin/mosquitto_sub',
-  rr: '/usr/bin/mosquitto_rr',
-  broker: '/usr/sbin/mosquitto'
-} as const
-
-function requireTool(path: string): void {
-  if (!existsSync(path)) {
-    throw new Error(
-      `${path} is missing: install Debian's mosquitto and mosquitto-clients packages (.ci/run does: apt-get install -y mosquitto mosquitto-clients)`
-    )
-  }
-}
-
-// ───────────────────────────── child processes ─────────────────────────────
-
-interface Tool {
-  child: ChildProcess
-  stdout(): string
-  stderr(): string
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  describe(): string
-}
-
-const children = new Set<ChildProcess>()
-
-function spawnTool(path: string, args: string[]): Tool {
-  const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('error', (error) => {
-      err += String(error)
-      resolve({ code: -1, signal: null })
-    })
-    // 'close', not 'exit': only then has all of stdout been read.
-    child.once('close', (code, signal) => {
-      children.delete(child)
-      resolve({ code, signal })
-    })
-  })
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
-    describe: () => `${path} ${args.join(' ')}\nstdout: ${out}\nstderr: ${err}`
-  }
-}
-
-/** Wait for a tool to exit (killing it after `timeoutMs`), and require exit code 0. */
-async function finished(tool: Tool, timeoutMs = 5000): Promise<string> {
-  const timer = setTimeout(() => tool.child.kill('SIGKILL'), timeoutMs)
-  const { code, signal } = await tool.exited
-  clearTimeout(timer)
-  expect(code, `exit status of: ${tool.describe()} (signal ${signal})`).toBe(0)
-  return tool.stdout()
-}
-
-async function run(path: string, args: string[], timeoutMs = 5000): Promise<string> {
-  return finished(spawnTool(path, args), timeoutMs)
-}
-
 let idSeq = 0
 /** Client ids stay ≤ 23 characters so MQTT 3.1 accepts them. */
 const nextId = (prefix: string): string => `${prefix}${process.pid % 10000}-${++idSeq}`
-
-afterEach(() => {
-  for (const child of children) child.kill('SIGKILL')
-  children.clear()
-})
 
 // ───────────────────────────── the clients against our broker ─────────────────────────────
 

@@ -16,6 +16,8 @@ export class BrokerCounters {
   publishBytesSent = 0
   connectionsTotal = 0
   socketsTotal = 0
+  /** CONNECTs refused because the client id's session belongs to another user (sessionTakeover 'same-user'). */
+  sessionTakeoversRefused = 0
   readonly droppedByReason: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])) as Record<
     DropReason,
     number
@@ -67,6 +69,7 @@ export class BrokerCounters {
       inflight: live.inflight,
       connectionsTotal: this.connectionsTotal,
       socketsTotal: this.socketsTotal,
+      sessionTakeoversRefused: this.sessionTakeoversRefused,
       droppedByReason: { ...this.droppedByReason },
       limitsHit: { ...this.limitsHit }
     }

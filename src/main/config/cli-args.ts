@@ -380,6 +380,7 @@ const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
     title: 'Authentication and TLS',
     keys: [
       'allowAnonymous',
+      'sessionTakeover',
       'authFile',
       'tlsPort',
       'wssPort',

@@ -12,7 +12,8 @@ function zeroDrops(): Record<DropReason, number> {
     'slow-consumer': 0,
     'qos0-offline': 0,
     'not-authorized': 0,
-    'session-ended': 0
+    'session-ended': 0,
+    'rights-withdrawn': 0
   }
 }
 
@@ -42,6 +43,7 @@ function makeStats(): BrokerStats {
     inflight: 16,
     connectionsTotal: 17,
     socketsTotal: 18,
+    sessionTakeoversRefused: 0,
     droppedByReason: zeroDrops(),
     limitsHit: Object.fromEntries(LIMIT_NAMES.map((name) => [name, 0])) as BrokerStats['limitsHit']
   }

@@ -10,6 +10,20 @@ import { remainingExpirySeconds, type Message } from '../message'
 import type { Session } from '../session/session'
 import type { Transport, TransportHandlers } from './transport'
 import type { ConnectionHost } from './connection-host'
+import { serverLimitsOf, type ServerLimits } from './server-limits'
+
+/** A CONNECT as the connection keeps it once accepted. */
+export interface EstablishedConnection {
+  clientId: string
+  /** Effective keep alive in seconds (0 = none). */
+  keepAlive: number
+  receiveMaximum: number
+  maximumPacketSize: number
+  topicAliasMaximum: number
+  requestProblemInformation: boolean
+  /** What the CONNACK announces. */
+  limits: ServerLimits
+}
 
 // mqtt-packet (used only for rare packets now) otherwise builds a 65,536-entry cache of packet-id
 // buffers (~6 MB) on first use; the broker's hot packets have their own encoders.
@@ -50,6 +64,15 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
   clientTopicAliasMaximum = 0
   requestProblemInformation = true
 
+  /**
+   * The broker's limits this connection is held to: the settings in force until CONNACK, then what
+   * the CONNACK announced (see server-limits.ts).
+   */
+  get limits(): ServerLimits {
+    return this.announced ?? serverLimitsOf(this.host.settings)
+  }
+  private announced: ServerLimits | null = null
+
   /** Inbound topic aliases (alias → topic), for this connection only [MQTT-3.3.2-7]. */
   inboundAliases: Map<number, string> | null = null
   /** Outbound topic aliases (topic → alias) we assigned. */
@@ -75,8 +98,27 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     private readonly host: ConnectionHost
   ) {
     this.openedAt = this.lastActivity = host.now()
-    this.decoder = new PacketDecoder(this, host)
+    this.decoder = new PacketDecoder(this, { settings: this })
     transport.setHandlers(this)
+  }
+
+  /** For the decoder: the largest whole packet this connection may send us. */
+  get maximumPacketSize(): number {
+    return this.limits.maximumPacketSize
+  }
+
+  /**
+   * CONNECT accepted: what the client announced, and the limits its CONNACK announces (held from
+   * now on). Called once, before the CONNACK is sent.
+   */
+  establish(accepted: EstablishedConnection): void {
+    this.clientId = accepted.clientId
+    this.keepAlive = accepted.keepAlive
+    this.clientReceiveMaximum = accepted.receiveMaximum
+    this.clientMaximumPacketSize = accepted.maximumPacketSize
+    this.clientTopicAliasMaximum = accepted.topicAliasMaximum
+    this.requestProblemInformation = accepted.requestProblemInformation
+    this.announced = accepted.limits
   }
 
   get isReady(): boolean {

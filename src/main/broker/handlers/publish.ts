@@ -3,13 +3,15 @@ import type { MessageProperties } from '../../../shared/broker-types'
 import { ReasonCode } from '../codec/reason-codes'
 import type { Connection } from '../connection/connection'
 import { createMessage } from '../message'
-import { validateTopicName } from '../topics/topic-validation'
+import { isSysTopic, validateTopicName } from '../topics/topic-validation'
 import { checkTopicLimits } from '../limits'
-import type { Broker } from '../broker'
+import type { HandlerContext } from './context'
 
 /** Inbound PUBLISH: resolve the topic alias, check the rules, route, acknowledge. */
-export function handlePublish(broker: Broker, connection: Connection, packet: IPublishPacket): void {
-  const settings = broker.settings
+export function handlePublish(context: HandlerContext, connection: Connection, packet: IPublishPacket): void {
+  const settings = context.settings
+  // What this connection was promised in its CONNACK, not what the settings say now (MQTT 5 §3.2.2.3).
+  const limits = connection.limits
   const session = connection.session!
   const v5 = connection.protocolVersion === 5
   const packetId = packet.messageId ?? 0
@@ -18,7 +20,7 @@ export function handlePublish(broker: Broker, connection: Connection, packet: IP
   const alias = packet.properties?.topicAlias
   if (alias !== undefined) {
     // [MQTT-3.3.2-8/-9] an alias of 0 or above our Topic Alias Maximum is a protocol error.
-    if (alias === 0 || alias > settings.topicAliasMaximum) {
+    if (alias === 0 || alias > limits.topicAliasMaximum) {
       return connection.protocolClose(ReasonCode.TopicAliasInvalid, `topic alias ${alias} is not allowed`)
     }
     if (connection.inboundAliases === null) connection.inboundAliases = new Map()
@@ -36,10 +38,10 @@ export function handlePublish(broker: Broker, connection: Connection, packet: IP
   if (packet.qos === 0 && packet.dup) {
     return connection.protocolClose(ReasonCode.MalformedPacket, 'DUP set on a QoS 0 PUBLISH') // [MQTT-3.3.1-2]
   }
-  if (packet.qos > settings.maximumQos) {
+  if (packet.qos > limits.maximumQos) {
     return connection.protocolClose(ReasonCode.QoSNotSupported, `QoS ${packet.qos} exceeds the maximum QoS`) // [MQTT-3.2.2-11]
   }
-  if (packet.retain && !settings.retainAvailable) {
+  if (packet.retain && !limits.retainAvailable) {
     return connection.protocolClose(ReasonCode.RetainNotSupported, 'retained messages are not available') // [MQTT-3.2.2-14]
   }
   if (packet.properties?.subscriptionIdentifier !== undefined) {
@@ -54,11 +56,11 @@ export function handlePublish(broker: Broker, connection: Connection, packet: IP
     return
   }
   // Receive Maximum is a v5 promise; 3.1.x clients were never told one, so only the id space bounds them.
-  if (v5 && incoming !== null && incoming.size >= settings.receiveMaximum) {
+  if (v5 && incoming !== null && incoming.size >= limits.receiveMaximum) {
     return connection.protocolClose(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded') // [MQTT-3.3.4-8]
   }
 
-  const counters = broker.counters
+  const counters = context.counters
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
   counters.publishReceived++
   counters.publishBytesReceived += payload.length
@@ -66,15 +68,15 @@ export function handlePublish(broker: Broker, connection: Connection, packet: IP
 
   let reasonCode: number = ReasonCode.Success
   const overLimit = checkTopicLimits(topic, settings)
-  if (topic.startsWith('$SYS/') || topic === '$SYS') {
+  if (isSysTopic(topic)) {
     // Only the broker writes $SYS.
     reasonCode = ReasonCode.NotAuthorized
-    broker.counters.countDrop('not-authorized')
-  } else if (broker.auth.aclActive && !broker.auth.canPublish(session, topic)) {
+    counters.countDrop('not-authorized')
+  } else if (context.auth.aclActive && !context.auth.canPublish(session, topic)) {
     // The ACL refuses it (see auth/acl.ts): v5 hears 0x87 in PUBACK/PUBREC; 3.1.x is acknowledged as usual (a silent drop).
     reasonCode = ReasonCode.NotAuthorized
-    broker.counters.countDrop('not-authorized')
-    broker.logger.debug(`client ${connection.clientId} may not publish to ${topic}: dropped`)
+    counters.countDrop('not-authorized')
+    context.logger.debug(`client ${connection.clientId} may not publish to ${topic}: dropped`)
   } else if (overLimit !== null) {
     // A well-formed topic over maxTopicLength/maxTopicLevels is refused per message, not per
     // connection: v5 PUBACK/PUBREC 0x90 "Topic Name is correctly formed, but is not accepted"
@@ -93,7 +95,7 @@ export function handlePublish(broker: Broker, connection: Connection, packet: IP
       // The time the bytes arrived (taken once per socket read): a clock call per message showed in profiles.
       now: connection.lastActivity
     })
-    const recipients = broker.publishMessage(message)
+    const recipients = context.publish(message)
     if (recipients === 0) reasonCode = ReasonCode.NoMatchingSubscribers
   }
 

@@ -4,14 +4,17 @@ import { ReasonCode } from '../codec/reason-codes'
 import type { Connection } from '../connection/connection'
 import { hasWildcard, parseSharedFilter, validateTopicFilter } from '../topics/topic-validation'
 import { checkFilterLimits } from '../limits'
-import type { Broker, SubscriptionRequest } from '../broker'
+import type { SubscriptionRequest } from '../topics/router'
+import type { HandlerContext } from './context'
 
 /** SUBSCRIBE: check each filter, store it, answer with SUBACK, then send matching retained messages. */
-export function handleSubscribe(broker: Broker, connection: Connection, packet: ISubscribePacket): void {
-  const settings = broker.settings
+export function handleSubscribe(context: HandlerContext, connection: Connection, packet: ISubscribePacket): void {
+  const settings = context.settings
+  // What this connection was promised in its CONNACK, not what the settings say now (MQTT 5 §3.2.2.3).
+  const limits = connection.limits
   const v5 = connection.protocolVersion === 5
   const subscriptionId = packet.properties?.subscriptionIdentifier ?? null
-  if (subscriptionId !== null && !settings.subscriptionIdentifiersAvailable) {
+  if (subscriptionId !== null && !limits.subscriptionIdentifiersAvailable) {
     // [MQTT-3.2.2-?] we said we do not support them; using one ends the connection with 0xA1.
     return connection.protocolClose(ReasonCode.SubscriptionIdentifiersNotSupported, 'subscription identifiers are not available')
   }
@@ -38,7 +41,7 @@ export function handleSubscribe(broker: Broker, connection: Connection, packet: 
       refusal(ReasonCode.TopicFilterInvalid)
       continue
     }
-    if (shared !== null && !settings.sharedSubscriptionAvailable) {
+    if (shared !== null && !limits.sharedSubscriptionAvailable) {
       refusal(ReasonCode.SharedSubscriptionsNotSupported)
       continue
     }
@@ -46,11 +49,11 @@ export function handleSubscribe(broker: Broker, connection: Connection, packet: 
       // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
       return connection.protocolClose(ReasonCode.ProtocolError, 'no local is not allowed on a shared subscription')
     }
-    if (!settings.wildcardSubscriptionAvailable && hasWildcard(topicFilter)) {
+    if (!limits.wildcardSubscriptionAvailable && hasWildcard(topicFilter)) {
       refusal(ReasonCode.WildcardSubscriptionsNotSupported)
       continue
     }
-    if (broker.auth.aclActive && !broker.auth.canSubscribe(connection.session!, topicFilter)) {
+    if (context.auth.aclActive && !context.auth.canSubscribe(connection.session!, topicFilter)) {
       // The ACL has no read rule covering this filter, or a deny rule covers it (see auth/acl.ts).
       refusal(ReasonCode.NotAuthorized)
       continue
@@ -58,7 +61,7 @@ export function handleSubscribe(broker: Broker, connection: Connection, packet: 
     // A valid filter over maxTopicLength/maxTopicLevels: 0x8F "not accepted by the Server" (MQTT 5 §3.9.3).
     const overLimit = checkFilterLimits(request.topic, topicFilter, settings)
     if (overLimit !== null) {
-      broker.counters.countLimit(overLimit)
+      context.counters.countLimit(overLimit)
       refusal(ReasonCode.TopicFilterInvalid)
       continue
     }
@@ -66,12 +69,13 @@ export function handleSubscribe(broker: Broker, connection: Connection, packet: 
     if (maxSubscriptions > 0 && !session.subscriptions.has(request.topic) && !adding.has(request.topic)) {
       if (session.subscriptions.size + adding.size >= maxSubscriptions) {
         // 0x97 Quota exceeded: "an implementation or administrative imposed limit has been exceeded" (MQTT 5 §3.9.3).
-        broker.counters.countLimit('maxSubscriptionsPerClient')
+        context.counters.countLimit('maxSubscriptionsPerClient')
         refusal(ReasonCode.QuotaExceeded)
         continue
       }
       adding.add(request.topic)
     }
+    // The granted QoS is told in this SUBACK, so the Maximum QoS in force now applies (no promise is broken).
     const qos = Math.min(request.qos, settings.maximumQos) as QoS
     granted.push(qos)
     accepted.push({
@@ -85,19 +89,19 @@ export function handleSubscribe(broker: Broker, connection: Connection, packet: 
       subscriptionId: v5 ? subscriptionId : null
     })
   }
-  const added = broker.subscribe(connection.session!, accepted)
+  const added = context.subscribe(connection.session!, accepted)
   connection.send({ cmd: 'suback', messageId: packet.messageId, granted })
   // Retained messages follow the SUBACK [MQTT-3.8.4-4], per each subscription's Retain Handling.
-  broker.sendRetainedFor(connection.session!, accepted, added)
+  context.sendRetainedFor(connection.session!, accepted, added)
 }
 
 /** UNSUBSCRIBE: remove each filter; v5 says which ones did not exist (0x11). */
-export function handleUnsubscribe(broker: Broker, connection: Connection, packet: IUnsubscribePacket): void {
+export function handleUnsubscribe(context: HandlerContext, connection: Connection, packet: IUnsubscribePacket): void {
   if (packet.unsubscriptions.length === 0) {
     // [MQTT-3.10.3-2]: at least one topic filter; none is a protocol error.
     return connection.protocolClose(ReasonCode.ProtocolError, 'UNSUBSCRIBE with no topic filter')
   }
-  const removed = broker.unsubscribe(connection.session!, packet.unsubscriptions)
+  const removed = context.unsubscribe(connection.session!, packet.unsubscriptions)
   if (connection.protocolVersion === 5) {
     const granted = removed.map((was) => (was ? ReasonCode.Success : ReasonCode.NoSubscriptionExisted))
     connection.send({ cmd: 'unsuback', messageId: packet.messageId, granted })

@@ -46,6 +46,9 @@ const NO_RESENDS: InflightEntry[] = []
 /** Session expiry that means "never" (MQTT 5 §3.1.2.11.2). */
 export const NEVER_EXPIRES = 0xffffffff
 
+/** setTimeout's largest delay; longer waits are re-armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647
+
 /**
  * The state MQTT keeps for a client id across connections: subscriptions, the outgoing QoS 1/2
  * window, the queue behind it, and incoming QoS 2 ids [MQTT-4.1.0-1]. It outlives its connection
@@ -58,8 +61,10 @@ export class Session {
   /** Seconds after disconnection before the session is discarded; NEVER_EXPIRES for never. */
   expiryInterval = 0
   will: Will | null = null
-  willTimer: NodeJS.Timeout | null = null
-  expiryTimer: NodeJS.Timeout | null = null
+  /** The verified user that made the session; null: anonymous or unverified clients, who share one owner. */
+  owner: string | null = null
+  private willTimer: NodeJS.Timeout | null = null
+  private expiryTimer: NodeJS.Timeout | null = null
   connectedAt: number | null = null
   disconnectedAt: number | null = null
   cleanStart = true
@@ -92,6 +97,53 @@ export class Session {
     public protocolVersion: ProtocolVersion,
     private readonly context: DeliveryContext
   ) {}
+
+  /** Bind the session to the connection that now carries it. */
+  attach(connection: Connection, now: number): void {
+    this.cancelTimers()
+    this.connection = connection
+    this.connectedAt = now
+    this.disconnectedAt = null
+    connection.session = this
+  }
+
+  /** The connection is gone; the session stays until it expires. */
+  detach(connection: Connection, now: number): void {
+    connection.session = null
+    this.connection = null
+    this.disconnectedAt = now
+  }
+
+  /** Run `fire` after `ms` unless the client comes back first (the will delay). */
+  armWillDelay(ms: number, fire: () => void): void {
+    if (this.willTimer) clearTimeout(this.willTimer)
+    this.willTimer = setTimeout(
+      () => {
+        this.willTimer = null
+        fire()
+      },
+      Math.min(ms, MAX_TIMER_MS)
+    )
+    this.willTimer.unref()
+  }
+
+  /** Run `fire` once the session has been offline for `ms` (re-armed in steps past setTimeout's limit). */
+  armExpiry(ms: number, fire: () => void): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer)
+    const step = Math.min(ms, MAX_TIMER_MS)
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null
+      if (ms > step) this.armExpiry(ms - step, fire)
+      else fire()
+    }, step)
+    this.expiryTimer.unref()
+  }
+
+  cancelTimers(): void {
+    if (this.willTimer) clearTimeout(this.willTimer)
+    if (this.expiryTimer) clearTimeout(this.expiryTimer)
+    this.willTimer = this.expiryTimer = null
+  }
 
   get inflightCount(): number {
     return this.inflightById ? this.inflightById.size : 0
@@ -209,6 +261,11 @@ export class Session {
       const entry = resend.shift()!
       // Skip what the client acknowledged on this connection before we got to resend it.
       if (this.inflightById?.get(entry.packetId) !== entry || entry.state === 'awaiting-pubcomp') continue
+      if (!this.mayStillReceive(entry.message)) {
+        this.inflightById!.delete(entry.packetId)
+        this.context.drop(this, entry.message, 'rights-withdrawn')
+        continue
+      }
       if (!connection.sendPublish(entry.message, entry.qos, entry.retain, entry.subscriptionIds, entry.packetId, true)) {
         this.inflightById!.delete(entry.packetId)
       }
@@ -220,8 +277,21 @@ export class Session {
         this.context.drop(this, delivery.message, 'expired')
         continue
       }
+      if (!this.mayStillReceive(delivery.message)) {
+        this.context.drop(this, delivery.message, 'rights-withdrawn')
+        continue
+      }
       this.sendInflight(delivery, connection)
     }
+  }
+
+  /**
+   * Defence in depth: a message that waited (queued, or in flight across a reconnection) is checked
+   * against the rules in force now, which a reload may have changed since it was routed.
+   */
+  private mayStillReceive(message: Message): boolean {
+    const auth = this.context.auth
+    return !auth.aclActive || auth.canReceive(this, message.topic)
   }
 
   /** PUBACK for a QoS 1 message we sent. */

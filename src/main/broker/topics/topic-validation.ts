@@ -124,3 +124,8 @@ export function topicMatchesFilter(filter: string, topic: string): boolean {
   }
   return filterLevels.length === topicLevels.length
 }
+
+/** $SYS and everything under it: written by the broker alone. */
+export function isSysTopic(topic: string): boolean {
+  return topic.startsWith('$SYS') && (topic.length === 4 || topic.charCodeAt(4) === 0x2f)
+}

@@ -12,7 +12,8 @@ const DROP_HELP: Record<DropReason, string> = {
   'slow-consumer': 'the client did not read fast enough',
   'qos0-offline': 'QoS 0 for an offline session',
   'not-authorized': 'refused by authorization',
-  'session-ended': 'the session ended with messages pending'
+  'session-ended': 'the session ended with messages pending',
+  'rights-withdrawn': 'the ACL changed while it waited: no longer allowed to this client'
 }
 
 interface CardProps {

@@ -1,14 +1,31 @@
 import { randomUUID } from 'node:crypto'
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet'
-import type { QoS } from '../../../shared/broker-types'
-import { PROTOCOL_MAX_PACKET_SIZE } from '../../../shared/settings'
-import { ReasonCode, toV3ConnackCode } from '../codec/reason-codes'
-import type { Connection } from '../connection/connection'
-import { createMessage } from '../message'
-import { NEVER_EXPIRES, type Will } from '../session/session'
-import { validateTopicName } from '../topics/topic-validation'
-import { checkTopicLimits, describeLimit } from '../limits'
-import type { Broker } from '../broker'
+import type { ProtocolVersion, QoS } from '../../../../shared/broker-types'
+import { ReasonCode, toV3ConnackCode } from '../../codec/reason-codes'
+import type { Connection } from '../../connection/connection'
+import { checkTopicLimits, describeLimit } from '../../limits'
+import { createMessage } from '../../message'
+import { NEVER_EXPIRES, type Will } from '../../session/session'
+import { isSysTopic, validateTopicName } from '../../topics/topic-validation'
+import type { HandlerContext } from '../context'
+
+/** A CONNECT that passed every check that does not depend on who the client is. */
+export interface ConnectRequest {
+  readonly packet: IConnectPacket
+  readonly version: ProtocolVersion
+  readonly clientId: string
+  /** Set when the broker chose the client id (v5 CONNACK Assigned Client Identifier). */
+  readonly assignedClientId: string | undefined
+  readonly cleanStart: boolean
+  readonly will: Will | null
+  /** Effective keep alive (seconds). */
+  readonly keepAlive: number
+  /** Set when a v5 client must be told a keep alive other than its own (Server Keep Alive). */
+  readonly serverKeepAlive: number | undefined
+  readonly expiryInterval: number
+  /** The broker replaced the session expiry the client asked for (v5 CONNACK says so). */
+  readonly expiryChanged: boolean
+}
 
 /** Refuse a CONNECT with a CONNACK carrying the reason (v5) or the nearest 3.1.1 return code, then close. */
 export function refuse(connection: Connection, reasonCode: number, reason: string): void {
@@ -20,8 +37,12 @@ export function refuse(connection: Connection, reasonCode: number, reason: strin
   connection.close(reason)
 }
 
-export function handleConnect(broker: Broker, connection: Connection, packet: IConnectPacket): void {
-  const settings = broker.settings
+/**
+ * Step 1 of CONNECT: the packet's own rules and the broker's settings, before anyone is
+ * authenticated. Returns null when the CONNECT was refused (already answered and closing).
+ */
+export function validateConnect(context: HandlerContext, connection: Connection, packet: IConnectPacket): ConnectRequest | null {
+  const settings = context.settings
   const version = packet.protocolVersion ?? 4
   connection.protocolVersion = version
   const v5 = version === 5
@@ -30,23 +51,23 @@ export function handleConnect(broker: Broker, connection: Connection, packet: IC
   if ((version === 3) !== (packet.protocolId === 'MQIsdp')) {
     connection.protocolVersion = 4
     refuse(connection, ReasonCode.UnsupportedProtocolVersion, `protocol name ${packet.protocolId} does not match level ${version}`)
-    return
+    return null
   }
   const will = packet.will
   if (will && (will.qos ?? 0) > 2) {
     // [MQTT-3.1.2-14] a will QoS of 3 is malformed.
     connection.protocolClose(ReasonCode.MalformedPacket, 'will QoS 3 is invalid')
-    return
+    return null
   }
   if (version === 4 && packet.password !== undefined && packet.username === undefined) {
     // [MQTT-3.1.2-22] 3.1.1: no password without a user name.
     connection.close('password without user name')
-    return
+    return null
   }
   if (packet.properties?.authenticationMethod !== undefined) {
     // Enhanced authentication (AUTH) is not offered yet.
     refuse(connection, ReasonCode.BadAuthenticationMethod, 'enhanced authentication is not supported')
-    return
+    return null
   }
 
   let clientId = packet.clientId
@@ -57,15 +78,8 @@ export function handleConnect(broker: Broker, connection: Connection, packet: IC
       clientId = assignedClientId = `auto-${randomUUID()}`
     } else {
       refuse(connection, ReasonCode.ClientIdentifierNotValid, 'a client id is required for a persistent session')
-      return
+      return null
     }
-  }
-
-  // A client taking over its own session replaces a connection, so it does not count against the limit.
-  if (settings.maxConnections > 0 && !broker.isConnected(clientId) && broker.connectedCount() >= settings.maxConnections) {
-    broker.counters.countLimit('maxConnections')
-    refuse(connection, ReasonCode.QuotaExceeded, 'the broker has reached its connection limit')
-    return
   }
 
   let willSpec: Will | null = null
@@ -73,21 +87,33 @@ export function handleConnect(broker: Broker, connection: Connection, packet: IC
     const problem = validateTopicName(will.topic)
     if (problem) {
       refuse(connection, ReasonCode.TopicNameInvalid, `will topic: ${problem}`)
-      return
+      return null
+    }
+    if (isSysTopic(will.topic)) {
+      // $SYS is the broker's alone: a will there would be published in its name (refused like a PUBLISH).
+      context.logger.info(
+        `refused CONNECT from ${connection.address} (client id "${packet.clientId}"): will topic ${will.topic} is in $SYS`
+      )
+      refuse(connection, ReasonCode.NotAuthorized, 'a will must not publish to $SYS')
+      return null
     }
     // A will is published like any PUBLISH, so its topic is held to the same limits (0x90 as for PUBLISH).
     const overLimit = checkTopicLimits(will.topic, settings)
     if (overLimit !== null) {
-      broker.counters.countLimit(overLimit)
+      context.counters.countLimit(overLimit)
       refuse(connection, ReasonCode.TopicNameInvalid, `will topic: ${describeLimit(overLimit, settings)}`)
-      return
+      return null
     }
     let willQos = (will.qos ?? 0) as QoS
-    if (will.retain && !settings.retainAvailable) {
-      if (v5) return refuse(connection, ReasonCode.RetainNotSupported, 'retained messages are not available') // [MQTT-3.2.2-12]
+    if (will.retain && !settings.retainAvailable && v5) {
+      refuse(connection, ReasonCode.RetainNotSupported, 'retained messages are not available') // [MQTT-3.2.2-12]
+      return null
     }
     if (willQos > settings.maximumQos) {
-      if (v5) return refuse(connection, ReasonCode.QoSNotSupported, `will QoS ${willQos} exceeds the maximum QoS`) // [MQTT-3.2.2-12]
+      if (v5) {
+        refuse(connection, ReasonCode.QoSNotSupported, `will QoS ${willQos} exceeds the maximum QoS`) // [MQTT-3.2.2-12]
+        return null
+      }
       willQos = settings.maximumQos
     }
     const { willDelayInterval, ...messageProperties } = will.properties ?? {}
@@ -100,7 +126,7 @@ export function handleConnect(broker: Broker, connection: Connection, packet: IC
         retain: (will.retain ?? false) && settings.retainAvailable,
         properties: v5 && Object.keys(messageProperties).length > 0 ? messageProperties : undefined,
         origin: clientId,
-        now: broker.now()
+        now: context.now()
       }),
       delaySeconds: willDelayInterval ?? 0
     }
@@ -118,45 +144,23 @@ export function handleConnect(broker: Broker, connection: Connection, packet: IC
   }
 
   // Session expiry: v5 asks for one (default 0); 3.1.x clean session 0 means "keep it forever".
-  let expiry = v5 ? (packet.properties?.sessionExpiryInterval ?? 0) : packet.clean ? 0 : NEVER_EXPIRES
+  let expiryInterval = v5 ? (packet.properties?.sessionExpiryInterval ?? 0) : packet.clean ? 0 : NEVER_EXPIRES
   let expiryChanged = false
-  if (settings.sessionExpiryOverride !== null && settings.sessionExpiryOverride !== expiry) {
-    expiry = settings.sessionExpiryOverride
+  if (settings.sessionExpiryOverride !== null && settings.sessionExpiryOverride !== expiryInterval) {
+    expiryInterval = settings.sessionExpiryOverride
     expiryChanged = true
   }
 
-  connection.clientId = clientId
-  connection.keepAlive = keepAlive
-  if (v5) {
-    const props = packet.properties ?? {}
-    if (props.receiveMaximum !== undefined) connection.clientReceiveMaximum = props.receiveMaximum
-    if (props.maximumPacketSize !== undefined) connection.clientMaximumPacketSize = props.maximumPacketSize
-    connection.clientTopicAliasMaximum = props.topicAliasMaximum ?? 0
-    connection.requestProblemInformation = props.requestProblemInformation ?? true
+  return {
+    packet,
+    version,
+    clientId,
+    assignedClientId,
+    cleanStart: packet.clean ?? true,
+    will: willSpec,
+    keepAlive,
+    serverKeepAlive,
+    expiryInterval,
+    expiryChanged
   }
-
-  const { session, sessionPresent } = broker.attachSession(connection, clientId, packet.clean ?? true, version, expiry)
-  session.will = willSpec
-  session.keepAlive = keepAlive
-  session.username = packet.username ?? null
-
-  const connack: IConnackPacket = { cmd: 'connack', sessionPresent, returnCode: 0, reasonCode: 0 }
-  if (v5) {
-    const properties: NonNullable<IConnackPacket['properties']> = {}
-    if (expiryChanged) properties.sessionExpiryInterval = expiry
-    if (settings.receiveMaximum < 65535) properties.receiveMaximum = settings.receiveMaximum
-    if (settings.maximumQos < 2) properties.maximumQoS = settings.maximumQos
-    if (!settings.retainAvailable) properties.retainAvailable = false
-    if (settings.maximumPacketSize < PROTOCOL_MAX_PACKET_SIZE) properties.maximumPacketSize = settings.maximumPacketSize
-    if (assignedClientId !== undefined) properties.assignedClientIdentifier = assignedClientId
-    if (settings.topicAliasMaximum > 0) properties.topicAliasMaximum = settings.topicAliasMaximum
-    if (!settings.wildcardSubscriptionAvailable) properties.wildcardSubscriptionAvailable = false
-    if (!settings.subscriptionIdentifiersAvailable) properties.subscriptionIdentifiersAvailable = false
-    if (!settings.sharedSubscriptionAvailable) properties.sharedSubscriptionAvailable = false
-    if (serverKeepAlive !== undefined) properties.serverKeepAlive = serverKeepAlive
-    if (packet.properties?.requestResponseInformation) properties.responseInformation = `response/${clientId}`
-    if (Object.keys(properties).length > 0) connack.properties = properties
-  }
-  connection.send(connack)
-  broker.clientConnected(connection, session, sessionPresent)
 }
