@@ -5,6 +5,8 @@
  *
  *   data folder/settings.json        settings changed from the UI (saved keys only)
  *   data folder/saved-messages.json  the publish form's saved messages
+ *   data folder/store/               retained messages and persistent sessions (persistence on)
+ *   data folder/broker.lock          which broker uses the folder (a second one is refused)
  *
  * Settings precedence, lowest first: defaults, settings.json, the config file, the command line.
  */
@@ -15,6 +17,7 @@ import type { ListenerInfo } from '../shared/broker-types'
 import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings, type SettingError } from '../shared/settings'
 import { Broker } from './broker/broker'
 import type { BrokerControl } from './broker/control'
+import { lockDataFolder, openStore } from './broker/persistence/open-store'
 import { Inspector } from './inspector/inspector'
 import type { Logger } from './logger'
 import { SavedMessageFileStore } from './storage/saved-message-file-store'
@@ -71,16 +74,29 @@ export interface Core {
   stop(): Promise<void>
 }
 
-/** Build and start everything. A listener that cannot bind is reported in `listeners`; the rest keeps running. */
+/**
+ * Build and start everything. A listener that cannot bind is reported in `listeners`; the rest
+ * keeps running. Throws DataFolderLockedError when another broker uses the data folder.
+ */
 export async function startCore(options: CoreOptions): Promise<Core> {
   const { dataDir, resolved, logger, version } = options
   mkdirSync(dataDir, { recursive: true })
+  const lock = lockDataFolder(dataDir)
   if (resolved.settingsFileProblem) logger.warn(`settings: ${resolved.settingsFileProblem}`)
   if (resolved.overridden.length > 0) {
     logger.info(`settings saved from the UI but overridden by the config file or command line: ${resolved.overridden.join(', ')}`)
   }
 
-  const broker = new Broker(resolved.settings, { logger, version })
+  let store: ReturnType<typeof openStore> | null = null
+  if (resolved.settings.persistence) {
+    try {
+      store = openStore(dataDir, logger)
+    } catch (err) {
+      lock.release()
+      throw err
+    }
+  } else logger.info('persistence is off: retained messages and sessions are kept in memory only')
+  const broker = new Broker(resolved.settings, { logger, version, store: store ?? undefined })
   const savedMessages = new SavedMessageFileStore(join(dataDir, 'saved-messages.json'))
   if (savedMessages.problem) logger.warn(`saved messages: ${savedMessages.problem}`)
   const inspector = new Inspector(broker, {
@@ -110,6 +126,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     startError = err
     listeners = broker.listeners()
   }
+  if (startError === null) store?.markHealthy()
 
   return {
     broker,
@@ -119,7 +136,11 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     startError,
     stop: async () => {
       inspector.dispose()
-      await broker.stop()
+      try {
+        await broker.stop()
+      } finally {
+        lock.release()
+      }
     }
   }
 }

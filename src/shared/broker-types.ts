@@ -154,6 +154,8 @@ export interface BrokerStats {
   socketsTotal: number
   /** CONNECTs refused because the client id's session belongs to another user. */
   sessionTakeoversRefused: number
+  /** QoS 1/2 PUBLISH refused because the store could not write (disk full, I/O error). */
+  storeRefusals: number
   droppedByReason: Record<DropReason, number>
   /** How often each limit was hit (a connection refused or closed, a message or subscription refused, a delivery held back). */
   limitsHit: Record<LimitName, number>
@@ -189,6 +191,42 @@ export interface PacketRecord {
   payload?: Uint8Array
   reasonCode?: number
   properties?: Record<string, unknown>
+}
+
+/** The durable store, as the inspector shows it. */
+export type StoreStatus =
+  | { enabled: false }
+  | {
+      enabled: true
+      /** The store's folder. */
+      path: string
+      /** Bytes on disk. */
+      sizeBytes: number
+      retained: number
+      sessions: number
+      /** Distinct messages held for sessions (one record however many sessions it is queued to). */
+      messages: number
+      /** Queued and in-flight messages across sessions. */
+      deliveries: number
+      commits: number
+      /** When the last commit reached the disk (epoch ms). */
+      lastSyncAt: number | null
+      /** How long that commit took to be durable (ms). */
+      lastSyncMs: number | null
+      writeFailures: number
+      /** Writes are failing now: QoS 1/2 PUBLISH is refused until one succeeds. */
+      failing: boolean
+      lastError: string | null
+      recovery: StoreRecovery
+    }
+
+/** What the last start recovered: records that could not be read and were skipped, or a store set aside. */
+export interface StoreRecovery {
+  skippedRecords: number
+  /** Where an unusable store was moved (never deleted), or null. */
+  setAside: string | null
+  /** How long reading the store took at start (ms). */
+  loadMs: number
 }
 
 export type BrokerEvent =

@@ -47,6 +47,13 @@ export interface BrokerSettings {
   maxQueuedMessages: number
   /** Payload bytes queued per client (online and offline); 0 = unlimited. Over it: dropped as 'queue-full'. */
   maxQueuedBytes: number
+  /** Queue QoS 0 messages for offline persistent sessions too (mosquitto's queue_qos0_messages); else they are dropped and counted. */
+  queueQos0Messages: boolean
+  /**
+   * Keep retained messages and persistent sessions in the data folder's store, so they survive a
+   * restart or a crash; QoS 1/2 messages are acknowledged once stored. Takes effect at the next start.
+   */
+  persistence: boolean
   /** Seconds a new socket has to send CONNECT before it is closed. */
   connectTimeout: number
   /** Most levels in a PUBLISH topic or SUBSCRIBE filter; 0 = unlimited. */
@@ -108,6 +115,8 @@ export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   maxInflightMessages: 100,
   maxQueuedMessages: 1000,
   maxQueuedBytes: 0,
+  queueQos0Messages: false,
+  persistence: true,
   connectTimeout: 10,
   maxTopicLevels: 128,
   maxTopicLength: 65535,
@@ -164,6 +173,11 @@ export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind &
   maxInflightMessages: { kind: 'integer', min: 1, max: 65535, help: 'outgoing QoS 1/2 in flight per client' },
   maxQueuedMessages: { kind: 'integer', min: 0, max: 10_000_000, help: 'messages queued per client' },
   maxQueuedBytes: { kind: 'integer', min: 0, max: 1_000_000_000_000, help: 'payload bytes queued per client, 0 = unlimited' },
+  queueQos0Messages: { kind: 'boolean', help: 'queue QoS 0 messages for offline persistent sessions (else dropped and counted)' },
+  persistence: {
+    kind: 'boolean',
+    help: 'keep retained messages and persistent sessions on disk (data folder); QoS 1/2 acknowledged once stored; at the next start'
+  },
   connectTimeout: { kind: 'integer', min: 1, max: 3600, help: 'seconds a new connection has to send CONNECT' },
   maxTopicLevels: { kind: 'integer', min: 0, max: 65535, help: 'levels in a topic or topic filter, 0 = unlimited' },
   maxTopicLength: { kind: 'integer', min: 1, max: 65535, help: 'bytes in a topic or topic filter' },

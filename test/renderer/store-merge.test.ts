@@ -34,6 +34,7 @@ function stats(patch: Partial<BrokerStats> = {}): BrokerStats {
     connectionsTotal: 0,
     socketsTotal: 0,
     sessionTakeoversRefused: 0,
+    storeRefusals: 0,
     droppedByReason: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as BrokerStats['droppedByReason'],
     limitsHit: Object.fromEntries(LIMIT_NAMES.map((name) => [name, 0])) as BrokerStats['limitsHit'],
     ...patch

@@ -10,6 +10,7 @@ import type {
   RetainedInfo,
   RetainedMessageFull,
   SettingsSource,
+  StoreStatus,
   SubscriptionInfo
 } from '../../shared/broker-types'
 import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings } from '../../shared/settings'
@@ -34,7 +35,10 @@ import type { SessionStore } from './session/session-store'
 import { BrokerCounters } from './stats'
 import { SysTopics } from './sys/sys-topics'
 import { Router, type SubscriptionRequest } from './topics/router'
-import { validateTopicName } from './topics/topic-validation'
+import { isSysTopic, validateTopicName } from './topics/topic-validation'
+import type { LoadedState } from './persistence/lmdb-persistence'
+import { NO_PERSISTENCE, type Persistence } from './persistence/persistence'
+import { toMessage } from './persistence/records'
 
 export type { SubscriptionRequest } from './topics/router'
 
@@ -48,6 +52,8 @@ export interface BrokerOptions {
    * whole second. Checked every 250 ms.
    */
   connectTimeoutMs?: number
+  /** The durable store and what it held at start (see persistence/ and core.ts); none: in memory only. */
+  store?: { persistence: Persistence; loaded: LoadedState | null }
 }
 
 const NO_PROPERTIES: MessageProperties = Object.freeze({})
@@ -76,6 +82,9 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
   private readonly listenerSet: ListenerSet
   private readonly sys: SysTopics
   private housekeeping: NodeJS.Timeout | null = null
+  /** Where retained messages and durable sessions are kept (NO_PERSISTENCE: memory only). */
+  readonly journal: Persistence
+  private loaded: LoadedState | null
 
   constructor(settings: Partial<BrokerSettings> = {}, options: BrokerOptions = {}) {
     const merged = mergeSettings({ ...DEFAULT_SETTINGS }, settings)
@@ -84,6 +93,8 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
     this.logger = options.logger ?? createLogger(this.settings.logLevel)
     this.version = options.version ?? '0.1.0'
     this.retained = options.retained ?? new MemoryRetainedStore()
+    this.journal = options.store?.persistence ?? NO_PERSISTENCE
+    this.loaded = options.store?.loaded ?? null
     this.auth = new Authenticator(this.logger)
     if (this.settings.authFile !== null) this.auth.load(this.settings.authFile)
     this.router = new Router(this.auth)
@@ -94,6 +105,7 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
         events: this.events,
         logger: this.logger,
         router: this.router,
+        persistence: this.journal,
         now: () => this.now(),
         publishWill: (will, session) => this.publishWill(will, session)
       },
@@ -108,6 +120,7 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
       events: this.events,
       logger: this.logger,
       sessions: this.sessions,
+      persistence: this.journal,
       now: () => this.now(),
       dispatch: (connection, packet) => dispatchPacket(this, connection, packet),
       drop: (session, message, reason) => this.drop(session, message, reason),
@@ -125,6 +138,8 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
 
   async start(): Promise<ListenerInfo[]> {
     this.sessions.resume()
+    if (this.loaded !== null) await this.restore(this.loaded)
+    this.loaded = null
     const infos = await this.listenerSet.start(this.settings)
     for (const info of infos) {
       if (info.listening) this.logger.debug(`listening on ${info.name} ${info.host}:${info.port}`)
@@ -145,6 +160,43 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
     this.connections.closeAll()
     await this.listenerSet.stop()
     this.connections.flushAll()
+    // Sessions saved as they went offline; the store is marked as closed cleanly.
+    await this.journal.close()
+  }
+
+  /**
+   * What the store held at start, back in memory before any client can connect: retained
+   * messages (expired ones dropped), then the durable sessions (see SessionRegistry.restore).
+   */
+  private async restore(loaded: LoadedState): Promise<void> {
+    const started = performance.now()
+    const now = this.now()
+    let retained = 0
+    for (const record of loaded.retained) {
+      const message = toMessage(record)
+      if (isExpired(message, now)) this.journal.deleteRetained(message.topic)
+      else {
+        this.retained.set(message)
+        retained++
+      }
+    }
+    const messages = new Map<number, Message>()
+    for (const [id, record] of loaded.messages) {
+      const message = toMessage(record)
+      message.storeId = id
+      messages.set(id, message)
+    }
+    const sessions = this.sessions.restore({ ...loaded, messages })
+    this.journal.restored(messages.values())
+    // The store's "running" mark and any clean-up are on disk before a client is served.
+    await this.journal.commit()
+    const ms = Math.round(performance.now() - started)
+    this.logger.info(
+      `store: restored ${retained} retained message${retained === 1 ? '' : 's'} and ${sessions.restored} session${sessions.restored === 1 ? '' : 's'}` +
+        `${sessions.expired > 0 ? ` (${sessions.expired} expired while the broker was down)` : ''}` +
+        `${loaded.skipped > 0 ? `; ${loaded.skipped} damaged record${loaded.skipped === 1 ? '' : 's'} skipped` : ''}` +
+        `${loaded.cleanShutdown ? '' : '; the broker had not shut down cleanly'} in ${ms} ms`
+    )
   }
 
   listeners(): ListenerInfo[] {
@@ -164,6 +216,10 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
 
   connectedCount(): number {
     return this.connections.connectedCount()
+  }
+
+  storeFailing(): boolean {
+    return this.journal.failing
   }
 
   clientConnected(connection: Connection, session: Session, sessionPresent: boolean): void {
@@ -189,6 +245,7 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
       added.push(result.added)
       infos.push(subscriptionInfo(result.subscription))
     }
+    if (infos.length > 0) this.sessions.saved(session)
     if (infos.length > 0 && this.events.wants('subscribed')) {
       this.events.emit({ type: 'subscribed', clientId: session.clientId, subscriptions: infos })
     }
@@ -197,6 +254,7 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
 
   unsubscribe(session: Session, filters: readonly string[]): boolean[] {
     const removed = filters.map((filter) => this.router.unsubscribe(session, filter))
+    if (removed.includes(true)) this.sessions.saved(session)
     if (this.events.wants('unsubscribed')) this.events.emit({ type: 'unsubscribed', clientId: session.clientId, filters: [...filters] })
     return removed
   }
@@ -210,7 +268,7 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
       const ids = request.subscriptionId !== null ? [request.subscriptionId] : null
       this.retained.match(request.topicFilter, (message) => {
         if (isExpired(message, now)) {
-          this.retained.delete(message.topic)
+          this.removeRetained(message.topic)
           return
         }
         if (this.auth.aclActive && !this.auth.canReceive(session, message.topic)) return
@@ -276,12 +334,21 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
   private storeRetained(message: Message): void {
     // [MQTT-3.3.1-10/-11] an empty retained message clears the topic and is not stored.
     if (message.payload.length === 0) {
-      if (this.retained.delete(message.topic)) this.retainedChanged(message.topic, true)
+      if (this.removeRetained(message.topic)) this.retainedChanged(message.topic, true)
       return
     }
     // Keep our own copy: the parsed payload may be a view into a large socket buffer.
-    this.retained.set({ ...message, payload: Buffer.from(message.payload), templates: undefined })
+    const copy: Message = { ...message, payload: Buffer.from(message.payload), templates: undefined, storeId: 0, storeRefs: 0 }
+    this.retained.set(copy)
+    // $SYS is regenerated at every start: not worth a write every few seconds.
+    if (!isSysTopic(copy.topic)) this.journal.putRetained(copy)
     this.retainedChanged(message.topic, false)
+  }
+
+  private removeRetained(topic: string): boolean {
+    const removed = this.retained.delete(topic)
+    if (removed && !isSysTopic(topic)) this.journal.deleteRetained(topic)
+    return removed
   }
 
   private retainedChanged(topic: string, removed: boolean): void {
@@ -366,16 +433,40 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
   }
 
   deleteRetained(topic: string): boolean {
-    const removed = this.retained.delete(topic)
+    const removed = this.removeRetained(topic)
     if (removed) this.retainedChanged(topic, true)
     return removed
   }
 
   clearRetained(): number {
     const topics = [...this.retained.all()].map((message) => message.topic)
-    this.retained.clear()
-    for (const topic of topics) this.retainedChanged(topic, true)
+    for (const topic of topics) this.deleteRetained(topic)
     return topics.length
+  }
+
+  storeStatus(): StoreStatus {
+    let sessions = 0
+    for (const session of this.sessions.values()) if (session.durable) sessions++
+    let retained = 0
+    for (const message of this.retained.all()) if (!isSysTopic(message.topic)) retained++
+    return this.journal.status({ retained, sessions })
+  }
+
+  /**
+   * "Clear stored data": every retained message (but $SYS) and every offline session with what it
+   * holds, in memory and in the store. Connected clients keep their sessions. Returns what went.
+   */
+  clearStoredData(): { retained: number; sessions: number } {
+    let retained = 0
+    for (const message of [...this.retained.all()]) {
+      if (!isSysTopic(message.topic) && this.deleteRetained(message.topic)) retained++
+    }
+    let sessions = 0
+    for (const session of [...this.sessions.values()]) {
+      if (session.connection === null && this.sessions.delete(session.clientId)) sessions++
+    }
+    this.logger.info(`store: cleared ${retained} retained messages and ${sessions} offline sessions`)
+    return { retained, sessions }
   }
 
   getSettings(): BrokerSettings {

@@ -21,6 +21,10 @@ export interface Message {
   readonly createdAt: number
   /** Encoded PUBLISH templates shared by every subscriber that gets the same bytes (see outbound.ts). */
   templates: Array<EncodedPublish | undefined> | undefined
+  /** Its record id in the store while durable sessions hold it (0: not stored); see persistence/. */
+  storeId: number
+  /** How many durable deliveries refer to that record. */
+  storeRefs: number
 }
 
 export function createMessage(fields: {
@@ -42,7 +46,9 @@ export function createMessage(fields: {
     expiresAt: expiry !== undefined ? fields.now + expiry * 1000 : 0,
     origin: fields.origin,
     createdAt: fields.now,
-    templates: undefined
+    templates: undefined,
+    storeId: 0,
+    storeRefs: 0
   }
 }
 

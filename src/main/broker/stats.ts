@@ -18,6 +18,8 @@ export class BrokerCounters {
   socketsTotal = 0
   /** CONNECTs refused because the client id's session belongs to another user (sessionTakeover 'same-user'). */
   sessionTakeoversRefused = 0
+  /** QoS 1/2 PUBLISH refused because the store could not write. */
+  storeRefusals = 0
   readonly droppedByReason: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])) as Record<
     DropReason,
     number
@@ -70,6 +72,7 @@ export class BrokerCounters {
       connectionsTotal: this.connectionsTotal,
       socketsTotal: this.socketsTotal,
       sessionTakeoversRefused: this.sessionTakeoversRefused,
+      storeRefusals: this.storeRefusals,
       droppedByReason: { ...this.droppedByReason },
       limitsHit: { ...this.limitsHit }
     }

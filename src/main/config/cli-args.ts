@@ -369,6 +369,7 @@ const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
       'maxInflightMessages',
       'maxQueuedMessages',
       'maxQueuedBytes',
+      'queueQos0Messages',
       'connectTimeout',
       'maxTopicLevels',
       'maxTopicLength',
@@ -391,7 +392,7 @@ const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
       'useIdentityAsUsername'
     ]
   },
-  { title: 'Other', keys: ['logLevel', 'sysInterval'] }
+  { title: 'Other', keys: ['persistence', 'logLevel', 'sysInterval'] }
 ]
 
 function placeholder(key: SettingKey): string {

@@ -103,7 +103,14 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
   })
   lifecycle.watchCrashes()
 
-  core = await startCore({ dataDir, resolved: resolved.value, logger, version: VERSION })
+  try {
+    core = await startCore({ dataDir, resolved: resolved.value, logger, version: VERSION })
+  } catch (err) {
+    // Another broker on the data folder, or a store that cannot be opened even afresh.
+    io.stderr(`brokerscope: ${err instanceof Error ? err.message : String(err)}`)
+    lifecycle.dispose()
+    return 1
+  }
   if (core.startError) {
     logger.error('the broker failed to start:', errorText(core.startError))
     await core.stop().catch(() => {})

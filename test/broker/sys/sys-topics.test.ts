@@ -44,6 +44,7 @@ function makeStats(): BrokerStats {
     connectionsTotal: 17,
     socketsTotal: 18,
     sessionTakeoversRefused: 0,
+    storeRefusals: 0,
     droppedByReason: zeroDrops(),
     limitsHit: Object.fromEntries(LIMIT_NAMES.map((name) => [name, 0])) as BrokerStats['limitsHit']
   }

@@ -18,6 +18,8 @@ export interface ConnectionHost {
   handlePacket(connection: Connection, packet: Packet): void
   connectionClosed(connection: Connection): void
   scheduleFlush(connection: Connection): void
+  /** True while output must wait for the store (a commit is pending or on its way to disk). */
+  holdingOutput(): boolean
   /** Resume reading from a connection paused for its read budget, on the next turn of the loop. */
   scheduleResume(connection: Connection): void
   drop(session: Session | null, message: Message, reason: DropReason): void

@@ -6,6 +6,7 @@ import { ReasonCode } from '../codec/reason-codes'
 import type { BrokerEventBus } from '../events'
 import type { Message } from '../message'
 import type { Session } from '../session/session'
+import type { Persistence } from '../persistence/persistence'
 import type { SessionRegistry } from '../session/session-registry'
 import type { BrokerCounters } from '../stats'
 import { Connection } from './connection'
@@ -20,6 +21,7 @@ export interface ConnectionHubContext {
   readonly events: BrokerEventBus
   readonly logger: Logger
   readonly sessions: SessionRegistry
+  readonly persistence: Persistence
   now(): number
   /** Hand a decoded packet to the packet handlers. */
   dispatch(connection: Connection, packet: Packet): void
@@ -43,6 +45,11 @@ export class ConnectionHub implements ConnectionHost {
   private dirty: Connection[] = []
   private pausedReaders: Connection[] = []
   private flushQueued = false
+
+  // The output gate (see flushAll): store commits in flight and the connections waiting for each.
+  private sealedEpoch = 0
+  private durableEpoch = 0
+  private waiting: Array<{ epoch: number; connections: Connection[] }> = []
 
   constructor(private readonly context: ConnectionHubContext) {}
 
@@ -143,15 +150,60 @@ export class ConnectionHub implements ConnectionHost {
     }
   }
 
-  /** End of a loop turn: write what each connection queued, then let paused readers read again. */
+  /**
+   * End of a loop turn: write what each connection queued, then let paused readers read again.
+   *
+   * The output gate: when this turn changed durable state (the store has writes pending), the
+   * store commits them and this turn's output waits until the commit is on disk; so does the output
+   * of later turns while a commit is still on its way (each connection's bytes stay in order). A
+   * turn that changed nothing durable, with no commit outstanding, writes at once as before.
+   */
   readonly flushAll = (): void => {
     this.flushQueued = false
     const dirty = this.dirty
     this.dirty = []
-    for (const connection of dirty) connection.flush()
+    const persistence = this.context.persistence
+    if (persistence.pending) {
+      const epoch = ++this.sealedEpoch
+      this.holdFor(epoch, dirty)
+      persistence.commit().then(
+        () => this.released(epoch),
+        (err: unknown) => this.commitFailed(epoch, err)
+      )
+    } else if (this.sealedEpoch > this.durableEpoch) {
+      this.holdFor(this.sealedEpoch, dirty)
+    } else {
+      for (const connection of dirty) connection.flush()
+    }
     const paused = this.pausedReaders
     this.pausedReaders = []
     for (const connection of paused) connection.resumeReading()
+  }
+
+  holdingOutput(): boolean {
+    return this.context.persistence.pending || this.sealedEpoch > this.durableEpoch
+  }
+
+  private holdFor(epoch: number, connections: Connection[]): void {
+    for (const connection of connections) connection.hold(epoch)
+    const last = this.waiting[this.waiting.length - 1]
+    if (last !== undefined && last.epoch === epoch) last.connections.push(...connections)
+    else this.waiting.push({ epoch, connections })
+  }
+
+  private released(epoch: number): void {
+    if (epoch > this.durableEpoch) this.durableEpoch = epoch
+    while (this.waiting.length > 0 && this.waiting[0].epoch <= epoch) {
+      for (const connection of this.waiting.shift()!.connections) connection.release(epoch)
+    }
+  }
+
+  private commitFailed(epoch: number, err: unknown): void {
+    const reason = `the broker could not store messages (${err instanceof Error ? err.message : String(err)})`
+    if (epoch > this.durableEpoch) this.durableEpoch = epoch
+    while (this.waiting.length > 0 && this.waiting[0].epoch <= epoch) {
+      for (const connection of this.waiting.shift()!.connections) connection.storeFailed(reason)
+    }
   }
 
   drop(session: Session | null, message: Message, reason: DropReason): void {

@@ -89,6 +89,16 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
 
   private readonly decoder: PacketDecoder
   private pending: Buffer[] = []
+  /**
+   * Output held back until the store has the state it reports (see ConnectionHub's output gate):
+   * by commit epoch, oldest first. Null while nothing is held (the usual case).
+   */
+  private held: Array<{ epoch: number; data: Buffer }> | null = null
+  private heldBytes = 0
+  /** close() was called while output was held: end the socket once it is written. */
+  private endWhenReleased = false
+  /** A commit this connection waited for failed: nothing more is written (see storeFailed). */
+  private storeFailure = false
   private readBudget = READ_BUDGET
   private pendingBytes = 0
   private flushScheduled = false
@@ -135,7 +145,7 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
   }
 
   isCongested(): boolean {
-    return this.pendingBytes + this.transport.bufferedBytes() > CONGESTION_BYTES
+    return this.pendingBytes + this.heldBytes + this.transport.bufferedBytes() > CONGESTION_BYTES
   }
 
   onTransportData(chunk: Buffer): void {
@@ -189,12 +199,12 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
 
   /** Queue raw bytes for the next batched write. */
   write(bytes: Buffer): void {
-    if (this.state === 'closed') return
+    if (this.state === 'closed' || this.storeFailure) return
     this.pending.push(bytes)
     this.pendingBytes += bytes.length
     this.host.counters.bytesSent += bytes.length
     this.host.counters.messagesSent++
-    if (this.pendingBytes >= FLUSH_BYTES) {
+    if (this.pendingBytes >= FLUSH_BYTES && !this.host.holdingOutput()) {
       // Enough for one large write: hand it to the socket now, so output never piles up in a long tick.
       this.flush()
     } else if (!this.flushScheduled) {
@@ -217,11 +227,67 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
   /** Called once per tick by the broker's flush scheduler. */
   flush(): void {
     this.flushScheduled = false
-    if (this.pending.length === 0) return
+    const data = this.takePending()
+    if (data !== null) this.transport.write(data)
+  }
+
+  private takePending(): Buffer | null {
+    if (this.pending.length === 0) return null
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes)
     this.pending = []
     this.pendingBytes = 0
-    this.transport.write(data)
+    return data
+  }
+
+  /** Output gate: this turn's output waits for store commit `epoch` to be durable. */
+  hold(epoch: number): void {
+    this.flushScheduled = false
+    const data = this.takePending()
+    if (data === null) return
+    if (this.held === null) this.held = []
+    this.held.push({ epoch, data })
+    this.heldBytes += data.length
+  }
+
+  /** Store commit `epoch` is durable: write what waited for it (and anything older). */
+  release(epoch: number): void {
+    if (this.storeFailure) return
+    const held = this.held
+    if (held !== null) {
+      let i = 0
+      for (; i < held.length && held[i].epoch <= epoch; i++) {
+        this.heldBytes -= held[i].data.length
+        if (this.state !== 'closed') this.transport.write(held[i].data)
+      }
+      if (i === held.length) this.held = null
+      else held.splice(0, i)
+    }
+    if (this.endWhenReleased && this.held === null && this.pending.length === 0) {
+      this.endWhenReleased = false
+      this.transport.end()
+    }
+  }
+
+  /**
+   * A store commit this connection's output waited for failed: what it would have said (PUBACKs,
+   * deliveries of messages that are not stored) must never be sent. The connection is closed; a
+   * v5 client hears why. Its client resends what was not acknowledged.
+   */
+  storeFailed(reason: string): void {
+    this.storeFailure = true
+    this.held = null
+    this.heldBytes = 0
+    this.pending = []
+    this.pendingBytes = 0
+    this.endWhenReleased = false
+    if (this.state === 'closed') return
+    if (this.protocolVersion === 5 && this.state === 'connected') {
+      const disconnect: Packet = { cmd: 'disconnect', reasonCode: ReasonCode.QuotaExceeded, properties: { reasonString: reason } }
+      this.transport.write(mqttPacket.generate(disconnect, { protocolVersion: 5 }))
+    }
+    this.closeReason = reason
+    this.state = 'closing'
+    this.transport.end()
   }
 
   /** Encode and queue any packet but PUBLISH. */
@@ -365,11 +431,15 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     this.close(reason)
   }
 
-  /** Flush what is queued and close the socket. */
+  /** Flush what is queued and close the socket (after any output the store gate holds). */
   close(reason: string): void {
     if (this.state === 'closed' || this.state === 'closing') return
     this.closeReason = reason
     this.state = 'closing'
+    if (this.held !== null || (this.pending.length > 0 && this.host.holdingOutput())) {
+      this.endWhenReleased = true
+      return
+    }
     this.flush()
     this.transport.end()
   }

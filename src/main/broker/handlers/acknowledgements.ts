@@ -22,7 +22,7 @@ export function handlePubrec(connection: Connection, packet: IPubrecPacket): voi
 /** PUBREL: the client releases its QoS 2 message; we already delivered it, so complete [MQTT-4.3.3-11]. */
 export function handlePubrel(connection: Connection, packet: IPubrelPacket): void {
   const packetId = packet.messageId ?? 0
-  const known = connection.session!.incomingQos2?.delete(packetId) ?? false
+  const known = connection.session!.releaseIncoming(packetId)
   if (!known && connection.protocolVersion === 5) {
     connection.send({ cmd: 'pubcomp', messageId: packetId, reasonCode: ReasonCode.PacketIdentifierNotFound })
   } else {

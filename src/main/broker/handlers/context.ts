@@ -20,6 +20,8 @@ export interface HandlerContext {
   /** Holds a connection's packets while its CONNECT is being authenticated. */
   readonly connectGate: ConnectGate
   now(): number
+  /** The store could not write lately: QoS 1/2 PUBLISH is refused rather than acknowledged (see Persistence.failing). */
+  storeFailing(): boolean
 
   /** Connections past CONNACK. */
   connectedCount(): number

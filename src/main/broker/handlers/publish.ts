@@ -48,16 +48,29 @@ export function handlePublish(context: HandlerContext, connection: Connection, p
     return connection.protocolClose(ReasonCode.ProtocolError, 'a PUBLISH from a client must not carry a subscription identifier') // [MQTT-3.3.4-6]
   }
 
-  if (packet.qos === 2 && session.incomingQos2 === null) session.incomingQos2 = new Set()
-  const incoming = packet.qos === 2 ? session.incomingQos2 : null
-  if (incoming?.has(packetId)) {
-    // A resent QoS 2 PUBLISH we already have: acknowledge again, do not deliver twice [MQTT-4.3.3-10].
-    connection.send({ cmd: 'pubrec', messageId: packetId })
-    return
+  if (packet.qos === 2) {
+    const incoming = session.incomingQos2
+    if (incoming?.has(packetId)) {
+      // A resent QoS 2 PUBLISH we already have: acknowledge again, do not deliver twice [MQTT-4.3.3-10].
+      connection.send({ cmd: 'pubrec', messageId: packetId })
+      return
+    }
+    // Receive Maximum is a v5 promise; 3.1.x clients were never told one, so only the id space bounds them.
+    if (v5 && incoming !== null && incoming.size >= limits.receiveMaximum) {
+      return connection.protocolClose(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded') // [MQTT-3.3.4-8]
+    }
   }
-  // Receive Maximum is a v5 promise; 3.1.x clients were never told one, so only the id space bounds them.
-  if (v5 && incoming !== null && incoming.size >= limits.receiveMaximum) {
-    return connection.protocolClose(ReasonCode.ReceiveMaximumExceeded, 'receive maximum exceeded') // [MQTT-3.3.4-8]
+  if (packet.qos > 0 && context.storeFailing()) {
+    // The store cannot write (disk full, I/O error): never acknowledge what could not be kept.
+    context.counters.storeRefusals++
+    if (!v5) return connection.close('the broker cannot store messages right now')
+    const refusal = {
+      messageId: packetId,
+      reasonCode: ReasonCode.QuotaExceeded,
+      properties: { reasonString: 'the broker cannot store messages right now' }
+    }
+    connection.send(packet.qos === 1 ? { cmd: 'puback', ...refusal } : { cmd: 'pubrec', ...refusal })
+    return
   }
 
   const counters = context.counters
@@ -102,7 +115,7 @@ export function handlePublish(context: HandlerContext, connection: Connection, p
   if (packet.qos === 1) {
     connection.send(v5 && reasonCode !== 0 ? { cmd: 'puback', messageId: packetId, reasonCode } : { cmd: 'puback', messageId: packetId })
   } else if (packet.qos === 2) {
-    if (reasonCode < 0x80) incoming!.add(packetId)
+    if (reasonCode < 0x80) session.addIncoming(packetId)
     connection.send(v5 && reasonCode !== 0 ? { cmd: 'pubrec', messageId: packetId, reasonCode } : { cmd: 'pubrec', messageId: packetId })
   }
 }

@@ -9,6 +9,8 @@ import type { Router } from '../topics/router'
 import type { DeliveryContext } from './delivery-context'
 import { NEVER_EXPIRES, Session, type Will } from './session'
 import { MemorySessionStore, type SessionStore } from './session-store'
+import type { Persistence } from '../persistence/persistence'
+import { type DeliveryRecord, type SessionRecord, stateOf, toMessage } from '../persistence/records'
 
 /** What the registry needs from the broker around it. */
 export interface SessionRegistryContext {
@@ -16,6 +18,7 @@ export interface SessionRegistryContext {
   readonly events: BrokerEventBus
   readonly logger: Logger
   readonly router: Router
+  readonly persistence: Persistence
   now(): number
   /** Publish a session's will as an application message, if its user may still publish there. */
   publishWill(will: Message, session: Session): void
@@ -99,7 +102,18 @@ export class SessionRegistry {
     session.cleanStart = request.cleanStart
     session.keepAlive = request.keepAlive
     session.attach(connection, this.context.now())
+    // A session that outlives its connection is kept in the store (a v5 client may also reconnect
+    // with expiry 0 to a stored session: it then ends with this connection and leaves the store now).
+    const wasDurable = session.durable
+    session.durable = request.expiryInterval !== 0 && this.context.persistence.enabled
+    if (session.durable) this.context.persistence.putSession(session)
+    else if (wasDurable) this.context.persistence.deleteSession(session)
     return { session, sessionPresent }
+  }
+
+  /** A durable session's own record changed (subscriptions, will, expiry): save it. */
+  saved(session: Session): void {
+    if (session.durable) this.context.persistence.putSession(session)
   }
 
   /**
@@ -118,26 +132,38 @@ export class SessionRegistry {
         this.context.publishWill(will.message, session)
         willPublished = true
       } else {
-        session.armWillDelay(Math.min(will.delaySeconds, session.expiryInterval) * 1000, () => {
-          const pending = session.will
-          session.will = null
-          if (pending) this.context.publishWill(pending.message, session)
-        })
+        this.armWill(session, Math.min(will.delaySeconds, session.expiryInterval) * 1000)
       }
     } else {
       session.will = null
     }
-    if (this.stopping) return willPublished
-    if (session.expiryInterval === 0) this.end(session)
-    else if (session.expiryInterval !== NEVER_EXPIRES) {
-      session.armExpiry(session.expiryInterval * 1000, () => {
-        this.context.counters.clientsExpired++
-        this.context.logger.info(`session ${session.clientId} expired`)
-        this.end(session)
-        this.context.events.emit({ type: 'session.expired', clientId: session.clientId })
-      })
+    if (session.expiryInterval === 0 && !this.stopping) {
+      this.end(session)
+      return willPublished
     }
+    // Saved with its pending will (if any) and the time it went offline: a restart carries both on.
+    this.saved(session)
+    if (!this.stopping) this.armExpiry(session, session.expiryInterval)
     return willPublished
+  }
+
+  private armWill(session: Session, delayMs: number): void {
+    session.armWillDelay(delayMs, () => {
+      const pending = session.will
+      session.will = null
+      if (pending) this.context.publishWill(pending.message, session)
+      this.saved(session)
+    })
+  }
+
+  private armExpiry(session: Session, expirySeconds: number, elapsedMs = 0): void {
+    if (expirySeconds === NEVER_EXPIRES) return
+    session.armExpiry(Math.max(0, expirySeconds * 1000 - elapsedMs), () => {
+      this.context.counters.clientsExpired++
+      this.context.logger.info(`session ${session.clientId} expired`)
+      this.end(session)
+      this.context.events.emit({ type: 'session.expired', clientId: session.clientId })
+    })
   }
 
   /** Remove an offline session (and its queued messages). False when there is none, or it is online. */
@@ -157,8 +183,98 @@ export class SessionRegistry {
       this.context.publishWill(message, session)
     }
     this.context.router.removeAll(session)
+    if (session.durable) {
+      this.context.persistence.deleteSession(session)
+      session.durable = false
+    }
     session.discardMessages()
     if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId)
+  }
+
+  /**
+   * Rebuild the durable sessions the store held: subscriptions, queue, in-flight window, incoming
+   * QoS 2 ids, owner. Time moved on while the broker was down: a session whose expiry passed ends
+   * now (its will goes out), a pending will whose delay passed goes out, the rest are re-armed for
+   * what is left. Sessions that were online when a broker crashed lost their connection then: their
+   * wills are handled as after any abnormal close. Returns how many sessions expired.
+   */
+  restore(loaded: {
+    sessions: Map<string, SessionRecord>
+    deliveries: ReadonlyArray<{ clientId: string; seq: number; record: DeliveryRecord }>
+    incoming: ReadonlyArray<{ clientId: string; packetId: number }>
+    messages: ReadonlyMap<number, Message>
+    cleanShutdown: boolean
+  }): { restored: number; expired: number } {
+    const now = this.context.now()
+    const restored: Array<{ session: Session; record: SessionRecord }> = []
+    for (const [clientId, record] of loaded.sessions) {
+      const session = new Session(clientId, record.pv, this.delivery)
+      session.owner = record.ow
+      session.username = record.u
+      session.expiryInterval = record.ex
+      session.cleanStart = record.cs
+      session.keepAlive = record.ka
+      session.durable = true
+      session.disconnectedAt = record.on ? now : (record.dc ?? now)
+      for (const [filter, topicFilter, shareGroup, qos, noLocal, retainAsPublished, retainHandling, subscriptionId] of record.s) {
+        this.context.router.subscribe(session, {
+          filter,
+          topicFilter,
+          shareGroup,
+          qos,
+          noLocal,
+          retainAsPublished,
+          retainHandling,
+          subscriptionId
+        })
+      }
+      // After a clean shutdown no will is pending (wills are not published when the broker stops).
+      if (record.w !== null && !(record.on && loaded.cleanShutdown)) {
+        session.will = { message: toMessage(record.w.m), delaySeconds: record.w.d }
+      }
+      this.sessions.set(session)
+      restored.push({ session, record })
+    }
+    for (const { clientId, seq, record } of loaded.deliveries) {
+      const session = this.sessions.get(clientId)
+      const message = loaded.messages.get(record.m)
+      if (session === undefined || message === undefined) continue
+      message.storeRefs++
+      const delivery = { message, qos: record.q, retain: record.r, subscriptionIds: record.s, seq }
+      session.restoreDelivery(
+        delivery,
+        record.pid !== undefined && record.st !== undefined ? { packetId: record.pid, state: stateOf(record.st) } : null
+      )
+    }
+    for (const { clientId, packetId } of loaded.incoming) {
+      const session = this.sessions.get(clientId)
+      if (session === undefined) continue
+      if (session.incomingQos2 === null) session.incomingQos2 = new Set()
+      session.incomingQos2.add(packetId)
+    }
+    // Second pass, once every session is back: wills and expiry may publish to the others.
+    let expired = 0
+    for (const { session, record } of restored) {
+      const offlineMs = now - (session.disconnectedAt ?? now)
+      if (session.expiryInterval !== NEVER_EXPIRES && offlineMs >= session.expiryInterval * 1000) {
+        expired++
+        this.context.counters.clientsExpired++
+        this.context.logger.info(`session ${session.clientId} expired while the broker was down`)
+        this.end(session)
+        continue
+      }
+      const will = session.will
+      if (will !== null) {
+        const delayMs = Math.min(will.delaySeconds, session.expiryInterval) * 1000
+        if (delayMs - offlineMs <= 0) {
+          session.will = null
+          this.context.publishWill(will.message, session)
+        } else this.armWill(session, delayMs - offlineMs)
+      }
+      this.armExpiry(session, session.expiryInterval, offlineMs)
+      if (record.on || will !== null) this.saved(session)
+    }
+    return { restored: restored.length - expired, expired }
   }
 
   /** Broker shutdown: sessions stay as they are (no wills, no expiry), their timers stop. */

@@ -24,6 +24,8 @@ export interface Delivery {
   readonly qos: QoS
   readonly retain: boolean
   readonly subscriptionIds: readonly number[] | null
+  /** The store's key for it within the session (durable sessions), else 0. */
+  readonly seq: number
 }
 
 export type InflightState = 'awaiting-puback' | 'awaiting-pubrec' | 'awaiting-pubcomp'
@@ -58,6 +60,13 @@ export class Session {
   connection: Connection | null = null
   /** By the filter as sent (with any $share/group/ prefix). */
   readonly subscriptions = new SmallMap<Subscription>()
+  /**
+   * The session outlives its connection and is kept in the store (3.1.1 clean session 0, v5
+   * session expiry > 0): its queue, in-flight window and incoming QoS 2 ids are journaled.
+   */
+  durable = false
+  /** Next store key for a delivery (see Delivery.seq). */
+  nextSeq = 1
   /** Seconds after disconnection before the session is discarded; NEVER_EXPIRES for never. */
   expiryInterval = 0
   will: Will | null = null
@@ -157,6 +166,11 @@ export class Session {
     return this.queuedPayloadBytes
   }
 
+  /** The queue behind the window, oldest first. */
+  *queuedDeliveries(): IterableIterator<Delivery> {
+    for (let i = this.queueHead; i < this.queue.length; i++) yield this.queue[i]
+  }
+
   inflightEntries(): IterableIterator<InflightEntry> {
     return (this.inflightById ?? new Map<number, InflightEntry>()).values()
   }
@@ -172,7 +186,10 @@ export class Session {
     const connection = this.connection
     if (qos === 0) {
       if (connection === null || !connection.isReady) {
-        this.context.drop(this, message, 'qos0-offline')
+        // mosquitto's queue_qos0_messages: a durable session may keep QoS 0 while its client is away.
+        if (this.durable && this.context.settings.queueQos0Messages) {
+          this.enqueue({ message, qos: 0, retain, subscriptionIds, seq: this.nextSeq++ })
+        } else this.context.drop(this, message, 'qos0-offline')
       } else if (connection.isCongested()) {
         this.context.drop(this, message, 'slow-consumer')
       } else {
@@ -180,9 +197,9 @@ export class Session {
       }
       return
     }
-    const delivery: Delivery = { message, qos, retain, subscriptionIds }
+    const delivery: Delivery = { message, qos, retain, subscriptionIds, seq: this.durable ? this.nextSeq++ : 0 }
     if (connection?.isReady && this.queuedCount === 0 && this.inflightCount < this.window && !connection.isCongested()) {
-      this.sendInflight(delivery, connection)
+      this.sendInflight(delivery, connection, false)
     } else {
       if (connection !== null && this.inflightCount >= this.context.settings.maxInflightMessages) {
         this.context.limitHit('maxInflightMessages')
@@ -208,6 +225,7 @@ export class Session {
     detachPayload(delivery.message)
     if (this.queue === NO_DELIVERIES) this.queue = []
     this.queue.push(delivery)
+    if (this.durable) this.context.journal.added(this, delivery)
   }
 
   private shiftQueue(): Delivery | undefined {
@@ -233,13 +251,21 @@ export class Session {
     throw new Error('no free packet identifier')
   }
 
-  private sendInflight(delivery: Delivery, connection: Connection): void {
+  /** `queued`: the delivery was journaled as queued (it now becomes in flight); else it is new to the journal. */
+  private sendInflight(delivery: Delivery, connection: Connection, queued: boolean): void {
+    if (delivery.qos === 0) {
+      // A QoS 0 message kept for an offline client (queueQos0Messages) goes out once, with no window.
+      if (this.durable) this.context.journal.removed(this, delivery)
+      connection.sendPublish(delivery.message, 0, delivery.retain, delivery.subscriptionIds, 0, false)
+      return
+    }
     const packetId = this.allocatePacketId()
     const entry: InflightEntry = {
       message: delivery.message,
       qos: delivery.qos,
       retain: delivery.retain,
       subscriptionIds: delivery.subscriptionIds,
+      seq: delivery.seq,
       packetId,
       state: delivery.qos === 1 ? 'awaiting-puback' : 'awaiting-pubrec'
     }
@@ -247,8 +273,15 @@ export class Session {
     detachPayload(delivery.message)
     this.inflightById.set(packetId, entry)
     const sent = connection.sendPublish(delivery.message, delivery.qos, delivery.retain, delivery.subscriptionIds, packetId, false)
-    // Too large for the client: dropped (and counted) by the connection; the flow is over.
-    if (!sent) this.inflightById.delete(packetId)
+    if (!sent) {
+      // Too large for the client: dropped (and counted) by the connection; the flow is over.
+      this.inflightById.delete(packetId)
+      if (this.durable && queued) this.context.journal.removed(this, delivery)
+      return
+    }
+    if (!this.durable) return
+    if (queued) this.context.journal.updated(this, entry)
+    else this.context.journal.added(this, entry)
   }
 
   /** Move queued messages into the window while there is room and the socket keeps up. */
@@ -264,10 +297,12 @@ export class Session {
       if (!this.mayStillReceive(entry.message)) {
         this.inflightById!.delete(entry.packetId)
         this.context.drop(this, entry.message, 'rights-withdrawn')
+        if (this.durable) this.context.journal.removed(this, entry)
         continue
       }
       if (!connection.sendPublish(entry.message, entry.qos, entry.retain, entry.subscriptionIds, entry.packetId, true)) {
         this.inflightById!.delete(entry.packetId)
+        if (this.durable) this.context.journal.removed(this, entry)
       }
     }
     const now = this.context.now()
@@ -275,13 +310,15 @@ export class Session {
       const delivery = this.shiftQueue()!
       if (isExpired(delivery.message, now)) {
         this.context.drop(this, delivery.message, 'expired')
+        if (this.durable) this.context.journal.removed(this, delivery)
         continue
       }
       if (!this.mayStillReceive(delivery.message)) {
         this.context.drop(this, delivery.message, 'rights-withdrawn')
+        if (this.durable) this.context.journal.removed(this, delivery)
         continue
       }
-      this.sendInflight(delivery, connection)
+      this.sendInflight(delivery, connection, true)
     }
   }
 
@@ -299,6 +336,7 @@ export class Session {
     const entry = this.inflightById?.get(packetId)
     if (entry === undefined || entry.state !== 'awaiting-puback') return
     this.inflightById!.delete(packetId)
+    if (this.durable) this.context.journal.removed(this, entry)
     this.pump()
   }
 
@@ -309,10 +347,14 @@ export class Session {
     if (failed) {
       // v5: a PUBREC with a failure reason code ends the flow [MQTT-4.3.3-?]; no PUBREL follows.
       this.inflightById!.delete(packetId)
+      if (this.durable) this.context.journal.removed(this, entry)
       this.pump()
       return true
     }
-    entry.state = 'awaiting-pubcomp'
+    if (entry.state !== 'awaiting-pubcomp') {
+      entry.state = 'awaiting-pubcomp'
+      if (this.durable) this.context.journal.updated(this, entry)
+    }
     return true
   }
 
@@ -321,6 +363,7 @@ export class Session {
     const entry = this.inflightById?.get(packetId)
     if (entry === undefined || entry.state !== 'awaiting-pubcomp') return
     this.inflightById!.delete(packetId)
+    if (this.durable) this.context.journal.removed(this, entry)
     this.pump()
   }
 
@@ -338,6 +381,36 @@ export class Session {
       }
     }
     this.pump()
+  }
+
+  /** Incoming QoS 2: a new packet id awaiting PUBREL [MQTT-4.3.3-10]. False when it is already there (a resend). */
+  addIncoming(packetId: number): boolean {
+    if (this.incomingQos2 === null) this.incomingQos2 = new Set()
+    if (this.incomingQos2.has(packetId)) return false
+    this.incomingQos2.add(packetId)
+    if (this.durable) this.context.journal.incomingAdded(this, packetId)
+    return true
+  }
+
+  /** PUBREL: the packet id is released. False when it was not known. */
+  releaseIncoming(packetId: number): boolean {
+    if (this.incomingQos2 === null || !this.incomingQos2.delete(packetId)) return false
+    if (this.durable) this.context.journal.incomingRemoved(this, packetId)
+    return true
+  }
+
+  /** Restore (from the store) a delivery that was queued or in flight when the broker stopped, in seq order. */
+  restoreDelivery(delivery: Delivery, inflight: { packetId: number; state: InflightState } | null): void {
+    if (delivery.seq >= this.nextSeq) this.nextSeq = delivery.seq + 1
+    if (inflight === null) {
+      if (this.queue === NO_DELIVERIES) this.queue = []
+      this.queue.push(delivery)
+      this.queuedPayloadBytes += delivery.message.payload.length
+      return
+    }
+    if (!this.inflightById) this.inflightById = new Map()
+    this.inflightById.set(inflight.packetId, { ...delivery, packetId: inflight.packetId, state: inflight.state })
+    if (inflight.packetId >= this.nextPacketId) this.nextPacketId = inflight.packetId === 65535 ? 1 : inflight.packetId + 1
   }
 
   /** Everything still owed to the client is lost with the session; count it. */
