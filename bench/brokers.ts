@@ -26,8 +26,8 @@ export const ALL_BROKERS: BrokerName[] = ['brokerscope', 'aedes', 'mosquitto']
 /** Settings that differ from each broker's defaults, for the report. */
 export const BROKER_SETTINGS: Record<BrokerName, string> = {
   brokerscope:
-    '`--ws-port 0 --ui-port 0 --sys-interval 0 --log-level error --max-queued-messages 100000 --max-inflight-messages 65535` (TCP_NODELAY is always on); ' +
-    'fan-in + inspector: `--ui-port <free port> --ui-token <fixed>` instead of `--ui-port 0`, with BROKERSCOPE_DATA_DIR in a temporary directory',
+    '`--persistence false --data-dir <temporary> --ws-port 0 --ui-port 0 --sys-interval 0 --log-level error --max-queued-messages 100000 --max-inflight-messages 65535` (TCP_NODELAY is always on); ' +
+    'fan-in + inspector: `--ui-port <free port> --ui-token <fixed>` instead of `--ui-port 0`; the store scenarios: `--persistence true`',
   aedes:
     '`Aedes.createBroker()` defaults (in-memory persistence, concurrency 100), `net.createServer({ noDelay: true }, aedes.handle)` — bench/aedes-server.mjs',
   mosquitto:
@@ -168,6 +168,10 @@ export interface StartOptions {
    * no UI server at all, not even the default one on 8090).
    */
   ui?: boolean
+  /** BrokerScope: keep retained messages and sessions in its store (default false: the in-memory broker). */
+  persistence?: boolean
+  /** BrokerScope: this data folder (kept after the run) instead of a fresh temporary one. */
+  dataDir?: string
 }
 
 /** The fixed inspector UI token of the fan-in + inspector runs. */
@@ -181,15 +185,13 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
   switch (name) {
     case 'brokerscope': {
       const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []
-      let env: Record<string, string> | undefined
+      // Every run gets a data folder of its own (settings, store, lock): never the user's.
+      const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bench-brokerscope-'))
+      if (options.dataDir === undefined) cleanup = () => rmSync(dataDir, { recursive: true, force: true })
       if (options.ui) {
         let uiPort = await freePort()
         while (uiPort === port) uiPort = await freePort()
         ui = { port: uiPort, token: UI_TOKEN }
-        // The UI keeps saved messages in its data directory: not the user's.
-        const dataDir = mkdtempSync(join(tmpdir(), 'bench-brokerscope-'))
-        env = { BROKERSCOPE_DATA_DIR: dataDir }
-        cleanup = () => rmSync(dataDir, { recursive: true, force: true })
       }
       const uiArgs = ui ? ['--ui-port', String(ui.port), '--ui-token', ui.token] : ['--ui-port', '0']
       child = spawnPinned(
@@ -200,6 +202,11 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
           ...BROKERSCOPE_NODE_FLAGS,
           ...profile,
           BROKERSCOPE_CLI,
+          '--data-dir',
+          dataDir,
+          // The in-memory figures, unless a scenario measures the store.
+          '--persistence',
+          String(options.persistence ?? false),
           '--tcp-port',
           String(port),
           '--ws-port',
@@ -213,8 +220,7 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
           '100000',
           '--max-inflight-messages',
           '65535'
-        ],
-        { env }
+        ]
       )
       break
     }
