@@ -51,7 +51,10 @@ export class ConnectionHub implements ConnectionHost {
   private durableEpoch = 0
   private waiting: Array<{ epoch: number; connections: Connection[] }> = []
 
-  constructor(private readonly context: ConnectionHubContext) {}
+  constructor(private readonly context: ConnectionHubContext) {
+    // A turn that only changed durable state (no output) still ends in a commit.
+    context.persistence.onFirstWrite = () => this.queueTurnEnd()
+  }
 
   get settings(): BrokerSettings {
     return this.context.settings

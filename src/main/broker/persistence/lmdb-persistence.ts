@@ -199,7 +199,10 @@ export class LmdbPersistence implements Persistence {
     return this.failure !== null
   }
 
+  onFirstWrite: () => void = () => {}
+
   private write(db: Database, key: Key, value: unknown): void {
+    if (this.ops.length === 0) this.onFirstWrite()
     this.ops.push({ db, key, value })
   }
 

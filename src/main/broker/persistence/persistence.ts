@@ -44,6 +44,11 @@ export interface Persistence extends DeliveryJournal {
 
   /** Writes since the last commit(). */
   readonly pending: boolean
+  /**
+   * Called when the first write after a commit arrives, so the broker schedules the end-of-turn
+   * commit even in a turn that produces no output (a PUBACK that only removes a delivery).
+   */
+  onFirstWrite: () => void
   /** Commit what was written so far; resolves once it is on disk, rejects when it could not be stored. */
   commit(): Promise<void>
   /** `held`: what the broker keeps durable now (retained messages, durable sessions), counted in memory. */
@@ -57,6 +62,7 @@ export const NO_PERSISTENCE: Persistence = {
   enabled: false,
   failing: false,
   pending: false,
+  onFirstWrite() {},
   added() {},
   updated() {},
   removed() {},
