@@ -391,6 +391,10 @@ const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
       'useIdentityAsUsername'
     ]
   },
+  {
+    title: 'Inspector',
+    keys: ['inspectorHistoryPerTopic', 'inspectorHistoryBytes', 'inspectorMaxTopics', 'inspectorRecordWithoutUi']
+  },
   { title: 'Other', keys: ['logLevel', 'sysInterval'] }
 ]
 
