@@ -52,7 +52,8 @@ export function compilePayloadTest(query: FindQuery): { ok: true; test: PayloadT
   if (!linearRegex()) return { ok: false, error: 'regular expressions are not available in this build' }
   let regex: RegExp
   try {
-    regex = new RegExp(query.payload, query.caseSensitive ? 'l' : 'il')
+    // The linear engine has no `i` flag: without "match case" the text and the pattern's letters are lowercased.
+    regex = new RegExp(query.caseSensitive ? query.payload : lowercasePattern(query.payload), 'l')
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     return {
@@ -62,7 +63,32 @@ export function compilePayloadTest(query: FindQuery): { ok: true; test: PayloadT
         : `not a valid regular expression: ${message.replace(/^Invalid regular expression: /, '')}`
     }
   }
-  return { ok: true, test: (text) => regex.test(text) }
+  if (query.caseSensitive) return { ok: true, test: (text) => regex.test(text) }
+  return { ok: true, test: (text) => regex.test(text.toLowerCase()) }
+}
+
+/** Lowercase a pattern's letters but not its escapes (\D, \S, \W, \B, \p{Lu}, \k<Name> keep their meaning). */
+export function lowercasePattern(pattern: string): string {
+  let out = ''
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]
+    if (c !== '\\') {
+      out += c.toLowerCase()
+      continue
+    }
+    const next = pattern[i + 1] ?? ''
+    const open = pattern[i + 2]
+    if ((next === 'p' || next === 'P' || next === 'u' || next === 'k') && (open === '{' || open === '<')) {
+      const close = pattern.indexOf(open === '{' ? '}' : '>', i + 2)
+      const end = close < 0 ? pattern.length : close + 1
+      out += pattern.slice(i, end)
+      i = end - 1
+    } else {
+      out += c + next
+      i++
+    }
+  }
+  return out
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: false })

@@ -15,7 +15,7 @@ const PAGE = 200
 /** A JSON value as a collapsible tree (keyboard: the toggles are buttons). */
 export function JsonTree({ value, onPickNumber, openDepth = 3 }: JsonTreeProps): JSX.Element {
   return (
-    <div className="json-tree mono" role="tree" aria-label="Decoded value">
+    <div className="json-tree mono" role="group" aria-label="Decoded value">
       <Node name={null} value={value} steps={[]} depth={0} openDepth={openDepth} onPickNumber={onPickNumber} />
     </div>
   )
@@ -40,8 +40,14 @@ function Node({ name, value, steps, depth, openDepth, onPickNumber }: NodeProps)
       : Object.entries(value as Record<string, unknown>)
     const brackets = Array.isArray(value) ? ['[', ']'] : ['{', '}']
     return (
-      <div role="treeitem" aria-expanded={open} aria-selected={false} className="json-node">
-        <button type="button" className="json-toggle" onClick={() => setOpen(!open)} aria-label={open ? 'Collapse' : 'Expand'}>
+      <div className="json-node">
+        <button
+          type="button"
+          className="json-toggle"
+          onClick={() => setOpen(!open)}
+          aria-expanded={open}
+          aria-label={open ? 'Collapse' : 'Expand'}
+        >
           {open ? '▾' : '▸'}
         </button>
         {label}
@@ -50,7 +56,7 @@ function Node({ name, value, steps, depth, openDepth, onPickNumber }: NodeProps)
           {open ? '' : ` ${entries.length} ${Array.isArray(value) ? 'items' : 'keys'} ${brackets[1]}`}
         </span>
         {open && (
-          <div role="group" className="json-children">
+          <div className="json-children">
             {entries.slice(0, limit).map(([key, item]) => (
               <Node
                 key={String(key)}
@@ -76,7 +82,7 @@ function Node({ name, value, steps, depth, openDepth, onPickNumber }: NodeProps)
   const path = formatPath(steps)
   const numeric = typeof value === 'number'
   return (
-    <div role="treeitem" aria-selected={false} className="json-node json-leaf">
+    <div className="json-node json-leaf">
       {label}
       {numeric && onPickNumber ? (
         <button

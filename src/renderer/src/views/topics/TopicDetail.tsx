@@ -49,6 +49,7 @@ function useTopicHistory(topic: string, messages: number): TopicHistory | null {
       current = false
     }
   }, [topic, tick])
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new topic starts empty
   useEffect(() => setHistory(null), [topic])
   return history
 }
@@ -124,30 +125,24 @@ export function TopicDetail({ topic, node }: { topic: string; node: TopicNode | 
         ))}
       </div>
       <div role="tabpanel" id={`topic-tabpanel-${tab}`} aria-labelledby={`topic-tab-${tab}`} className="tab-panel">
-        {tab === 'value' &&
-          (entry ? (
-            <>
-              <EntryFacts entry={entry} index={index} count={entries.length} />
+        {tab === 'value' && (
+          <>
+            {entry && <EntryFacts entry={entry} index={index} count={entries.length} />}
+            {entry || node ? (
+              // One element whatever the source, so an open JSON tree stays open when the history arrives.
               <DecodedPayload
                 topic={topic}
-                bytes={shown.bytes}
-                truncated={shown.truncated}
-                totalSize={entry.size}
-                loading={shown.loading}
+                bytes={entry ? shown.bytes : latestBytes}
+                truncated={entry ? shown.truncated : latestBytes !== null && node !== null && node.lastSize > latestBytes.length}
+                totalSize={entry ? entry.size : node?.lastSize}
+                loading={entry ? shown.loading : false}
                 onPickNumber={pickNumber}
               />
-            </>
-          ) : node ? (
-            <DecodedPayload
-              topic={topic}
-              bytes={latestBytes}
-              truncated={latestBytes !== null && node.lastSize > latestBytes.length}
-              totalSize={node.lastSize}
-              onPickNumber={pickNumber}
-            />
-          ) : (
-            <p className="muted">No message on this exact topic.</p>
-          ))}
+            ) : (
+              <p className="muted">No message on this exact topic.</p>
+            )}
+          </>
+        )}
         {tab === 'history' && <HistoryList history={history} selectedIndex={index} onSelect={(id) => selectEntry(id)} />}
         {tab === 'diff' && <DiffPanel topic={topic} entries={entries} entry={entry} previous={previous} />}
         {tab === 'chart' && <ChartPanel topic={topic} />}
@@ -202,7 +197,6 @@ function HistoryList({
         {history.olderDropped > 0 ? ` · ${formatCount(history.olderDropped)} older ones dropped` : ''}
         {history.evictedForBytes > 0 ? ` · ${formatCount(history.evictedForBytes)} evicted for the byte limit` : ''}. ↑/↓ step newer/older.
       </p>
-      {/* biome-ignore lint/a11y/useSemanticElements: a listbox of rich rows, keys handled here */}
       <div
         className="history-list"
         role="listbox"
@@ -341,7 +335,7 @@ function TextChanges({ before, after }: { before: string; after: string }): JSX.
   return (
     <div>
       {cut && <p className="muted small-text">Long payloads: the first 2,000 lines are compared.</p>}
-      <pre className="payload-text diff-lines" aria-label="Text changes">
+      <pre className="payload-text diff-lines" data-testid="text-diff">
         {lines.map((line, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: lines have no identity beyond their place
           <div key={i} className={`diff-line-${line.kind}`}>
