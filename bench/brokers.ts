@@ -168,6 +168,8 @@ export interface StartOptions {
    * no UI server at all, not even the default one on 8090).
    */
   ui?: boolean
+  /** BrokerScope only: extra environment (BROKERSCOPE_INSPECTOR=off). */
+  env?: Record<string, string>
 }
 
 /** The fixed inspector UI token of the fan-in + inspector runs. */
@@ -191,6 +193,7 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
         env = { BROKERSCOPE_DATA_DIR: dataDir }
         cleanup = () => rmSync(dataDir, { recursive: true, force: true })
       }
+      if (options.env) env = { ...env, ...options.env }
       const uiArgs = ui ? ['--ui-port', String(ui.port), '--ui-token', ui.token] : ['--ui-port', '0']
       child = spawnPinned(
         BROKER_CPU,

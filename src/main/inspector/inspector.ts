@@ -70,6 +70,8 @@ export interface InspectorOptions {
   maxTopicChars?: number
   /** Clients, subscriptions, retained and topics are sent at most this often (default 250 ms): they can be large. */
   listIntervalMs?: number
+  /** False: subscribe to nothing at all (the benchmark's baseline for the capture's cost). Default true. */
+  capture?: boolean
   savedMessages: SavedMessageStore
 }
 
@@ -176,7 +178,7 @@ export class Inspector {
       (attached) => this.onAttachedChange(attached)
     )
     this.commands = this.commandTable()
-    this.start()
+    if (options.capture !== false) this.start()
   }
 
   // ───────────────────────────── lifecycle ─────────────────────────────

@@ -28,6 +28,9 @@ export interface TopicHistoryOptions {
 interface Slot {
   /** Global id; -1 once the slot left its ring. */
   id: number
+  ring: TopicRing | null
+  /** In the unsettled list (a slot reused within one window is listed once). */
+  queued: boolean
   time: number
   clientId: string | null
   qos: QoS
@@ -74,7 +77,7 @@ export class TopicHistory {
   private entries = 0
   private rings = 0
   private evictedForBytes = 0
-  private unsettled: Array<{ ring: TopicRing; slot: Slot }> = []
+  private unsettled: Slot[] = []
   /** Settled slots in settle order (oldest first) with the id they had, for eviction by bytes. */
   private order: Array<{ ring: TopicRing; slot: Slot; id: number }> = []
   private orderHead = 0
@@ -136,8 +139,12 @@ export class TopicHistory {
     slot.preview = null
     slot.settled = false
     slot.properties = properties
-    this.unsettled.push({ ring, slot })
-    if (this.unsettled.length >= MAX_UNSETTLED) this.settle()
+    slot.ring = ring
+    if (!slot.queued) {
+      slot.queued = true
+      this.unsettled.push(slot)
+      if (this.unsettled.length >= MAX_UNSETTLED) this.settle()
+    }
   }
 
   /** Forget what a slot holds (its bytes leave the budget). */
@@ -153,8 +160,10 @@ export class TopicHistory {
     const waiting = this.unsettled
     if (waiting.length === 0) return
     this.unsettled = []
-    for (const { ring, slot } of waiting) {
-      if (slot.settled || slot.id < 0 || slot.payload === null) continue
+    for (const slot of waiting) {
+      slot.queued = false
+      const ring = slot.ring
+      if (ring === null || slot.settled || slot.id < 0 || slot.payload === null) continue
       const view = slot.payload
       if (view.length > this.maxEntryPayload) {
         slot.preview = Buffer.from(view.subarray(0, this.previewBytes))
@@ -311,6 +320,8 @@ export class TopicHistory {
 function newSlot(): Slot {
   return {
     id: -1,
+    ring: null,
+    queued: false,
     time: 0,
     clientId: null,
     qos: 0,

@@ -138,7 +138,7 @@ export function showable(value: unknown, depth = 0): unknown {
 }
 
 async function inflate(bytes: Uint8Array, format: 'gzip' | 'deflate'): Promise<Uint8Array> {
-  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream(format))
+  const stream = new Blob([bytes.slice()]).stream().pipeThrough(new DecompressionStream(format))
   const reader = stream.getReader()
   const chunks: Uint8Array[] = []
   let total = 0
