@@ -172,6 +172,8 @@ export interface StartOptions {
   persistence?: boolean
   /** BrokerScope: this data folder (kept after the run) instead of a fresh temporary one. */
   dataDir?: string
+  /** BrokerScope only: extra environment (BROKERSCOPE_INSPECTOR=off). */
+  env?: Record<string, string>
 }
 
 /** The fixed inspector UI token of the fan-in + inspector runs. */
@@ -220,7 +222,8 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
           '100000',
           '--max-inflight-messages',
           '65535'
-        ]
+        ],
+        { env: options.env }
       )
       break
     }

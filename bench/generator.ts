@@ -33,6 +33,8 @@ import {
   type FrameHandler,
   type QoS
 } from './mqtt'
+import mqttPacket from 'mqtt-packet'
+import { openInspectorPage, type InspectorPage } from './page'
 import type { GeneratorJob, GeneratorResult } from './scenarios'
 
 const job = JSON.parse(process.argv[2] ?? '{}') as GeneratorJob
@@ -584,7 +586,10 @@ function batchOf(topic: string, qos: QoS): number {
 
 /** fan-in and fan-out: QoS 0 publishers as fast as the broker reads (with job.ui: the inspector's UI client connected first). */
 async function flood(publisherTopics: string[], subscriberTopic: string, subscribers: number): Promise<void> {
-  const ui = job.ui ? await UiClient.connect(job.ui) : null
+  // A real page (fan-in-topics-chart, opened once the load runs, so its topic exists) is the UI;
+  // otherwise the WebSocket UI client (fan-in-inspector).
+  let page: InspectorPage | null = null
+  const ui = job.ui && !job.page ? await UiClient.connect(job.ui) : null
   const subs = await Promise.all(Array.from({ length: subscribers }, (_, i) => openSubscriber(i, subscriberTopic, 0)))
   const pubs = await Promise.all(publisherTopics.map((_, i) => openPublisher(i)))
   const receivers = subs.map((conn) => new Receiver(conn, pubs.length))
@@ -593,6 +598,7 @@ async function flood(publisherTopics: string[], subscriberTopic: string, subscri
   // What the UI client received in the measured window.
   const uiWindow = { t0: 0, start: null as UiCounters | null, counts: null as UiCounters | null, seconds: 0 }
   load.start()
+  if (job.ui && job.page) page = await openInspectorPage(job.ui, job.page)
   const rates = await measureWindow(
     () => {
       if (!ui) return
@@ -639,7 +645,99 @@ async function flood(publisherTopics: string[], subscriberTopic: string, subscri
     else if (counts.batches === 0) result.failures.push('UI client: no batch during the measured window')
     ui.close()
   }
+  if (page) {
+    result.notes.push(`page: Topics view, ${job.page?.topic} charted (${await page.chartPoints()} points shown)`)
+    await page.close()
+  }
   for (const c of [...subs, ...pubs]) c.close()
+}
+
+/**
+ * flood-topics-chart: `rate` msg/s of small JSON payloads paced over `topics` topics from
+ * `publishers` connections, with a real page on the Topics view charting one of them; the page
+ * clicks tree rows every 250 ms in the measured window. Payloads are pre-encoded (10 values per
+ * topic, rotated), so the generator's own cost stays small next to the browser's.
+ */
+async function floodWithPage(rate: number, topicCount: number, publishers: number): Promise<void> {
+  if (!job.ui || !job.page) throw new Error('flood-topics-chart needs the UI and a page')
+  const pubs = await Promise.all(Array.from({ length: publishers }, (_, i) => openPublisher(i)))
+  // Every topic once, so the page finds the charted one in the tree.
+  const packets: Buffer[] = []
+  for (let v = 0; v < 10; v++) {
+    for (let t = 0; t < topicCount; t++) {
+      packets.push(
+        mqttPacket.generate({
+          cmd: 'publish',
+          topic: `flood/t${t}`,
+          payload: Buffer.from(JSON.stringify({ v: 20 + v + t / 1000, seq: v })),
+          qos: 0,
+          dup: false,
+          retain: false
+        })
+      )
+    }
+  }
+  for (let t = 0; t < topicCount; t++) pubs[t % publishers].socket.write(packets[t])
+  const page: InspectorPage = await openInspectorPage(job.ui, job.page)
+  const interval = 1000 / rate
+  const start = performance.now()
+  let seq = 0
+  let running = true
+  const pace = (): void => {
+    if (!running) return
+    const due = Math.floor((performance.now() - start) / interval) + 1
+    const count = Math.min(due - seq, 2000)
+    if (count > 0) {
+      const perPublisher: Buffer[][] = pubs.map(() => [])
+      for (let i = 0; i < count; i++) perPublisher[(seq + i) % publishers].push(packets[(seq + i) % packets.length])
+      pubs.forEach((pub, i) => {
+        if (perPublisher[i].length > 0) pub.socket.write(Buffer.concat(perPublisher[i]))
+      })
+      seq += count
+      counters.sent += count
+    }
+    setTimeout(pace, 1)
+  }
+  setTimeout(pace, 1)
+  let clicking = false
+  let clicks = 0
+  let heapMax = 0
+  const clicker = async (): Promise<void> => {
+    while (clicking) {
+      await page.click(clicks++)
+      heapMax = Math.max(heapMax, await page.heapBytes())
+      await sleep(250)
+    }
+  }
+  let clickDone: Promise<void> = Promise.resolve()
+  const rates = await measureWindow(
+    () => {
+      clicking = true
+      void page.takeLatencies()
+      clickDone = clicker()
+    },
+    () => {
+      clicking = false
+    }
+  )
+  await clickDone
+  running = false
+  const latencies = (await page.takeLatencies()).sort((a, b) => a - b)
+  const pct = (p: number): number =>
+    latencies.length === 0 ? Number.NaN : latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]
+  result.metrics.sent = rates.sent
+  result.counts.sent = seq
+  result.metrics.inputP95 = pct(95)
+  result.metrics.inputMax = latencies.length > 0 ? latencies[latencies.length - 1] : Number.NaN
+  const heap = await page.heapBytes()
+  result.metrics.heapMb = heap / 1e6
+  result.metrics.heapMaxMb = Math.max(heapMax, heap) / 1e6
+  result.metrics.chartPoints = await page.chartPoints()
+  result.notes.push(`${latencies.length} clicks measured (${clicks} made)`)
+  if (latencies.length === 0) result.failures.push('no click latency measured')
+  if (rates.sent < rate * 0.9) result.notes.push(`paced at ${rates.sent.toFixed(0)} msg/s, below the ${rate} asked for`)
+  await page.close()
+  for (const c of pubs) c.close()
 }
 
 /** qos1 and qos2: publisher → subscriber pairs with a window of messages in flight per publisher. */
@@ -829,6 +927,9 @@ async function main(): Promise<void> {
     case 'connections':
       await connections(p.connections ?? 10_000)
       break
+    case 'flood-topics-chart':
+      await floodWithPage(p.rate ?? 50_000, p.topics ?? 500, p.publishers)
+      break
   }
   if (unexpectedCloses > 0) {
     result.failures.push(
@@ -842,9 +943,11 @@ function finish(failure?: string): void {
   process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0))
 }
 
+// A page takes a while to start and to close: its runs get more time.
+const pageMs = job.page ? 60_000 : 0
 setTimeout(
-  () => finish(`generator watchdog: no result after ${(job.warmupMs + job.measureMs + job.drainMs + WATCHDOG_MS) / 1000} s`),
-  job.warmupMs + job.measureMs + job.drainMs + WATCHDOG_MS
+  () => finish(`generator watchdog: no result after ${(job.warmupMs + job.measureMs + job.drainMs + WATCHDOG_MS + pageMs) / 1000} s`),
+  job.warmupMs + job.measureMs + job.drainMs + WATCHDOG_MS + pageMs
 ).unref()
 
 main().then(

@@ -107,7 +107,8 @@ export function baselineRatio(
   if (!base || !baseline) return null
   const ours = medianOf(data, scenario, 'brokerscope', base.metric)
   const theirs = medianOf(data, baseline, 'brokerscope', base.metric)
-  return { ours, theirs, ratio: theirs > 0 ? ours / theirs : NaN, baseline }
+  const ratio = base.invert ? (ours > 0 ? theirs / ours : NaN) : theirs > 0 ? ours / theirs : NaN
+  return { ours, theirs, ratio, baseline }
 }
 
 /** The brokers that have runs of this scenario. */

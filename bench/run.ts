@@ -303,9 +303,10 @@ function pairedBaseline(runs: Run[], scenario: Scenario, broker: BrokerName, rep
   if (!paired?.result || paired.result.failures.length > 0 || theirs === undefined || ours === undefined || !(theirs > 0)) {
     return `; no ${base.scenario} run to compare with`
   }
-  result.metrics.vsBaseline = ours / theirs
+  result.metrics.vsBaseline = base.invert ? theirs / ours : ours / theirs
   const verdict = result.metrics.vsBaseline >= base.target ? 'meets' : 'below'
-  return `; ${result.metrics.vsBaseline.toFixed(2)}× ${base.scenario} without it (${verdict} the ${base.target} target)`
+  const what = base.invert ? `${base.scenario} over this run` : `× ${base.scenario} without it`
+  return `; ${result.metrics.vsBaseline.toFixed(2)}${base.invert ? '×' : ''} ${what} (${verdict} the ${base.target} target)`
 }
 
 async function main(): Promise<void> {
@@ -378,8 +379,8 @@ async function main(): Promise<void> {
           const label = `[${scenario.id} ${rep}/${options.reps}] ${BROKER_LABEL[broker]}`
           try {
             const result = await against(
-              () => startBroker(broker, { ui: scenario.inspector === true }),
-              (running) => ({ ...jobFor(scenario, options, running.port, 'broker', running.pid), ui: running.ui })
+              () => startBroker(broker, { ui: scenario.inspector === true || scenario.page !== undefined, env: scenario.brokerEnv }),
+              (running) => ({ ...jobFor(scenario, options, running.port, 'broker', running.pid), ui: running.ui, page: scenario.page })
             )
             const baseline = pairedBaseline(runs, scenario, broker, rep, result)
             runs.push({ scenario, broker, rep, result })

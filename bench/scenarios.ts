@@ -3,7 +3,17 @@
  * process), which numbers it reports, and how the generator's own ceiling is measured for it.
  */
 
-export type ScenarioId = 'fan-in' | 'fan-out' | 'qos1' | 'qos2' | 'latency' | 'connections' | 'fan-in-inspector'
+export type ScenarioId =
+  | 'fan-in'
+  | 'fan-out'
+  | 'qos1'
+  | 'qos2'
+  | 'latency'
+  | 'connections'
+  | 'fan-in-inspector'
+  | 'fan-in-no-capture'
+  | 'fan-in-topics-chart'
+  | 'flood-topics-chart'
 
 /**
  * What a fake broker does (bench/sink.ts): 'discard' answers CONNACK/SUBACK and then reads and
@@ -26,6 +36,17 @@ export interface ScenarioParams {
   rate?: number
   /** Idle connections to open. */
   connections?: number
+  /** flood-topics-chart: topics the paced flood spreads over. */
+  topics?: number
+}
+
+/** A Chromium page (Playwright, on the generator's core) on the inspector's Topics view with a chart live. */
+export interface PageSpec {
+  /** The topic selected in the tree and charted (its payload, or `path` in it). */
+  topic: string
+  path: string
+  /** Click tree rows during the measured window and report click-to-paint latency and the JS heap. */
+  measureInput: boolean
 }
 
 export interface MetricSpec {
@@ -57,14 +78,19 @@ export interface Scenario {
    * attached and streams the traffic view while the load runs (issue 3).
    */
   inspector?: boolean
+  /** Environment for the BrokerScope process (fan-in-no-capture: BROKERSCOPE_INSPECTOR=off). */
+  brokerEnv?: Record<string, string>
+  /** BrokerScope with its UI and a real page on it (implies the UI server). */
+  page?: PageSpec
   /** Only these brokers run it (default: all). */
   brokers?: Array<'brokerscope' | 'aedes' | 'mosquitto'>
   /**
    * Compared with another scenario's figure on BrokerScope from the same run (run.ts runs the two
    * side by side in every repetition): `metric` here / `metric` there is reported as `vsBaseline`,
-   * against the target ratio.
+   * against the target ratio. `invert`: report the baseline's figure over this one instead (for a
+   * run without something, compared with the baseline that has it).
    */
-  baseline?: { scenario: ScenarioId; metric: string; target: number }
+  baseline?: { scenario: ScenarioId; metric: string; target: number; invert?: boolean }
 }
 
 const rate = (key: string, label: string, headline = false): MetricSpec => ({ key, label, unit: 'msg/s', better: 'higher', headline })
@@ -168,12 +194,76 @@ export const SCENARIOS: Scenario[] = [
     inspector: true,
     brokers: ['brokerscope'],
     baseline: { scenario: 'fan-in', metric: 'received', target: 0.85 }
+  },
+  {
+    id: 'fan-in-no-capture',
+    title: 'fan-in, inspector capture off',
+    description:
+      'the fan-in load on BrokerScope started with BROKERSCOPE_INSPECTOR=off (the inspector subscribes to nothing), so the plain ' +
+      'fan-in run, where the inspector records the topic tree, history, activity and traffic log from the start with no UI, ' +
+      'can be compared with it: the figure is fan-in (capture on) over this run (capture off)',
+    params: { publishers: 8, subscribers: 1, qos: 0 },
+    metrics: [
+      rate('received', 'received', true),
+      { key: 'vsBaseline', label: 'fan-in with capture vs without', unit: '×', better: 'higher', headline: false },
+      rate('sent', 'published'),
+      loss,
+      undelivered
+    ],
+    ceilings: [],
+    available: true,
+    brokerEnv: { BROKERSCOPE_INSPECTOR: 'off' },
+    brokers: ['brokerscope'],
+    baseline: { scenario: 'fan-in', metric: 'received', target: 0.9, invert: true }
+  },
+  {
+    id: 'fan-in-topics-chart',
+    title: 'fan-in + Topics page with a chart',
+    description:
+      "the fan-in load on BrokerScope with a Chromium page (Playwright, on the generator's core) on the inspector's Topics view, " +
+      'bench/p0 selected and charted live; compared with fan-in with no UI from the same run',
+    params: { publishers: 8, subscribers: 1, qos: 0 },
+    metrics: [
+      rate('received', 'received', true),
+      { key: 'vsBaseline', label: 'received vs fan-in without a UI', unit: '×', better: 'higher', headline: false },
+      rate('sent', 'published'),
+      loss,
+      undelivered
+    ],
+    ceilings: [],
+    available: true,
+    page: { topic: 'bench/p0', path: '', measureInput: false },
+    brokers: ['brokerscope'],
+    baseline: { scenario: 'fan-in', metric: 'received', target: 0.9 }
+  },
+  {
+    id: 'flood-topics-chart',
+    title: 'flood over 500 topics, page input latency',
+    description:
+      '50,000 msg/s of small JSON payloads ({"v": …}) paced over 500 topics (flood/t0 … flood/t499) from 4 publishers, with a ' +
+      'Chromium page on the Topics view charting flood/t0 v live; during the measured window the page clicks a tree row every ' +
+      '250 ms: click-to-paint latency (event time to the frame after it) and the JS heap (CDP Performance.getMetrics)',
+    params: { publishers: 4, subscribers: 0, qos: 0, rate: 50_000, topics: 500 },
+    metrics: [
+      rate('sent', 'published', true),
+      { key: 'inputP95', label: 'click to paint p95', unit: 'ms', better: 'lower', headline: false },
+      { key: 'inputMax', label: 'click to paint max', unit: 'ms', better: 'lower', headline: false },
+      { key: 'heapMb', label: 'JS heap at the end', unit: 'MB', better: 'lower', headline: false },
+      { key: 'heapMaxMb', label: 'JS heap max', unit: 'MB', better: 'lower', headline: false },
+      { key: 'chartPoints', label: 'chart points shown', unit: 'points', better: 'higher', headline: false }
+    ],
+    ceilings: [],
+    available: true,
+    page: { topic: 'flood/t0', path: 'v', measureInput: true },
+    brokers: ['brokerscope']
   }
 ]
 
-/** The generator workload a scenario runs (the inspector variant runs the fan-in load). */
-export function workloadOf(id: ScenarioId): Exclude<ScenarioId, 'fan-in-inspector'> {
-  return id === 'fan-in-inspector' ? 'fan-in' : id
+export type Workload = Exclude<ScenarioId, 'fan-in-inspector' | 'fan-in-no-capture' | 'fan-in-topics-chart'>
+
+/** The generator workload a scenario runs (the inspector, no-capture and page variants run the fan-in load). */
+export function workloadOf(id: ScenarioId): Workload {
+  return id === 'fan-in-inspector' || id === 'fan-in-no-capture' || id === 'fan-in-topics-chart' ? 'fan-in' : id
 }
 
 export function scenarioById(id: string): Scenario | undefined {
@@ -195,6 +285,8 @@ export interface GeneratorJob {
   pid?: number
   /** fan-in-inspector: BrokerScope's inspector UI, which the generator connects to before the load. */
   ui?: { port: number; token: string }
+  /** A Chromium page on the UI (needs `ui`); the generator opens it before the load. */
+  page?: PageSpec
 }
 
 export interface GeneratorResult {

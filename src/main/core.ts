@@ -101,6 +101,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   if (savedMessages.problem) logger.warn(`saved messages: ${savedMessages.problem}`)
   const inspector = new Inspector(broker, {
     savedMessages,
+    // For the benchmark's capture-cost comparison only (bench: fan-in-no-capture).
+    capture: process.env.BROKERSCOPE_INSPECTOR !== 'off',
     trafficCapacity: resolved.settingsFile.value.inspector.trafficCapacity
   })
 

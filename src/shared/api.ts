@@ -73,6 +73,7 @@ export interface InspectorSnapshot {
   trafficPaused: boolean
   /** Messages on topics the topic tree had no room for (it is bounded). */
   topicsNotTracked?: number
+  history?: HistoryUsage
 }
 
 /**
@@ -108,6 +109,10 @@ export interface InspectorBatch {
   topicsNotTracked?: number
   /** Present when it changed (and on a full batch). */
   trafficPaused?: boolean
+  /** Sent with `topics`: the per-topic history's bounds and evictions. */
+  history?: HistoryUsage
+  /** New points of the watched chart series (see watchSeries), per series that has any. */
+  chartPoints?: SeriesPoints[]
   /**
    * This batch replaces the receiver's state instead of extending it: `traffic` is the whole
    * ring, `topics` the whole tree, and every optional field is present. Sent to a receiver that
@@ -138,44 +143,190 @@ export interface FullPayload {
   size: number
 }
 
-/** Commands: request → response. */
-export interface InspectorCommands {
-  snapshot(): InspectorSnapshot
-  publish(command: PublishCommand): { recipients: number }
-  disconnectClient(clientId: string): boolean
-  deleteSession(clientId: string): boolean
-  getRetained(topic: string): FullPayload | null
-  deleteRetained(topic: string): boolean
-  clearRetained(): number
-  getTrafficPayload(id: number): FullPayload | null
-  clearTraffic(): void
-  setTrafficPaused(paused: boolean): void
-  updateSettings(patch: Partial<BrokerSettings>): SettingsUpdateResult
-  listSavedMessages(): SavedMessage[]
-  saveMessage(message: SavedMessage): SavedMessage[]
-  deleteSavedMessage(name: string): SavedMessage[]
+/** A command's argument and result types. A marker: the value carries nothing at run time. */
+export interface CommandSpec<Args extends unknown[], Result> {
+  readonly args?: Args
+  readonly result?: Result
 }
 
-export type CommandName = keyof InspectorCommands
-export type CommandArgs<K extends CommandName> = Parameters<InspectorCommands[K]>
-export type CommandResult<K extends CommandName> = ReturnType<InspectorCommands[K]>
+function command<Args extends unknown[] = [], Result = void>(): CommandSpec<Args, Result> {
+  return {}
+}
 
-export const COMMAND_NAMES: readonly CommandName[] = [
-  'snapshot',
-  'publish',
-  'disconnectClient',
-  'deleteSession',
-  'getRetained',
-  'deleteRetained',
-  'clearRetained',
-  'getTrafficPayload',
-  'clearTraffic',
-  'setTrafficPaused',
-  'updateSettings',
-  'listSavedMessages',
-  'saveMessage',
-  'deleteSavedMessage'
-]
+/**
+ * Every command the UI can send, request → response: the one list. Names, argument and result
+ * types are derived from it (CommandName, InspectorCommands, COMMAND_NAMES); the main side's
+ * handler table (src/main/inspector/command-table.ts) is a mapped type over it, so a command
+ * added here and not handled there (or the other way round) does not compile.
+ */
+export const COMMANDS = {
+  snapshot: command<[], InspectorSnapshot>(),
+  publish: command<[command: PublishCommand], { recipients: number }>(),
+  disconnectClient: command<[clientId: string], boolean>(),
+  deleteSession: command<[clientId: string], boolean>(),
+  getRetained: command<[topic: string], FullPayload | null>(),
+  deleteRetained: command<[topic: string], boolean>(),
+  clearRetained: command<[], number>(),
+  /** Delete the retained messages of `topic` and every topic below it; returns how many were deleted. */
+  deleteRetainedSubtree: command<[topic: string], number>(),
+  getTrafficPayload: command<[id: number], FullPayload | null>(),
+  clearTraffic: command<[], void>(),
+  setTrafficPaused: command<[paused: boolean], void>(),
+  updateSettings: command<[patch: Partial<BrokerSettings>], SettingsUpdateResult>(),
+  listSavedMessages: command<[], SavedMessage[]>(),
+  saveMessage: command<[message: SavedMessage], SavedMessage[]>(),
+  deleteSavedMessage: command<[name: string], SavedMessage[]>(),
+  /** The history kept for one topic, oldest first (payload previews; full payloads by historyPayload). */
+  topicHistory: command<[topic: string], TopicHistory>(),
+  historyPayload: command<[topic: string, id: number], FullPayload | null>(),
+  /** Messages/s and bytes/s per topic and per publishing client over the last 10 s and 60 s. */
+  activity: command<[], ActivityReport>(),
+  /** Search topics and payloads (latest values and history). */
+  findTopics: command<[query: FindQuery], FindResult>(),
+  /**
+   * Ask for live chart points of these series (a lease: series not asked for again within
+   * CHART_LEASE_MS stop). Returns the points the history already holds for each.
+   */
+  watchSeries: command<[series: SeriesSpec[]], SeriesPoints[]>(),
+  /** Decode a payload with a schema-based decoder (protobuf with a .proto, Sparkplug B). */
+  decodeSchema: command<[request: SchemaDecodeRequest], SchemaDecodeResult>()
+}
+
+type Commands = typeof COMMANDS
+export type CommandName = keyof Commands
+export type CommandArgs<K extends CommandName> = Commands[K] extends CommandSpec<infer A, infer _R> ? A : never
+export type CommandResult<K extends CommandName> = Commands[K] extends CommandSpec<infer _A, infer R> ? R : never
+/** Commands as methods: request → response. */
+export type InspectorCommands = { [K in CommandName]: (...args: CommandArgs<K>) => CommandResult<K> }
+
+export const COMMAND_NAMES: readonly CommandName[] = Object.freeze(Object.keys(COMMANDS) as CommandName[])
+
+// ───────────────────────────── topic history, activity, find, charts ─────────────────────────────
+
+/** A chart series stops this long after the last watchSeries that named it. */
+export const CHART_LEASE_MS = 15_000
+/** Points per series per batch at most; more in one window are counted as skipped. */
+export const CHART_POINTS_PER_BATCH = 250
+/** Series watched at once at most (across every page). */
+export const MAX_CHART_SERIES = 32
+/** Rows in each activity list at most. */
+export const ACTIVITY_ROWS = 500
+
+/** One message kept in a topic's history. */
+export interface HistoryEntry {
+  /** Increasing across all topics (newer is larger). */
+  id: number
+  time: number
+  /** Who published it; null for the broker itself (the UI's Publish view, $SYS, wills have their client). */
+  clientId: string | null
+  qos: QoS
+  retain: boolean
+  size: number
+  /** First bytes of the payload, base64 (historyPayload gives the whole payload while it is kept). */
+  preview: string
+  /** False when only the preview is kept (the payload was larger than a history entry may hold). */
+  payloadKept: boolean
+  properties: JsonMessageProperties
+}
+
+export interface TopicHistory {
+  topic: string
+  entries: HistoryEntry[]
+  /** The per-topic bound in force (setting inspectorHistoryPerTopic). */
+  perTopic: number
+  /** Messages on this topic pushed out because the topic had perTopic newer ones. */
+  olderDropped: number
+  /** Messages on this topic evicted to keep the whole history within inspectorHistoryBytes. */
+  evictedForBytes: number
+}
+
+/** The history's bounds and what hitting them cost, for the Topics view. */
+export interface HistoryUsage {
+  topics: number
+  entries: number
+  bytes: number
+  maxBytes: number
+  perTopic: number
+  /** Messages evicted (across all topics) to stay within maxBytes. */
+  evictedForBytes: number
+  /** Messages on topics the history had no room for (inspectorMaxTopics). */
+  topicsNotKept: number
+}
+
+export interface ActivityRow {
+  /** A topic, or a publishing client id ('' for the broker itself). */
+  key: string
+  messages10s: number
+  bytes10s: number
+  messages60s: number
+  bytes60s: number
+}
+
+export interface ActivityReport {
+  time: number
+  /** Per second over the last 10 s and 60 s (the whole windows, even when the broker is younger). */
+  topics: ActivityRow[]
+  clients: ActivityRow[]
+  /** Active topics / clients not in the lists (they are cut to the busiest ACTIVITY_ROWS by 60 s messages). */
+  topicsNotListed: number
+  clientsNotListed: number
+}
+
+export interface FindQuery {
+  /** Topic: an MQTT filter (with + or #) or a substring; '' = every topic. */
+  topic: string
+  /** Payload text to find; '' = no payload condition. */
+  payload: string
+  mode: 'substring' | 'regex'
+  caseSensitive: boolean
+  /** Also search the history, not only each topic's latest value. */
+  history: boolean
+}
+
+export interface FindMatch {
+  topic: string
+  /** The latest value matches. */
+  latest: boolean
+  /** Messages in the history that match. */
+  historyMatches: number
+}
+
+export interface FindResult {
+  matches: FindMatch[]
+  /** Topics and messages looked at. */
+  topicsScanned: number
+  messagesScanned: number
+  /** Matching topics beyond the returned list. */
+  notListed: number
+  /** The search stopped at its time budget; the counts cover what was scanned. */
+  stoppedEarly: boolean
+  /** Why the query could not run (a bad regex); then nothing else is set. */
+  error?: string
+}
+
+/** A chart series: a topic, and a path into its JSON payload ('' = the payload is the number). */
+export interface SeriesSpec {
+  topic: string
+  path: string
+}
+
+export interface SeriesPoints extends SeriesSpec {
+  /** Times (ms) and values, oldest first. */
+  times: number[]
+  values: number[]
+  /** Messages on the topic whose payload held no number at the path. */
+  notNumeric: number
+  /** Points not sent because one batch window had more than CHART_POINTS_PER_BATCH for this series. */
+  skipped: number
+}
+
+export type SchemaDecodeRequest =
+  | { kind: 'protobuf'; proto: string; messageType: string; payload: string }
+  | { kind: 'sparkplug'; payload: string }
+
+export type SchemaDecodeResult =
+  | { ok: true; value: unknown; messageTypes?: string[] }
+  | { ok: false; error: string; messageTypes?: string[] }
 
 /** The API the renderer sees, whatever the transport. */
 export interface BrokerScopeApi {

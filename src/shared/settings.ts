@@ -91,6 +91,16 @@ export interface BrokerSettings {
   requireClientCertificate: boolean
   /** TLS/WSS: the verified client certificate's CN is the user name (the CONNECT user name and password are ignored). */
   useIdentityAsUsername: boolean
+
+  // The inspector's bounds (the broker itself ignores these; the inspector applies them live).
+  /** Messages kept per topic in the inspector's history; 0 = no history. */
+  inspectorHistoryPerTopic: number
+  /** Payload bytes the inspector's history holds in total; the oldest messages go first. */
+  inspectorHistoryBytes: number
+  /** Topics the inspector tracks (tree, counts, history); messages on more are counted as not tracked. */
+  inspectorMaxTopics: number
+  /** Keep recording the traffic log while no inspector window or page is open (the topic tree and history always record). */
+  inspectorRecordWithoutUi: boolean
 }
 
 export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
@@ -132,7 +142,11 @@ export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   keyFile: null,
   caFile: null,
   requireClientCertificate: false,
-  useIdentityAsUsername: false
+  useIdentityAsUsername: false,
+  inspectorHistoryPerTopic: 100,
+  inspectorHistoryBytes: 64 * 1024 * 1024,
+  inspectorMaxTopics: 20_000,
+  inspectorRecordWithoutUi: true
 })
 
 /** The largest packet MQTT can express: 1 byte header + 4 length bytes + 268,435,455. */
@@ -202,7 +216,16 @@ export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind &
   keyFile: { kind: 'string', check: checkFilePath, nullable: true, help: 'PEM private key for the TLS listeners' },
   caFile: { kind: 'string', check: checkFilePath, nullable: true, help: 'PEM CA that signs client certificates' },
   requireClientCertificate: { kind: 'boolean', help: 'TLS: clients must present a certificate signed by caFile' },
-  useIdentityAsUsername: { kind: 'boolean', help: "TLS: the client certificate's CN is the user name" }
+  useIdentityAsUsername: { kind: 'boolean', help: "TLS: the client certificate's CN is the user name" },
+  inspectorHistoryPerTopic: { kind: 'integer', min: 0, max: 10_000, help: 'messages kept per topic in the inspector history, 0 = none' },
+  inspectorHistoryBytes: {
+    kind: 'integer',
+    min: 1024 * 1024,
+    max: 4 * 1024 * 1024 * 1024,
+    help: 'payload bytes of the whole inspector history; the oldest messages go first'
+  },
+  inspectorMaxTopics: { kind: 'integer', min: 1, max: 1_000_000, help: 'topics the inspector tracks (tree, counts, history)' },
+  inspectorRecordWithoutUi: { kind: 'boolean', help: 'record the traffic log while no inspector window or page is open' }
 }
 
 function checkHost(value: string): string | null {

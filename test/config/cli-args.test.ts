@@ -18,6 +18,13 @@ vi.mock('../../src/main/broker/broker', () => ({
     listeners() {
       return []
     }
+    // The inspector, built with the broker, reads these at once.
+    getSettings() {
+      return {}
+    }
+    listRetained() {
+      return []
+    }
     async start() {
       return [
         { name: 'tcp', host: '127.0.0.1', port: 1883, listening: false, error: 'TCP port 1883 on 127.0.0.1 is already in use' },

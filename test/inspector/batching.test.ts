@@ -200,34 +200,54 @@ describe('Inspector batching (fake timers)', () => {
 })
 
 describe('Inspector attachment', () => {
-  it('subscribes to broker events only while a listener is attached', () => {
+  it('records from the start, UI or not; batches go only to listeners; dispose() unsubscribes everything', () => {
     const broker = new Broker({ sysInterval: 0 }, { logger: silentLogger })
     const inspector = new Inspector(broker, { savedMessages: new MemorySavedMessageStore() })
-    expect(broker.events.wantsPackets).toBe(false)
-    expect(inspector.attached).toBe(false)
-    const offA = inspector.onBatch(() => undefined)
-    const offB = inspector.onBatch(() => undefined)
+    // Issue 15: the topic tree, history and (by default) the traffic log record without a UI.
     expect(broker.events.wantsPackets).toBe(true)
     expect(broker.events.wantsPublished).toBe(true)
+    expect(inspector.attached).toBe(false)
+    publishPacket(broker)
+    broker.publish({ topic: 'early/bird', payload: 'x' })
+    expect(inspector.usage().trafficRows).toBe(1)
+    expect(inspector.snapshot().topics).toEqual([expect.objectContaining({ topic: 'early/bird', messages: 1 })])
+    const offA = inspector.onBatch(() => undefined)
+    const offB = inspector.onBatch(() => undefined)
     expect(inspector.attached).toBe(true)
     offA()
     offA() // idempotent
-    expect(broker.events.wantsPackets).toBe(true)
+    expect(inspector.usage().listeners).toBe(1)
     offB()
-    expect(broker.events.wantsPackets).toBe(false)
-    expect(broker.events.wantsPublished).toBe(false)
-    for (const type of ['retained.changed', 'client.connected', 'subscribed', 'listener.changed'] as const) {
-      expect(broker.events.wants(type)).toBe(false)
-    }
     expect(inspector.attached).toBe(false)
-    // Packets while detached cost nothing and are not recorded.
-    publishPacket(broker)
-    expect(inspector.usage().trafficRows).toBe(0)
-    // Re-attaching works and dispose() detaches everything.
-    inspector.onBatch(() => undefined)
     expect(broker.events.wantsPackets).toBe(true)
     inspector.dispose()
     expect(broker.events.wantsPackets).toBe(false)
+    expect(broker.events.wantsPublished).toBe(false)
+    for (const type of ['retained.changed', 'client.connected', 'subscribed', 'listener.changed', 'settings.changed'] as const) {
+      expect(broker.events.wants(type)).toBe(false)
+    }
+  })
+
+  it('with inspectorRecordWithoutUi off, the traffic log records only while a UI is attached (the tree always)', async () => {
+    const broker = new Broker({ sysInterval: 0, inspectorRecordWithoutUi: false }, { logger: silentLogger })
+    const inspector = new Inspector(broker, { savedMessages: new MemorySavedMessageStore() })
+    expect(broker.events.wantsPackets).toBe(false)
+    publishPacket(broker)
+    broker.publish({ topic: 'unwatched', payload: 'x' })
+    expect(inspector.usage().trafficRows).toBe(0)
+    expect(inspector.snapshot().topics.map((t) => t.topic)).toEqual(['unwatched'])
+    const off = inspector.onBatch(() => undefined)
+    expect(broker.events.wantsPackets).toBe(true)
+    publishPacket(broker)
+    expect(inspector.usage().trafficRows).toBe(1)
+    off()
+    expect(broker.events.wantsPackets).toBe(false)
+    // Turned on live: recording starts without a UI.
+    expect((await broker.updateSettings({ inspectorRecordWithoutUi: true })).ok).toBe(true)
+    expect(broker.events.wantsPackets).toBe(true)
+    publishPacket(broker)
+    expect(inspector.usage().trafficRows).toBe(2)
+    inspector.dispose()
   })
 })
 

@@ -123,6 +123,8 @@ describe('Inspector under a flood', () => {
 
     off()
     offCount()
+    expect(inspector.attached).toBe(false)
+    inspector.dispose()
     expect(broker.events.wantsPackets).toBe(false)
   }, 120_000)
 })

@@ -392,6 +392,10 @@ const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
       'useIdentityAsUsername'
     ]
   },
+  {
+    title: 'Inspector',
+    keys: ['inspectorHistoryPerTopic', 'inspectorHistoryBytes', 'inspectorMaxTopics', 'inspectorRecordWithoutUi']
+  },
   { title: 'Other', keys: ['persistence', 'logLevel', 'sysInterval'] }
 ]
 

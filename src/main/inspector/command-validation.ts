@@ -1,16 +1,21 @@
 /**
- * Runtime checks for InspectorCommands. Commands arrive from the renderer (IPC) or a browser
- * (WebSocket): untrusted JSON. Each command's arguments are checked here, against their declared
- * types, before anything reaches the broker; anything unexpected (unknown names, extra keys,
- * wrong types, extra arguments) is refused with a message that says what was wrong.
+ * Runtime checks for the commands' arguments. Commands arrive from the renderer (IPC) or a browser
+ * (WebSocket): untrusted JSON. The command table (command-table.ts) gives each command a checker
+ * built from the pieces here, run before anything reaches the broker; anything unexpected
+ * (unknown names, extra keys, wrong types, extra arguments) is refused with a message that says
+ * what was wrong. The publish validator (publishCommand) is its own function, for the MQTT
+ * property checks to plug into.
  */
 import {
   COMMAND_NAMES,
-  type CommandArgs,
+  MAX_CHART_SERIES,
   type CommandName,
+  type FindQuery,
   type JsonMessageProperties,
   type PublishCommand,
-  type SavedMessage
+  type SavedMessage,
+  type SchemaDecodeRequest,
+  type SeriesSpec
 } from '../../shared/api'
 import type { QoS } from '../../shared/broker-types'
 import type { BrokerSettings } from '../../shared/settings'
@@ -20,11 +25,8 @@ export class CommandError extends Error {
   override readonly name = 'CommandError'
 }
 
-/** A validated command: the name narrows the arguments' type. */
-export type ValidCommand = { [K in CommandName]: { name: K; args: CommandArgs<K> } }[CommandName]
-
-const MAX_NAME_LENGTH = 200
-const MAX_ID_LENGTH = 65_535
+export const MAX_NAME_LENGTH = 200
+export const MAX_ID_LENGTH = 65_535
 const UINT32_MAX = 4_294_967_295
 
 export function parseCommandName(name: unknown): CommandName {
@@ -34,55 +36,100 @@ export function parseCommandName(name: unknown): CommandName {
   return name as CommandName
 }
 
-/** Check a command's name and arguments; `args` may be omitted for commands that take none. */
-export function validateCommand(name: unknown, args: unknown): ValidCommand {
-  const command = parseCommandName(name)
+/** The argument list of a command: `args` may be omitted for commands that take none. */
+export function argumentList(command: CommandName, args: unknown): readonly unknown[] {
   const list = args === undefined ? [] : args
   if (!Array.isArray(list)) throw new CommandError(`${command}: arguments must be an array, got ${describe(args)}`)
-  const values: readonly unknown[] = list
-  switch (command) {
-    case 'snapshot':
-    case 'clearRetained':
-    case 'clearTraffic':
-    case 'listSavedMessages':
-      arity(command, values, 0)
-      return { name: command, args: [] }
-    case 'publish':
-      arity(command, values, 1)
-      return { name: command, args: [publishCommand(values[0], `${command}: command`)] }
-    case 'disconnectClient':
-    case 'deleteSession':
-      arity(command, values, 1)
-      return { name: command, args: [string(values[0], `${command}: clientId`, MAX_ID_LENGTH)] }
-    case 'getRetained':
-    case 'deleteRetained':
-      arity(command, values, 1)
-      return { name: command, args: [string(values[0], `${command}: topic`, MAX_ID_LENGTH)] }
-    case 'getTrafficPayload': {
-      arity(command, values, 1)
-      const id = values[0]
-      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
-        throw new CommandError(`${command}: id must be a non-negative integer, got ${describe(id)}`)
-      }
-      return { name: command, args: [id] }
-    }
-    case 'setTrafficPaused':
-      arity(command, values, 1)
-      return { name: command, args: [boolean(values[0], `${command}: paused`)] }
-    case 'updateSettings': {
-      arity(command, values, 1)
-      // Keys and values are checked by the broker's own settings validator (mergeSettings).
-      const patch = plainObject(values[0], `${command}: patch`)
-      return { name: command, args: [patch as Partial<BrokerSettings>] }
-    }
-    case 'saveMessage':
-      arity(command, values, 1)
-      return { name: command, args: [savedMessage(values[0], `${command}: message`)] }
-    case 'deleteSavedMessage':
-      arity(command, values, 1)
-      return { name: command, args: [string(values[0], `${command}: name`, MAX_NAME_LENGTH)] }
+  return list
+}
+
+// ───────────────────────────── argument checkers for the command table ─────────────────────────────
+
+/** Checks one untrusted value; `what` names it in the error ("publish: command"). */
+export type Check<T> = (value: unknown, what: string) => T
+
+/** A checker for a command's whole argument list. */
+export type ArgsCheck<A extends unknown[]> = (command: CommandName, values: readonly unknown[]) => A
+
+export function noArgs(): ArgsCheck<[]> {
+  return (command, values) => {
+    arity(command, values, 0)
+    return []
   }
 }
+
+export function args<A extends unknown[]>(...checks: { [I in keyof A]: [name: string, check: Check<A[I]>] }): ArgsCheck<A> {
+  return (command, values) => {
+    arity(command, values, checks.length)
+    return checks.map(([name, check], index) => check(values[index], `${command}: ${name}`)) as A
+  }
+}
+
+export const text =
+  (maxLength: number): Check<string> =>
+  (value, what) =>
+    string(value, what, maxLength)
+
+export const flag: Check<boolean> = (value, what) => boolean(value, what)
+
+export const nonNegativeInteger: Check<number> = (value, what) => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new CommandError(`${what} must be a non-negative integer, got ${describe(value)}`)
+  }
+  return value
+}
+
+/** A settings patch: the keys and values are checked by the broker's own settings validator (mergeSettings). */
+export const settingsPatch: Check<Partial<BrokerSettings>> = (value, what) => plainObject(value, what) as Partial<BrokerSettings>
+
+const FIND_KEYS = ['topic', 'payload', 'mode', 'caseSensitive', 'history'] as const
+
+export const findQuery: Check<FindQuery> = (value, what) => {
+  const record = plainObject(value, what)
+  onlyKeys(record, FIND_KEYS, what)
+  const mode = record.mode
+  if (mode !== 'substring' && mode !== 'regex') throw new CommandError(`${what}.mode must be "substring" or "regex", got ${describe(mode)}`)
+  return {
+    topic: string(record.topic, `${what}.topic`, MAX_ID_LENGTH),
+    payload: string(record.payload, `${what}.payload`, 1000),
+    mode,
+    caseSensitive: boolean(record.caseSensitive, `${what}.caseSensitive`),
+    history: boolean(record.history, `${what}.history`)
+  }
+}
+
+export const seriesSpecs: Check<SeriesSpec[]> = (value, what) => {
+  if (!Array.isArray(value)) throw new CommandError(`${what} must be an array, got ${describe(value)}`)
+  if (value.length > MAX_CHART_SERIES) throw new CommandError(`${what}: at most ${MAX_CHART_SERIES} series`)
+  return value.map((item: unknown, index) => {
+    const record = plainObject(item, `${what}[${index}]`)
+    onlyKeys(record, ['topic', 'path'], `${what}[${index}]`)
+    const topic = string(record.topic, `${what}[${index}].topic`, MAX_ID_LENGTH)
+    const problem = validateTopicName(topic)
+    if (problem) throw new CommandError(`${what}[${index}].topic ${problem}`)
+    return { topic, path: string(record.path, `${what}[${index}].path`, 1000) }
+  })
+}
+
+export const schemaDecodeRequest: Check<SchemaDecodeRequest> = (value, what) => {
+  const record = plainObject(value, what)
+  const payload = string(record.payload, `${what}.payload`, 64 * 1024 * 1024)
+  if (!isBase64(payload)) throw new CommandError(`${what}.payload is not valid base64`)
+  if (record.kind === 'sparkplug') {
+    onlyKeys(record, ['kind', 'payload'], what)
+    return { kind: 'sparkplug', payload }
+  }
+  if (record.kind !== 'protobuf') throw new CommandError(`${what}.kind must be "protobuf" or "sparkplug", got ${describe(record.kind)}`)
+  onlyKeys(record, ['kind', 'payload', 'proto', 'messageType'], what)
+  return {
+    kind: 'protobuf',
+    payload,
+    proto: string(record.proto, `${what}.proto`, 1024 * 1024),
+    messageType: string(record.messageType, `${what}.messageType`, 1000)
+  }
+}
+
+// ───────────────────────────── publish ─────────────────────────────
 
 const PUBLISH_KEYS = ['topic', 'payload', 'payloadEncoding', 'qos', 'retain', 'properties'] as const
 const SAVED_KEYS = [...PUBLISH_KEYS, 'name'] as const
@@ -168,7 +215,7 @@ function userProperties(value: unknown, what: string): Record<string, string | s
   return out
 }
 
-function arity(command: CommandName, values: readonly unknown[], expected: number): void {
+export function arity(command: CommandName, values: readonly unknown[], expected: number): void {
   if (values.length !== expected) {
     throw new CommandError(`${command} takes ${expected} argument${expected === 1 ? '' : 's'}, got ${values.length}`)
   }

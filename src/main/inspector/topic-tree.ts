@@ -1,4 +1,6 @@
 import type { TopicNode } from '../../shared/api'
+import type { SeriesSink } from './chart-series'
+import type { TopicRing } from './topic-history'
 
 export interface TopicTreeOptions {
   /** Topics tracked at most (default 20 000). */
@@ -9,9 +11,18 @@ export interface TopicTreeOptions {
   previewBytes?: number
 }
 
-interface TopicEntry {
-  topic: string
+/** One topic's record. The history and chart modules hang their per-topic state on it, so a message costs one map lookup. */
+export interface TopicEntry {
+  readonly topic: string
   messages: number
+  /** Payload bytes of every message so far (for activity rates). */
+  bytes: number
+  /** The activity second in which this topic was last touched (see takeTouched). */
+  touchedMark: number
+  /** This topic's history ring (topic-history.ts), created on its first message. */
+  history: TopicRing | null
+  /** Chart series on this topic (chart-series.ts), or null. */
+  series: SeriesSink[] | null
   /** Own copy of the first previewBytes bytes, never a view into a larger buffer. */
   preview: Buffer
   /**
@@ -38,12 +49,17 @@ const EMPTY = Buffer.alloc(0)
  * counted (`notTracked`), existing topics keep updating.
  */
 export class TopicTree {
-  readonly maxTopics: number
   readonly maxTopicChars: number
   readonly previewBytes: number
   private readonly entries = new Map<string, TopicEntry>()
   private readonly dirty = new Set<TopicEntry>()
+  /** Topics whose `latest` still references a payload (copied out by settle()). */
+  private unsettled: TopicEntry[] = []
+  /** Topics with messages since the last takeTouched(). */
+  private touched: TopicEntry[] = []
+  private touchedMark = 1
   private topicChars = 0
+  maxTopics: number
   /** Messages (and retained changes) on topics that did not fit. */
   notTracked = 0
 
@@ -64,25 +80,60 @@ export class TopicTree {
 
   /**
    * An application message was published on `topic`. The payload is referenced until the topic is
-   * next sent or settle() runs, then copied; the broker never reuses a payload's memory meanwhile.
+   * next sent or settle() runs (every batch window), then copied; the broker never reuses a
+   * payload's memory meanwhile. Returns the topic's record, or null when the tree is full.
    */
-  recordMessage(topic: string, payload: Uint8Array, time: number): void {
+  recordMessage(topic: string, payload: Uint8Array, time: number): TopicEntry | null {
     const entry = this.entry(topic)
     if (entry === null) {
       this.notTracked++
-      return
+      return null
     }
     entry.messages++
+    entry.bytes += payload.length
     entry.lastSize = payload.length
     entry.lastUpdated = time
+    if (entry.latest === null) this.unsettled.push(entry)
     entry.latest = payload
     entry.previewText = null
+    if (entry.touchedMark !== this.touchedMark) {
+      entry.touchedMark = this.touchedMark
+      this.touched.push(entry)
+    }
     this.dirty.add(entry)
+    return entry
   }
 
-  /** Copy out every pending preview, so no payload view outlives the inspector's attachment. */
+  /** Copy out every pending preview, so no payload view (a socket chunk) is held past one batch window. */
   settle(): void {
-    for (const entry of this.dirty) this.takeLatest(entry)
+    const entries = this.unsettled
+    if (entries.length === 0) return
+    this.unsettled = []
+    for (const entry of entries) this.takeLatest(entry)
+  }
+
+  /** The topics that had messages since the last call (for the activity rates). */
+  takeTouched(): TopicEntry[] {
+    const out = this.touched
+    this.touched = []
+    this.touchedMark++
+    return out
+  }
+
+  /** Look up a topic's record (null when not tracked). */
+  record(topic: string): TopicEntry | null {
+    return this.entries.get(topic) ?? null
+  }
+
+  /** The newest payload's first bytes, as kept for the preview. */
+  latestPreview(entry: TopicEntry): Uint8Array | null {
+    if (entry.latest !== null) return entry.latest.subarray(0, this.previewBytes)
+    return entry.lastSize > 0 ? entry.preview : null
+  }
+
+  /** Every record, in first-seen order. */
+  records(): IterableIterator<TopicEntry> {
+    return this.entries.values()
   }
 
   private takeLatest(entry: TopicEntry): void {
@@ -175,6 +226,8 @@ export class TopicTree {
   clear(): void {
     this.entries.clear()
     this.dirty.clear()
+    this.unsettled = []
+    this.touched = []
     this.topicChars = 0
     this.notTracked = 0
   }
@@ -186,6 +239,10 @@ export class TopicTree {
     const entry: TopicEntry = {
       topic,
       messages: 0,
+      bytes: 0,
+      touchedMark: 0,
+      history: null,
+      series: null,
       preview: EMPTY,
       latest: null,
       previewText: '',

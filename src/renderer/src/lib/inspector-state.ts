@@ -1,4 +1,4 @@
-import type { InspectorBatch, InspectorSnapshot, RetainedRow, TopicNode } from '../../../shared/api'
+import type { HistoryUsage, InspectorBatch, InspectorSnapshot, RetainedRow, TopicNode } from '../../../shared/api'
 import type { BrokerStats, ClientInfo, ListenerInfo, SubscriptionInfo } from '../../../shared/broker-types'
 import type { BrokerSettings } from '../../../shared/settings'
 
@@ -23,6 +23,8 @@ export interface InspectorData {
   topicsEvicted: number
   /** Messages on topics the broker's (bounded) topic tree had no room for. */
   topicsNotTracked: number
+  /** The per-topic history's bounds and evictions, as the broker last said. */
+  history: HistoryUsage | null
   /** Batches this UI missed (it fell behind); a full batch then replaced its state. */
   batchesSkipped: number
   trafficCapacity: number
@@ -47,6 +49,7 @@ export function fromSnapshot(snapshot: InspectorSnapshot, now: number): Inspecto
     topics: topics.topics,
     topicsEvicted: topics.evicted,
     topicsNotTracked: snapshot.topicsNotTracked ?? 0,
+    history: snapshot.history ?? null,
     batchesSkipped: 0,
     trafficCapacity: snapshot.trafficCapacity,
     seq: null,
@@ -81,6 +84,7 @@ export function mergeBatch(data: InspectorData, batch: InspectorBatch, limit = T
     next.topicsEvicted = data.topicsEvicted + merged.evicted
   }
   if (batch.topicsNotTracked !== undefined) next.topicsNotTracked = batch.topicsNotTracked
+  if (batch.history !== undefined) next.history = batch.history
   if (batch.batchesSkipped) next.batchesSkipped = data.batchesSkipped + batch.batchesSkipped
   return next
 }

@@ -1,12 +1,24 @@
 import type { JsonMessageProperties, PublishCommand, SavedMessage } from '../../../shared/api'
 import type { QoS } from '../../../shared/broker-types'
-import { base64ToBytesSafe, bytesAsText, isStrictBase64, utf8ToBase64 } from './payload'
+import { base64ToBytesSafe, bytesAsText, bytesToBase64, isStrictBase64, utf8ToBase64 } from './payload'
+
+export type PayloadEncoding = 'utf8' | 'base64' | 'hex'
+
+/** Hex digits as bytes; separators (spaces, colons, commas, line breaks) and 0x prefixes are allowed. Null when not hex. */
+export function hexToBytes(text: string): Uint8Array | null {
+  const clean = text.replace(/0x/gi, '').replace(/[\s:,-]+/g, '')
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) return null
+  const out = new Uint8Array(clean.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16)
+  return out
+}
 
 /** The publish form as the user edits it: strings where the user types. */
 export interface PublishForm {
   topic: string
   payload: string
-  payloadEncoding: 'utf8' | 'base64'
+  /** How the payload box is read: text, base64, or hex digits (spaces, colons and 0x allowed). */
+  payloadEncoding: PayloadEncoding
   qos: QoS
   retain: boolean
   contentType: string
@@ -56,6 +68,10 @@ export function buildPublishCommand(form: PublishForm): { ok: true; command: Pub
   if (form.payloadEncoding === 'base64' && !isStrictBase64(form.payload.replace(/\s+/g, ''))) {
     errors.payload = 'Payload is not valid base64'
   }
+  const hexBytes = form.payloadEncoding === 'hex' ? hexToBytes(form.payload) : null
+  if (form.payloadEncoding === 'hex' && hexBytes === null) {
+    errors.payload = 'Payload is not hex: pairs of 0-9 / a-f digits (spaces and colons allowed)'
+  }
   const properties: JsonMessageProperties = {}
   if (form.contentType !== '') properties.contentType = form.contentType
   if (form.payloadFormat !== '') properties.payloadFormatIndicator = form.payloadFormat === 'utf8'
@@ -88,11 +104,12 @@ export function buildPublishCommand(form: PublishForm): { ok: true; command: Pub
   if (Object.keys(errors).length > 0) return { ok: false, errors }
   const command: PublishCommand = {
     topic: form.topic,
-    payload: form.payloadEncoding === 'base64' ? form.payload.replace(/\s+/g, '') : form.payload,
+    payload:
+      form.payloadEncoding === 'base64' ? form.payload.replace(/\s+/g, '') : hexBytes !== null ? bytesToBase64(hexBytes) : form.payload,
     qos: form.qos,
     retain: form.retain
   }
-  if (form.payloadEncoding === 'base64') command.payloadEncoding = 'base64'
+  if (form.payloadEncoding !== 'utf8') command.payloadEncoding = 'base64'
   if (Object.keys(properties).length > 0) command.properties = properties
   return { ok: true, command }
 }

@@ -7,6 +7,7 @@
 import type { BrokerScopeApi, InspectorBatch } from '../../../shared/api'
 import { getApi } from '../api'
 import { batchNeedsResync } from '../lib/inspector-state'
+import { useChartStore } from './chart-store'
 import { useInspectorStore } from './inspector-store'
 import { useTrafficStore } from './traffic-store'
 
@@ -79,6 +80,7 @@ export function startConnection(): () => void {
     const previousSeq = inspector().data?.seq ?? null
     inspector().applyBatch(batch, Date.now())
     traffic().applyBatch(batch.traffic, batch.trafficNotShown, batch.full === true, batch.trafficPaused)
+    if (batch.chartPoints) useChartStore.getState().applyPoints(batch.chartPoints)
     if (inspector().status !== 'connected') inspector().setStatus('connected')
     if (batchNeedsResync(previousSeq, batch)) {
       const restarted = previousSeq !== null && batch.seq <= previousSeq

@@ -2,7 +2,8 @@ import { useEffect, useState, type JSX } from 'react'
 import type { PublishCommand } from '../../../../shared/api'
 import type { QoS } from '../../../../shared/broker-types'
 import { formatClock, formatCount } from '../../lib/format'
-import { prettyJson, previewPayload, utf8ToBase64 } from '../../lib/payload'
+import { bytesToBase64, prettyJson, previewPayload, utf8ToBase64 } from '../../lib/payload'
+import type { PayloadEncoding } from '../../lib/publish-form'
 import { usePublishStore } from '../../store/publish-store'
 
 function commandPreview(command: PublishCommand): string {
@@ -19,6 +20,9 @@ function FieldError({ id, text }: { id: string; text?: string }): JSX.Element | 
     </span>
   )
 }
+
+/** A payload file is read into the form as base64: keep it to what a message sensibly carries. */
+const MAX_FILE_BYTES = 16 * 1024 * 1024
 
 export function PublishView(): JSX.Element {
   const form = usePublishStore((s) => s.form)
@@ -60,6 +64,16 @@ export function PublishView(): JSX.Element {
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
   }, [publish])
+
+  const loadPayloadFile = async (file: File): Promise<void> => {
+    if (file.size > MAX_FILE_BYTES) {
+      setJsonNote({ ok: false, text: `${file.name} is larger than ${formatCount(MAX_FILE_BYTES)} bytes` })
+      return
+    }
+    const bytes = new Uint8Array(await file.arrayBuffer())
+    setForm({ payload: bytesToBase64(bytes), payloadEncoding: 'base64' })
+    setJsonNote({ ok: true, text: `Loaded ${file.name} (${formatCount(bytes.length)} bytes) as base64` })
+  }
 
   const checkJson = (format: boolean): void => {
     const parsed = prettyJson(form.payload)
@@ -109,6 +123,19 @@ export function PublishView(): JSX.Element {
             <div className="label-row">
               <label htmlFor="publish-payload">Payload</label>
               <span className="toolbar-spacer" />
+              <label className="small button-like" title="Send a file's bytes as the payload (base64 in the box)">
+                Load file…
+                <input
+                  type="file"
+                  className="visually-hidden"
+                  data-testid="publish-file"
+                  onChange={(e) => {
+                    const file = e.target.files?.[0]
+                    e.target.value = ''
+                    if (file) void loadPayloadFile(file)
+                  }}
+                />
+              </label>
               <button type="button" className="small" onClick={() => checkJson(false)}>
                 Validate JSON
               </button>
@@ -153,9 +180,10 @@ export function PublishView(): JSX.Element {
               <select
                 id="publish-encoding"
                 value={form.payloadEncoding}
-                onChange={(e) => setForm({ payloadEncoding: e.target.value as 'utf8' | 'base64' })}
+                onChange={(e) => setForm({ payloadEncoding: e.target.value as PayloadEncoding })}
               >
                 <option value="utf8">Text (UTF-8)</option>
+                <option value="hex">Hex (binary)</option>
                 <option value="base64">Base64 (binary)</option>
               </select>
             </div>

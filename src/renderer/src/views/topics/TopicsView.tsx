@@ -1,6 +1,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { useEffect, useMemo, useRef, type JSX, type KeyboardEvent } from 'react'
-import { PayloadViewer } from '../../components/PayloadViewer'
+import { useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react'
+import { getApi } from '../../api'
+import { ActionMessage, errorText, useActionMessage } from '../../components/ActionMessage'
+import { ConfirmDialog } from '../../components/ConfirmDialog'
 import { useThrottledValue } from '../../components/useThrottledValue'
 import { formatAgo, formatBytes, formatCount, formatDateTime } from '../../lib/format'
 import { base64ToBytesSafe, previewPayload } from '../../lib/payload'
@@ -9,10 +11,22 @@ import { allParentPaths, buildTopicTree, parentPath, visibleTreeRows, type Topic
 import { NONE, useInspectorStore } from '../../store/inspector-store'
 import { usePublishStore } from '../../store/publish-store'
 import { useTrafficStore } from '../../store/traffic-store'
+import { useTopicInspectorStore } from '../../store/topic-inspector-store'
 import { useUiStore } from '../../store/ui-store'
+import { TopicDetail } from './TopicDetail'
+import { TopTalkers } from './TopTalkers'
 import { useTopicsViewStore } from './topics-view-store'
 
+/** A topic updated this recently flashes in the tree (as MQTT Explorer's do). */
+const FLASH_MS = 1500
+
 const ROW_HEIGHT = 24
+
+function lastValueText(base64: string, maxChars = 100_000): string {
+  const bytes = base64ToBytesSafe(base64)
+  const p = previewPayload(base64, maxChars, false)
+  return bytes === null ? '' : p.text
+}
 
 function lastValue(node: TopicTreeNode): { text: string; hex: boolean } {
   const topic = node.topic
@@ -28,15 +42,26 @@ export function TopicsView(): JSX.Element {
   const evicted = useInspectorStore((s) => s.data?.topicsEvicted ?? 0)
   // Rebuilding the tree on every batch is wasted work: at most 4 times a second.
   const topics = useThrottledValue(liveTopics, 250)
-  const { expanded, selected, search } = useTopicsViewStore()
-  const { toggle, select, setSearch, setExpanded } = useTopicsViewStore.getState()
+  const { expanded, selected, search, find, found, showTalkers } = useTopicsViewStore()
+  const { toggle, select, setSearch, setExpanded, setFind, setFound, setShowTalkers } = useTopicsViewStore.getState()
+  const pinned = useTopicInspectorStore((s) => s.pinned)
+  const retained = useInspectorStore((s) => s.data?.retained ?? NONE)
+  const historyUsage = useInspectorStore((s) => s.data?.history ?? null)
+  const [finding, setFinding] = useState(false)
+  const [confirmDelete, setConfirmDelete] = useState(false)
+  const [message, say] = useActionMessage()
 
   const tree = useMemo(() => buildTopicTree(topics), [topics])
   const compiled = useMemo(() => compileTopicSearch(search), [search])
-  const rows = useMemo(
-    () => visibleTreeRows(tree, expanded, compiled.ok && search.trim() !== '' ? compiled.match : undefined),
-    [tree, expanded, compiled, search]
-  )
+  const foundSet = useMemo(() => (found && !found.error ? new Set(found.matches.map((m) => m.topic)) : null), [found])
+  const rows = useMemo(() => {
+    const byName = compiled.ok && search.trim() !== '' ? compiled.match : null
+    const filter =
+      byName === null && foundSet === null
+        ? undefined
+        : (topic: string) => (byName === null || byName(topic)) && (foundSet === null || foundSet.has(topic))
+    return visibleTreeRows(tree, expanded, filter)
+  }, [tree, expanded, compiled, search, foundSet])
   const selectedIndex = useMemo(() => rows.findIndex((r) => r.node.path === selected), [rows, selected])
   const selectedNode = selectedIndex >= 0 ? rows[selectedIndex].node : null
   const now = Date.now()
@@ -108,7 +133,56 @@ export function TopicsView(): JSX.Element {
 
   const items = virtualizer.getVirtualItems()
   const selectedTopic = selectedNode?.topic ?? null
-  const selectedBytes = selectedTopic ? base64ToBytesSafe(selectedTopic.lastPayload) : null
+  const retainedInSubtree = useMemo(() => {
+    if (!selectedNode) return 0
+    const prefix = `${selectedNode.path}/`
+    return retained.filter((r) => r.topic === selectedNode.path || r.topic.startsWith(prefix)).length
+  }, [retained, selectedNode])
+
+  const copy = async (text: string, done: string): Promise<void> => {
+    try {
+      await navigator.clipboard.writeText(text)
+      say(true, done)
+    } catch (error) {
+      say(false, `Could not copy: ${errorText(error)}`)
+    }
+  }
+  const deleteRetained = async (): Promise<void> => {
+    setConfirmDelete(false)
+    if (!selectedNode) return
+    try {
+      const deleted = await getApi().call('deleteRetainedSubtree', selectedNode.path)
+      say(true, `Deleted ${formatCount(deleted)} retained message${deleted === 1 ? '' : 's'}`)
+    } catch (error) {
+      say(false, errorText(error))
+    }
+  }
+  const runFind = async (): Promise<void> => {
+    if (find.payload === '') {
+      setFound(null)
+      return
+    }
+    setFinding(true)
+    try {
+      setFound(await getApi().call('findTopics', { ...find, topic: search.trim() }))
+    } catch (error) {
+      setFound({ matches: [], topicsScanned: 0, messagesScanned: 0, notListed: 0, stoppedEarly: false, error: errorText(error) })
+    } finally {
+      setFinding(false)
+    }
+  }
+  const goToTopic = (topic: string): void => {
+    const levels = topic.split('/')
+    const next = new Set(expanded)
+    for (let i = 1; i < levels.length; i++) next.add(levels.slice(0, i).join('/'))
+    setExpanded(next)
+    select(topic)
+  }
+  const goToClient = (clientId: string): void => {
+    useTrafficStore.getState().setFilters({ client: clientId })
+    useUiStore.getState().setView('traffic')
+  }
+  const topicByPath = useMemo(() => new Map(topics.map((t) => [t.topic, t])), [topics])
 
   return (
     <div className="view">
@@ -145,7 +219,100 @@ export function TopicsView(): JSX.Element {
           Collapse all
         </button>
         {!compiled.ok && <span className="field-error">Filter {compiled.error}</span>}
+        <span className="toolbar-spacer" />
+        <button type="button" className="small" aria-pressed={showTalkers} onClick={() => setShowTalkers(!showTalkers)}>
+          Top talkers
+        </button>
       </div>
+      <form
+        className="toolbar find-bar"
+        onSubmit={(event) => {
+          event.preventDefault()
+          void runFind()
+        }}
+      >
+        <label className="field-inline">
+          Find in payloads
+          <input
+            type="search"
+            value={find.payload}
+            onChange={(e) => setFind({ payload: e.target.value })}
+            placeholder={find.mode === 'regex' ? 'a regular expression, e.g. temp":\\s*2\\d' : 'text in a payload'}
+            size={28}
+            data-testid="find-payload"
+          />
+        </label>
+        <label className="field-inline">
+          <input
+            type="checkbox"
+            checked={find.mode === 'regex'}
+            onChange={(e) => setFind({ mode: e.target.checked ? 'regex' : 'substring' })}
+          />
+          Regex
+        </label>
+        <label className="field-inline">
+          <input type="checkbox" checked={find.caseSensitive} onChange={(e) => setFind({ caseSensitive: e.target.checked })} />
+          Match case
+        </label>
+        <label className="field-inline">
+          <input type="checkbox" checked={find.history} onChange={(e) => setFind({ history: e.target.checked })} />
+          In history
+        </label>
+        <button type="submit" className="small" disabled={finding}>
+          Find
+        </button>
+        {found && (
+          <button type="button" className="small" onClick={() => setFound(null)}>
+            Clear find
+          </button>
+        )}
+        {found && (
+          <span className={found.error ? 'field-error' : 'muted'} role="status" data-testid="find-result">
+            {found.error
+              ? found.error
+              : `${formatCount(found.matches.length + found.notListed)} topic${found.matches.length + found.notListed === 1 ? '' : 's'} match · ` +
+                `${formatCount(found.matches.filter((m) => m.latest).length)} by latest value, ` +
+                `${formatCount(found.matches.reduce((n, m) => n + m.historyMatches, 0))} history messages · ` +
+                `${formatCount(found.messagesScanned)} messages searched${found.stoppedEarly ? ' (stopped at the time limit)' : ''}`}
+          </span>
+        )}
+      </form>
+      {historyUsage && (historyUsage.evictedForBytes > 0 || historyUsage.topicsNotKept > 0) && (
+        <p className="warning-text small-text" data-testid="history-evictions">
+          History: {formatCount(historyUsage.entries)} messages, {formatBytes(historyUsage.bytes)} of {formatBytes(historyUsage.maxBytes)}
+          {historyUsage.evictedForBytes > 0 ? ` · ${formatCount(historyUsage.evictedForBytes)} evicted for the byte limit` : ''}
+        </p>
+      )}
+      {pinned.length > 0 && (
+        <section className="watch-list" aria-label="Pinned topics" data-testid="watch-list">
+          <h2 className="small-heading">Pinned</h2>
+          <ul>
+            {pinned.map((topic) => {
+              const node = topicByPath.get(topic)
+              const value = node ? lastValueText(node.lastPayload, 60) : ''
+              const recent = node !== undefined && now - node.lastUpdated < FLASH_MS
+              return (
+                <li key={topic} className={recent ? 'flash' : ''}>
+                  <button type="button" className="link-button mono" onClick={() => goToTopic(topic)}>
+                    {topic}
+                  </button>
+                  <span className="mono ellipsis">{node ? value || '(empty)' : '(no message yet)'}</span>
+                  <span className="muted">{node ? `${formatCount(node.messages)} · ${formatAgo(node.lastUpdated, now)}` : ''}</span>
+                  <button
+                    type="button"
+                    className="small"
+                    onClick={() => useTopicInspectorStore.getState().togglePin(topic)}
+                    aria-label={`Unpin ${topic}`}
+                  >
+                    ×
+                  </button>
+                </li>
+              )
+            })}
+          </ul>
+        </section>
+      )}
+      {showTalkers && <TopTalkers onTopic={goToTopic} onClient={goToClient} />}
       <div className={`split ${selectedNode ? 'with-detail' : ''}`}>
         <div className="tree-panel">
           <div className="tree-head" aria-hidden="true">
@@ -180,7 +347,7 @@ export function TopicsView(): JSX.Element {
                     aria-expanded={row.hasChildren ? row.expanded : undefined}
                     aria-selected={isSelected}
                     data-path={node.path}
-                    className={`tree-row ${isSelected ? 'selected' : ''}`}
+                    className={`tree-row ${isSelected ? 'selected' : ''} ${node.lastUpdated && now - node.lastUpdated < FLASH_MS ? 'flash' : ''}`}
                     style={{ transform: `translateY(${item.start}px)`, height: ROW_HEIGHT }}
                     onClick={() => select(node.path)}
                     onDoubleClick={() => row.hasChildren && toggle(node.path)}
@@ -225,7 +392,7 @@ export function TopicsView(): JSX.Element {
           </div>
         </div>
         {selectedNode && (
-          <aside className="detail-panel" aria-label="Topic details" data-testid="topic-detail">
+          <aside className="detail-panel topic-detail-panel" aria-label="Topic details" data-testid="topic-detail">
             <div className="detail-header">
               <h2 className="mono ellipsis" title={selectedNode.path}>
                 {selectedNode.path || '(empty level)'}
@@ -234,57 +401,82 @@ export function TopicsView(): JSX.Element {
                 ×
               </button>
             </div>
-            <dl className="facts">
+            <dl className="facts compact-facts">
               <div className="fact-row">
                 <dt>Messages here</dt>
                 <dd>{formatCount(selectedTopic?.messages ?? 0)}</dd>
               </div>
               <div className="fact-row">
-                <dt>Messages in subtree</dt>
-                <dd>{formatCount(selectedNode.messages)}</dd>
-              </div>
-              <div className="fact-row">
-                <dt>Topics in subtree</dt>
-                <dd>{formatCount(selectedNode.topicCount)}</dd>
+                <dt>In subtree</dt>
+                <dd>
+                  {formatCount(selectedNode.messages)} messages, {formatCount(selectedNode.topicCount)} topics
+                </dd>
               </div>
               {selectedTopic && (
-                <>
-                  <div className="fact-row">
-                    <dt>Last message</dt>
-                    <dd>{selectedTopic.lastUpdated ? formatDateTime(selectedTopic.lastUpdated) : '–'}</dd>
-                  </div>
-                  <div className="fact-row">
-                    <dt>Last size</dt>
-                    <dd>{formatBytes(selectedTopic.lastSize)}</dd>
-                  </div>
-                  <div className="fact-row">
-                    <dt>Retained</dt>
-                    <dd>{selectedTopic.retained ? 'yes' : 'no'}</dd>
-                  </div>
-                </>
+                <div className="fact-row">
+                  <dt>Last</dt>
+                  <dd>
+                    {selectedTopic.lastUpdated ? formatDateTime(selectedTopic.lastUpdated) : '–'} · {formatBytes(selectedTopic.lastSize)}
+                    {selectedTopic.retained ? ' · retained' : ''}
+                  </dd>
+                </div>
               )}
             </dl>
-            {selectedTopic && (
-              <>
-                <h3>Last value</h3>
-                <PayloadViewer
-                  bytes={selectedBytes}
-                  truncated={selectedBytes !== null && selectedTopic.lastSize > selectedBytes.length}
-                  totalSize={selectedTopic.lastSize}
-                  testId="topic-payload"
-                />
-              </>
-            )}
-            <div className="button-row">
+            <div className="button-row wrap">
               <button type="button" className="small" onClick={() => publishTo(selectedNode.path)}>
                 Publish to this topic
               </button>
               <button type="button" className="small" onClick={() => showTraffic(selectedNode)}>
                 Show in Traffic
               </button>
+              <button type="button" className="small" onClick={() => void copy(selectedNode.path, 'Topic copied')}>
+                Copy topic
+              </button>
+              {selectedTopic && (
+                <button
+                  type="button"
+                  className="small"
+                  onClick={() => void copy(lastValueText(selectedTopic.lastPayload), 'Payload copied')}
+                >
+                  Copy payload
+                </button>
+              )}
+              <button
+                type="button"
+                className="small"
+                aria-pressed={pinned.includes(selectedNode.path)}
+                onClick={() => useTopicInspectorStore.getState().togglePin(selectedNode.path)}
+              >
+                {pinned.includes(selectedNode.path) ? 'Unpin' : 'Pin'}
+              </button>
+              <button
+                type="button"
+                className="small danger"
+                disabled={retainedInSubtree === 0}
+                onClick={() => setConfirmDelete(true)}
+                data-testid="delete-retained-subtree"
+              >
+                Delete retained ({formatCount(retainedInSubtree)})
+              </button>
             </div>
+            <ActionMessage message={message} />
+            <TopicDetail topic={selectedNode.path} node={selectedTopic} />
           </aside>
         )}
+        <ConfirmDialog
+          open={confirmDelete}
+          title={`Delete ${formatCount(retainedInSubtree)} retained message${retainedInSubtree === 1 ? '' : 's'}?`}
+          danger
+          confirmLabel="Delete"
+          onConfirm={() => void deleteRetained()}
+          onCancel={() => setConfirmDelete(false)}
+        >
+          <p>
+            This deletes the retained message{retainedInSubtree === 1 ? '' : 's'} of <span className="mono">{selectedNode?.path}</span>
+            {selectedNode && selectedNode.children.length > 0 ? ' and every topic below it' : ''}: {formatCount(retainedInSubtree)} in all.
+            New subscribers will no longer receive them.
+          </p>
+        </ConfirmDialog>
       </div>
     </div>
   )
