@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { appUrlMatcher } from './app/ipc-guard'
 import { InspectorIpc } from './app/ipc'
 import { createMainWindow, hardenSession } from './app/windows'
+import { isHandledStoreRejection } from './broker/persistence/store-rejections'
 import { type Core, resolveSettings, startCore } from './core'
 import { createLogger, type Logger } from './logger'
 import { VERSION } from './version'
@@ -36,6 +37,12 @@ let quitState: 'running' | 'stopping' | 'done' = 'running'
 
 // Every renderer sandboxed, whatever a window asks for.
 app.enableSandbox()
+
+// Logged, never fatal: one failed promise must not take the broker down (copies of store failures the
+// store already handled are not even logged, see store-rejections.ts).
+process.on('unhandledRejection', (reason) => {
+  if (!isHandledStoreRejection(reason)) console.error('BrokerScope: unhandled promise rejection:', reason)
+})
 
 if (!app.requestSingleInstanceLock()) {
   // A second copy would fight the first over the ports and the settings file.

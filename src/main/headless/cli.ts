@@ -12,6 +12,7 @@ import type { ListenerInfo } from '../../shared/broker-types'
 import type { BrokerSettings } from '../../shared/settings'
 import { parseCliArgs, usage } from '../config/cli-args'
 import { loadConfigFile } from '../config/config-file'
+import { isHandledStoreRejection } from '../broker/persistence/store-rejections'
 import type { Core } from '../core'
 import { createLogger, type Logger } from '../logger'
 import { VERSION } from '../version'
@@ -219,6 +220,8 @@ class Lifecycle {
       this.shutdown('fatal error', 1)
     })
     this.listen('unhandledRejection', (reason: unknown) => {
+      // A copy of a store failure the store already handled (see isHandledStoreRejection).
+      if (isHandledStoreRejection(reason)) return
       this.logger.error('unhandled promise rejection:', errorText(reason))
       this.shutdown('fatal error', 1)
     })

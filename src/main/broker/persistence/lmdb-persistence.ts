@@ -14,7 +14,7 @@
  * (group commit: one commit per turn of the event loop at most, more turns per commit under load
  * while the previous one is being synced). A commit resolves once LMDB reports it flushed to disk.
  */
-import { statSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Database, type RootDatabase, open } from 'lmdb'
 import type { StoreRecovery, StoreStatus } from '../../../shared/broker-types'
@@ -22,6 +22,7 @@ import type { Logger } from '../../logger'
 import type { Message } from '../message'
 import type { Delivery, InflightEntry, Session } from '../session/session'
 import type { Persistence } from './persistence'
+import { noteStoreFailure } from './store-rejections'
 import {
   checkDeliveryRecord,
   checkMessageRecord,
@@ -99,6 +100,10 @@ export class LmdbPersistence implements Persistence {
    * open it or it is damaged beyond reading (the caller sets it aside and starts afresh).
    */
   static open(path: string, logger: Logger): LmdbPersistence {
+    // LMDB trusts its file: a foreign or overwritten one can crash the process inside it. Check the
+    // meta page's magic number first.
+    const problem = notAnLmdbFile(join(path, 'data.mdb'))
+    if (problem !== null) throw new StoreOpenError(join(path, 'data.mdb'), problem)
     let root: RootDatabase
     try {
       root = open({ path, maxDbs: 8, compression: false })
@@ -287,6 +292,14 @@ export class LmdbPersistence implements Persistence {
         },
         (err: unknown) => {
           this.writeFailures++
+          noteStoreFailure()
+          // lmdb rejects with "Commit failed" and rejects `commitError` later with the cause (ENOSPC,
+          // EFBIG, EIO): that one must be handled too, or it is an unhandled rejection.
+          const cause = (err as { commitError?: Promise<unknown> }).commitError
+          cause?.catch((real: unknown) => {
+            this.failure = errorText(real)
+            this.logger.error(`store: the cause: ${this.failure}`)
+          })
           const text = errorText(err)
           if (this.failure === null)
             this.logger.error(`store: a write to ${this.path} failed, QoS 1/2 messages are refused until one succeeds: ${text}`)
@@ -340,6 +353,34 @@ export class LmdbPersistence implements Persistence {
     await this.commit().catch((err: unknown) => this.logger.error(`store: the last write before closing failed: ${errorText(err)}`))
     this.closed = true
     await this.root.close()
+  }
+}
+
+/** LMDB's meta pages (page 0 and page 1) start their MDB_meta with this magic number, after a 24-byte page header. */
+const LMDB_MAGIC = 0xbeefc0de
+const META_MAGIC_OFFSET = 24
+
+/** Null when `file` is absent (a new store) or looks like an LMDB data file; else what is wrong. */
+function notAnLmdbFile(file: string): string | null {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : `cannot read it (${errorText(err)})`
+  }
+  try {
+    const size = fstatSync(fd).size
+    if (size === 0) return null
+    const header = Buffer.alloc(META_MAGIC_OFFSET + 4)
+    // Page 0 is the first meta page; page 1 (at one page size) the second. Either one is enough for LMDB.
+    for (const offset of [0, 4096, 8192, 16384, 32768, 65536]) {
+      if (offset + header.length > size) break
+      readSync(fd, header, 0, header.length, offset)
+      if (header.readUInt32LE(META_MAGIC_OFFSET) === LMDB_MAGIC) return null
+    }
+    return 'it is not an LMDB data file (no valid meta page)'
+  } finally {
+    closeSync(fd)
   }
 }
 

@@ -25,6 +25,9 @@ export interface OpenedStore {
 /** Another broker holds the data folder. */
 export class DataFolderLockedError extends Error {}
 
+/** Lock files this process holds (a pid alone cannot tell: after a crash the new process may get the old pid). */
+const heldHere = new Set<string>()
+
 /** Opens attempted in a row without reaching markHealthy() before the store is moved aside. */
 const MAX_FAILED_OPENS = 2
 
@@ -82,14 +85,17 @@ function moveAside(storeDir: string, why: string, logger: Logger): string {
 export function lockDataFolder(dataDir: string): { release(): void } {
   mkdirSync(dataDir, { recursive: true })
   const path = join(dataDir, 'broker.lock')
+  if (heldHere.has(path)) throw new DataFolderLockedError(`this process already runs a broker on the data folder ${dataDir}`)
   const content = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(path, 'wx')
       writeSync(fd, content)
       closeSync(fd)
+      heldHere.add(path)
       return {
         release: () => {
+          heldHere.delete(path)
           try {
             if (JSON.parse(readFileSync(path, 'utf8')).pid === process.pid) rmSync(path, { force: true })
           } catch {
