@@ -227,7 +227,13 @@ export class GeneratorRun {
     const payload = this.checked.payload.render(context)
     const options: IClientPublishOptions = { qos: this.spec.qos, retain: this.spec.retain }
     if (this.spec.properties !== undefined) {
-      const request = toPublishRequest({ topic, payload: '', qos: this.spec.qos, retain: this.spec.retain, properties: this.spec.properties })
+      const request = toPublishRequest({
+        topic,
+        payload: '',
+        qos: this.spec.qos,
+        retain: this.spec.retain,
+        properties: this.spec.properties
+      })
       const props = request.properties ?? {}
       options.properties = {
         payloadFormatIndicator: props.payloadFormatIndicator,

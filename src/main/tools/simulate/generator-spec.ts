@@ -43,7 +43,8 @@ const KEYS = [
 export function checkGenerator(raw: unknown, maxDevices: number): GeneratorCheck {
   const problems: TemplateProblem[] = []
   const problem = (field: string, message: string): void => void problems.push({ field, message })
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, problems: [{ field: '', message: 'a generator must be an object' }] }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { ok: false, problems: [{ field: '', message: 'a generator must be an object' }] }
   const record = raw as Record<string, unknown>
   for (const key of Object.keys(record)) if (!KEYS.includes(key)) problem(key, `unknown field "${key}"`)
 
@@ -63,7 +64,10 @@ export function checkGenerator(raw: unknown, maxDevices: number): GeneratorCheck
   // QoS, retain and the v5 properties: the publish command's own checks.
   let properties: GeneratorSpec['properties']
   try {
-    const checked = publishCommand({ topic: 'x', payload: '', qos: record.qos, retain: record.retain, properties: record.properties }, 'generator')
+    const checked = publishCommand(
+      { topic: 'x', payload: '', qos: record.qos, retain: record.retain, properties: record.properties },
+      'generator'
+    )
     properties = checked.properties
   } catch (error) {
     const message = error instanceof CommandError ? error.message.replace(/^generator\./, '') : String(error)
@@ -71,7 +75,8 @@ export function checkGenerator(raw: unknown, maxDevices: number): GeneratorCheck
   }
 
   const devices = record.devices
-  if (!isInteger(devices, 1, maxDevices)) problem('devices', `devices must be a whole number from 1 to ${maxDevices} (the simulateMaxDevices setting)`)
+  if (!isInteger(devices, 1, maxDevices))
+    problem('devices', `devices must be a whole number from 1 to ${maxDevices} (the simulateMaxDevices setting)`)
 
   const pace = record.pace as GeneratorSpec['pace'] | undefined
   if (typeof pace !== 'object' || pace === null) problem('pace', 'pace must be { kind: "interval", ms } or { kind: "rate", perSecond }')
@@ -84,7 +89,8 @@ export function checkGenerator(raw: unknown, maxDevices: number): GeneratorCheck
   } else problem('pace', 'pace.kind must be "interval" or "rate"')
 
   const stop = record.stop as GeneratorSpec['stop'] | undefined
-  if (typeof stop !== 'object' || stop === null) problem('stop', 'stop must be { kind: "forever" }, { kind: "count", count } or { kind: "duration", seconds }')
+  if (typeof stop !== 'object' || stop === null)
+    problem('stop', 'stop must be { kind: "forever" }, { kind: "count", count } or { kind: "duration", seconds }')
   else if (stop.kind === 'count') {
     if (!isInteger(stop.count, 1, MAX_COUNT)) problem('stop', `the count must be a whole number from 1 to ${MAX_COUNT}`)
   } else if (stop.kind === 'duration') {
@@ -100,7 +106,8 @@ export function checkGenerator(raw: unknown, maxDevices: number): GeneratorCheck
   }
   for (const key of ['clientIdPrefix', 'username', 'password'] as const) {
     const value = record[key]
-    if (value !== undefined && (typeof value !== 'string' || value.length > 1000)) problem(key, `${key} must be text of at most 1000 characters`)
+    if (value !== undefined && (typeof value !== 'string' || value.length > 1000))
+      problem(key, `${key} must be text of at most 1000 characters`)
   }
 
   if (problems.length > 0 || topic === null || payload === null) return { ok: false, problems }
@@ -111,7 +118,10 @@ export function checkGenerator(raw: unknown, maxDevices: number): GeneratorCheck
     qos: record.qos as GeneratorSpec['qos'],
     retain: record.retain as boolean,
     devices: devices as number,
-    pace: pace?.kind === 'interval' ? { kind: 'interval', ms: pace.ms } : { kind: 'rate', perSecond: (pace as { perSecond: number }).perSecond },
+    pace:
+      pace?.kind === 'interval'
+        ? { kind: 'interval', ms: pace.ms }
+        : { kind: 'rate', perSecond: (pace as { perSecond: number }).perSecond },
     stop:
       stop?.kind === 'count'
         ? { kind: 'count', count: stop.count }
@@ -120,7 +130,7 @@ export function checkGenerator(raw: unknown, maxDevices: number): GeneratorCheck
           : { kind: 'forever' }
   }
   if (properties !== undefined && Object.keys(properties).length > 0) spec.properties = properties
-  if (version !== undefined) spec.protocolVersion = version
+  if (version === 4 || version === 5) spec.protocolVersion = version
   for (const key of ['clientIdPrefix', 'username', 'password'] as const) {
     if (typeof record[key] === 'string') spec[key] = record[key] as string
   }

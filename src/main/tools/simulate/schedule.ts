@@ -53,7 +53,11 @@ export class Schedule {
   dueCount(now: number): number {
     if (this.pausedAt !== null) return 0
     const elapsed = Math.min(now - this.startAt, this.durationMs)
-    const due = Math.min(this.total, Math.floor(elapsed / this.stepMs) + 1, this.durationMs === Infinity ? Infinity : Math.ceil(this.durationMs / this.stepMs))
+    const due = Math.min(
+      this.total,
+      Math.floor(elapsed / this.stepMs) + 1,
+      this.durationMs === Infinity ? Infinity : Math.ceil(this.durationMs / this.stepMs)
+    )
     return Math.max(0, due - this.next)
   }
 

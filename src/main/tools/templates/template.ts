@@ -70,7 +70,11 @@ export function compileTemplate(source: string): CompiledTemplate {
     const fn = FUNCTIONS[call.name]
     if (fn === undefined || !Object.hasOwn(FUNCTIONS, call.name)) {
       const hint = closestName(call.name)
-      throw errorAt(source, call.nameAt, `unknown function "${call.name}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${Object.keys(FUNCTIONS).join(', ')}`)
+      throw errorAt(
+        source,
+        call.nameAt,
+        `unknown function "${call.name}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${Object.keys(FUNCTIONS).join(', ')}`
+      )
     }
     let bound: (context: RenderContext) => string
     try {
