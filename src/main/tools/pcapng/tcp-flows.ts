@@ -51,7 +51,7 @@ export function ipBytes(host: string): Buffer | null {
   const groups = tail === null ? headParts : [...headParts, ...Array(8 - headParts.length - tailParts.length).fill('0'), ...tailParts]
   if (groups.length !== 8) return null
   const out = Buffer.alloc(16)
-  groups.forEach((group, i) => out.writeUInt16BE(Number.parseInt(group || '0', 16), i * 2))
+  for (let i = 0; i < 8; i++) out.writeUInt16BE(Number.parseInt(groups[i] || '0', 16), i * 2)
   return out
 }
 
