@@ -3,7 +3,7 @@
  * (generators), recording the packet log to a file, and replaying a recording. JSON-safe, like the
  * rest of the API. The main side keeps the handlers in src/main/tools/tool-commands.ts.
  */
-import type { JsonMessageProperties } from './api'
+import type { CommandSpec, JsonMessageProperties } from './api'
 import type { QoS } from './broker-types'
 
 /** How often a generator publishes: every `ms` per device, or `perSecond` messages a second in total. */
@@ -157,47 +157,32 @@ export interface ToolStatus {
   recordingsDir: string
 }
 
-/** Commands: request → response (see api.ts InspectorCommands, which includes these). */
-export interface ToolCommands {
-  toolStatus(): ToolStatus
-  listGenerators(): GeneratorSpec[]
-  saveGenerator(spec: GeneratorSpec): GeneratorSpec[]
-  deleteGenerator(name: string): GeneratorSpec[]
-  previewGenerator(spec: GeneratorSpec): GeneratorPreview
-  startGenerator(spec: GeneratorSpec): GeneratorStatus
-  pauseGenerator(name: string): GeneratorStatus
-  resumeGenerator(name: string): GeneratorStatus
-  stopGenerator(name: string): GeneratorStatus
-  startRecording(options: RecordingOptions): RecordingStatus
-  stopRecording(): RecordingStatus | null
-  listRecordings(): RecordingFile[]
-  startReplay(options: ReplayOptions): ReplayStatus
-  pauseReplay(): ReplayStatus | null
-  resumeReplay(): ReplayStatus | null
-  stopReplay(): ReplayStatus | null
+/** A tool command's argument and result types (the same marker as api.ts's command()). */
+function tool<Args extends unknown[] = [], Result = void>(): CommandSpec<Args, Result> {
+  return {}
 }
 
-export type ToolCommandName = keyof ToolCommands
-
-export const TOOL_COMMAND_NAMES: readonly ToolCommandName[] = [
-  'toolStatus',
-  'listGenerators',
-  'saveGenerator',
-  'deleteGenerator',
-  'previewGenerator',
-  'startGenerator',
-  'pauseGenerator',
-  'resumeGenerator',
-  'stopGenerator',
-  'startRecording',
-  'stopRecording',
-  'listRecordings',
-  'startReplay',
-  'pauseReplay',
-  'resumeReplay',
-  'stopReplay'
-]
-
-export function isToolCommandName(name: unknown): name is ToolCommandName {
-  return typeof name === 'string' && (TOOL_COMMAND_NAMES as readonly string[]).includes(name)
+/** The tools' commands, spread into api.ts COMMANDS; handled by src/main/tools/tool-commands.ts. */
+export const TOOL_COMMANDS = {
+  toolStatus: tool<[], ToolStatus>(),
+  listGenerators: tool<[], GeneratorSpec[]>(),
+  saveGenerator: tool<[spec: GeneratorSpec], GeneratorSpec[]>(),
+  deleteGenerator: tool<[name: string], GeneratorSpec[]>(),
+  /** The next three messages, or the problems (with positions) that keep the generator from starting. */
+  previewGenerator: tool<[spec: GeneratorSpec], GeneratorPreview>(),
+  startGenerator: tool<[spec: GeneratorSpec], GeneratorStatus>(),
+  pauseGenerator: tool<[name: string], GeneratorStatus>(),
+  resumeGenerator: tool<[name: string], GeneratorStatus>(),
+  stopGenerator: tool<[name: string], GeneratorStatus>(),
+  startRecording: tool<[options: RecordingOptions], RecordingStatus>(),
+  stopRecording: tool<[], RecordingStatus | null>(),
+  listRecordings: tool<[], RecordingFile[]>(),
+  startReplay: tool<[options: ReplayOptions], ReplayStatus>(),
+  pauseReplay: tool<[], ReplayStatus | null>(),
+  resumeReplay: tool<[], ReplayStatus | null>(),
+  stopReplay: tool<[], ReplayStatus | null>()
 }
+
+export type ToolCommandName = keyof typeof TOOL_COMMANDS
+
+export const TOOL_COMMAND_NAMES: readonly ToolCommandName[] = Object.freeze(Object.keys(TOOL_COMMANDS) as ToolCommandName[])

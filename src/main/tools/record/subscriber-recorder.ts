@@ -5,6 +5,7 @@
  * The file's header says `source: "subscriber"`; replay then sends the received messages.
  */
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt'
+import mqttPacket from 'mqtt-packet'
 import type { RecordingStatus } from '../../../shared/tools-api'
 import { Recording, type RecordingFiles, type RecordingLimits } from './recording'
 import { encodePayload, jsonProperties, RECORDING_FORMAT, RECORDING_VERSION, type RecordedPacket } from './recording-format'
@@ -19,6 +20,9 @@ export interface SubscriberRecorderOptions {
 }
 
 export class SubscriberRecorder {
+  /** MQTT.js writes its CONNECT without a 'packetsend' event: it is recorded from the options instead. */
+  private connectSeen = false
+
   private constructor(
     private readonly client: MqttClient,
     private readonly recording: Recording
@@ -99,7 +103,24 @@ export class SubscriberRecorder {
 
   private onPacket(direction: 'in' | 'out', packet: Packet): void {
     if (!this.recording.active) return
-    this.recording.add(recordOf(direction, this.client.options.clientId ?? '', packet))
+    const clientId = this.client.options.clientId ?? ''
+    if (packet.cmd === 'connect') this.connectSeen = true
+    if (packet.cmd === 'connack' && !this.connectSeen) {
+      const options = this.client.options
+      this.recording.add(
+        recordOf('in', clientId, {
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 5,
+          clientId,
+          clean: options.clean ?? true,
+          keepalive: options.keepalive ?? 60,
+          username: options.username
+        })
+      )
+    }
+    if (packet.cmd === 'connack') this.connectSeen = false
+    this.recording.add(recordOf(direction, clientId, packet))
   }
 }
 
@@ -112,7 +133,13 @@ export function recordOf(direction: 'in' | 'out', clientId: string, packet: Pack
     properties?: Record<string, unknown>
     length?: number
   }
-  const record: RecordedPacket = { time: Date.now(), direction, clientId, type: packet.cmd, size: wholeSize(fields.length ?? 0) }
+  const record: RecordedPacket = {
+    time: Date.now(),
+    direction,
+    clientId,
+    type: packet.cmd,
+    size: fields.length === undefined ? encodedSize(packet) : wholeSize(fields.length)
+  }
   if (fields.messageId !== undefined) record.packetId = fields.messageId
   const reason = fields.reasonCode ?? fields.returnCode
   if (reason !== undefined) record.reasonCode = reason
@@ -128,7 +155,6 @@ export function recordOf(direction: 'in' | 'out', clientId: string, packet: Pack
       record.dup = packet.dup
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
       Object.assign(record, encodePayload(payload))
-      if (fields.length === undefined) record.size = payload.length + Buffer.byteLength(packet.topic) + 4
       break
     }
     case 'connect':
@@ -151,6 +177,15 @@ export function recordOf(direction: 'in' | 'out', clientId: string, packet: Pack
       break
   }
   return record
+}
+
+/** The size of a packet MQTT.js sends (it does not say): encoded once more, small packets only. */
+function encodedSize(packet: Packet): number {
+  try {
+    return mqttPacket.generate(packet, { protocolVersion: 5 }).length
+  } catch {
+    return 0
+  }
 }
 
 function wholeSize(remainingLength: number): number {
