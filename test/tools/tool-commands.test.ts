@@ -107,6 +107,7 @@ describe('tool commands through the inspector', () => {
     ])) as ReplayStatus
     expect(replay.url).toBe(url)
     await waitFor(() => seen.length >= 5, 'the replayed messages', 5000)
+    await waitFor(() => core!.tools.status().replay?.state === 'finished', 'the replay to finish', 5000)
     expect(seen.map((m) => [m.topic, m.payload.toString()])).toEqual([0, 1, 2, 3, 4].map((i) => [`again/rec/${i}`, `m${i}`]))
     await watcher.endAsync(true)
 

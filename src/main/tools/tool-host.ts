@@ -172,11 +172,11 @@ export class ToolHost {
   // ───────────────────────────── replay ─────────────────────────────
 
   startReplay(options: ReplayOptions): ReplayStatus {
-    if (this.replayer?.active) throw new ToolError('a replay is already running; stop it first')
     const name = options.recording
     if (basename(name) !== name || !this.listRecordings().some((file) => file.name === name)) {
       throw new ToolError(`no recording named "${name}" in ${this.recordingsDir}`)
     }
+    if (this.replayer?.active) throw new ToolError('a replay is already running; stop it first')
     const url = options.url ?? this.ownUrl()
     const replayer = new Replayer(join(this.recordingsDir, name), options, {
       url,

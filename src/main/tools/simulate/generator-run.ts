@@ -32,6 +32,8 @@ const MAX_BURST = 500
 const MAX_LAG_MS = 1000
 /** On stop, how long acknowledgements of messages in flight are awaited. */
 const STOP_GRACE_MS = 2000
+/** Devices still connecting after this long do not hold the others back. */
+const CONNECT_WAIT_MS = 5000
 
 interface Device {
   client: MqttClient
@@ -47,6 +49,7 @@ export class GeneratorRun {
   private readonly random: () => number
   private state: GeneratorState = 'connecting'
   private timer: NodeJS.Timeout | null = null
+  private connectTimer: NodeJS.Timeout | null = null
   private sent = 0
   private acknowledged = 0
   private failed = 0
@@ -104,19 +107,27 @@ export class GeneratorRun {
       })
       const device: Device = { client, inflight: 0, slots: [] }
       client.on('connect', () => {
-        if (this.state === 'connecting') {
-          this.state = 'running'
-          this.schedule.resume(this.now())
-          this.arm()
-        }
+        if (this.state === 'connecting' && this.devices.every((d) => d.client.connected)) this.begin()
       })
       client.on('error', (error) => {
         this.lastError = `device ${n}: ${error.message}`
       })
       this.devices.push(device)
     }
-    // The clock starts when the first device is connected.
+    // The clock starts when every device is connected, or after CONNECT_WAIT_MS with those that are
+    // (the others' messages are skipped, counted, until they connect).
     this.schedule.pause(this.now())
+    this.connectTimer = setTimeout(() => {
+      if (this.state === 'connecting' && this.devices.some((d) => d.client.connected)) this.begin()
+    }, CONNECT_WAIT_MS)
+  }
+
+  private begin(): void {
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
+    this.connectTimer = null
+    this.state = 'running'
+    this.schedule.resume(this.now())
+    this.arm()
   }
 
   pause(): void {
@@ -138,6 +149,8 @@ export class GeneratorRun {
     if (!this.active && this.devices.length === 0) return
     if (this.active) this.state = final
     this.disarm()
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
+    this.connectTimer = null
     const deadline = this.now() + STOP_GRACE_MS
     while (this.devices.some((d) => d.inflight > 0 && d.client.connected) && this.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20))
