@@ -329,7 +329,10 @@ describe('recording under a flood', () => {
     const status = await recorder.stop()
     const handled = source.broker.packetsHandled() - before
 
-    if (process.env.TOOLS_REPORT) console.log(`flood: ${handled} packets handled, ${status.written} written, ${status.notWritten} not written, at most ${maxBuffered} bytes buffered`)
+    if (process.env.TOOLS_REPORT)
+      console.log(
+        `flood: ${handled} packets handled, ${status.written} written, ${status.notWritten} not written, at most ${maxBuffered} bytes buffered`
+      )
     expect(status.notWritten).toBeGreaterThan(1000)
     expect(status.written).toBeGreaterThan(0)
     // Every packet the broker handled while recording is either written or counted as not written.
