@@ -50,6 +50,7 @@ export class GeneratorRun {
   private state: GeneratorState = 'connecting'
   private timer: NodeJS.Timeout | null = null
   private connectTimer: NodeJS.Timeout | null = null
+  private stopping: Promise<void> | null = null
   private sent = 0
   private acknowledged = 0
   private failed = 0
@@ -131,23 +132,27 @@ export class GeneratorRun {
   }
 
   pause(): void {
-    if (this.state !== 'running') return
+    if (this.state !== 'running' || this.stopping !== null) return
     this.state = 'paused'
     this.schedule.pause(this.now())
     this.disarm()
   }
 
   resume(): void {
-    if (this.state !== 'paused') return
+    if (this.state !== 'paused' || this.stopping !== null) return
     this.state = 'running'
     this.schedule.resume(this.now())
     this.arm()
   }
 
   /** Stop publishing, wait a little for acknowledgements in flight, disconnect every device. */
-  async stop(final: GeneratorState = 'stopped'): Promise<void> {
-    if (!this.active && this.devices.length === 0) return
-    if (this.active) this.state = final
+  stop(final: GeneratorState = 'stopped'): Promise<void> {
+    this.stopping ??= this.finish(final)
+    return this.stopping
+  }
+
+  /** The state is set once the acknowledgements are in (or the grace is over), so counts are final with it. */
+  private async finish(final: GeneratorState): Promise<void> {
     this.disarm()
     if (this.connectTimer !== null) clearTimeout(this.connectTimer)
     this.connectTimer = null
@@ -155,6 +160,7 @@ export class GeneratorRun {
     while (this.devices.some((d) => d.inflight > 0 && d.client.connected) && this.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
+    if (this.active) this.state = final
     const clients = this.devices.splice(0).map((d) => d.client)
     await Promise.all(
       clients.map((client) =>
@@ -184,7 +190,7 @@ export class GeneratorRun {
   }
 
   private arm(): void {
-    if (this.timer !== null || this.state !== 'running') return
+    if (this.timer !== null || this.state !== 'running' || this.stopping !== null) return
     this.timer = setTimeout(() => this.tick(), this.schedule.waitMs(this.now()))
   }
 
@@ -195,7 +201,7 @@ export class GeneratorRun {
 
   private tick(): void {
     this.timer = null
-    if (this.state !== 'running') return
+    if (this.state !== 'running' || this.stopping !== null) return
     const now = this.now()
     let due = this.schedule.dueCount(now)
     // Far behind (the machine was busy): skip what is overdue instead of rushing it out.
