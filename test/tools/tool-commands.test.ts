@@ -119,7 +119,7 @@ describe('tool commands through the inspector', () => {
     )
     await expect(inspector.handleCommand('startReplay', [{ recording: files[0].name, bogus: 1 }])).rejects.toThrow(/unknown field "bogus"/)
     await expect(inspector.handleCommand('startRecording', [{}])).rejects.toThrow(/pcap must be true or false/)
-    await expect(inspector.handleCommand('toolStatus', [1])).rejects.toThrow(/takes no arguments/)
+    await expect(inspector.handleCommand('toolStatus', [1])).rejects.toThrow(/toolStatus takes 0 arguments, got 1/)
     await expect(inspector.handleCommand('pauseGenerator', ['none'])).rejects.toThrow(/no generator named "none"/)
   })
 })
