@@ -7,6 +7,7 @@
  *   data folder/saved-messages.json  the publish form's saved messages
  *   data folder/store/               retained messages and persistent sessions (persistence on)
  *   data folder/broker.lock          which broker uses the folder (a second one is refused)
+ *   data folder/generators.json      saved generators; data folder/recordings/: recordings (src/main/tools)
  *
  * Settings precedence, lowest first: defaults, settings.json, the config file, the command line.
  */
@@ -22,6 +23,8 @@ import { Inspector } from './inspector/inspector'
 import type { Logger } from './logger'
 import { SavedMessageFileStore } from './storage/saved-message-file-store'
 import { SettingsFile } from './storage/settings-file'
+import { toolCommandTable } from './tools/tool-commands'
+import { ToolHost } from './tools/tool-host'
 
 /** The headless broker's data folder when none is given: $BROKERSCOPE_DATA_DIR, else ~/.config/brokerscope. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -65,6 +68,8 @@ export interface CoreOptions {
 export interface Core {
   readonly broker: BrokerControl
   readonly inspector: Inspector
+  /** Simulated devices, recording and replay (their commands go through the inspector's). */
+  readonly tools: ToolHost
   readonly dataDir: string
   /** The listeners as start() left them (some may have failed: see ListenerInfo.error). */
   readonly listeners: ListenerInfo[]
@@ -99,11 +104,13 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   const broker = new Broker(resolved.settings, { logger, version, store: store ?? undefined })
   const savedMessages = new SavedMessageFileStore(join(dataDir, 'saved-messages.json'))
   if (savedMessages.problem) logger.warn(`saved messages: ${savedMessages.problem}`)
+  const tools = new ToolHost({ broker, dataDir, logger })
   const inspector = new Inspector(broker, {
     savedMessages,
     // For the benchmark's capture-cost comparison only (bench: fan-in-no-capture).
     capture: process.env.BROKERSCOPE_INSPECTOR !== 'off',
-    trafficCapacity: resolved.settingsFile.value.inspector.trafficCapacity
+    trafficCapacity: resolved.settingsFile.value.inspector.trafficCapacity,
+    toolCommands: toolCommandTable(tools)
   })
 
   // Settings changed by a person (the UI, later the management API) outlive a restart; the ones
@@ -133,10 +140,13 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   return {
     broker,
     inspector,
+    tools,
     dataDir,
     listeners,
     startError,
     stop: async () => {
+      // Recordings end with complete files, simulated devices disconnect, before the broker goes.
+      await tools.dispose().catch((err: unknown) => logger.error('stopping the tools:', err))
       inspector.dispose()
       try {
         await broker.stop()

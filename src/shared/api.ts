@@ -14,6 +14,7 @@ import type {
   SubscriptionInfo
 } from './broker-types'
 import type { BrokerSettings, SettingError } from './settings'
+import { TOOL_COMMANDS } from './tools-api'
 
 /** One row of the traffic log. */
 export interface TrafficRow {
@@ -189,7 +190,9 @@ export const COMMANDS = {
    */
   watchSeries: command<[series: SeriesSpec[]], SeriesPoints[]>(),
   /** Decode a payload with a schema-based decoder (protobuf with a .proto, Sparkplug B). */
-  decodeSchema: command<[request: SchemaDecodeRequest], SchemaDecodeResult>()
+  decodeSchema: command<[request: SchemaDecodeRequest], SchemaDecodeResult>(),
+  /** Simulated devices, recording and replay: src/shared/tools-api.ts. */
+  ...TOOL_COMMANDS
 }
 
 type Commands = typeof COMMANDS

@@ -101,6 +101,18 @@ export interface BrokerSettings {
   inspectorMaxTopics: number
   /** Keep recording the traffic log while no inspector window or page is open (the topic tree and history always record). */
   inspectorRecordWithoutUi: boolean
+
+  // The tools' bounds (src/main/tools; the broker itself ignores these).
+  /** Recording (Traffic view, `brokerscope record`): bytes of the files together before it stops; 0 = no cap. */
+  recordMaxBytes: number
+  /** Recording: seconds before it stops; 0 = no cap. */
+  recordMaxSeconds: number
+  /** Recording: bytes waiting in memory for the disk, per file; a packet beyond it is not written (counted). */
+  recordBufferBytes: number
+  /** Simulate: simulated devices (MQTT connections) over all running generators. */
+  simulateMaxDevices: number
+  /** Simulate and replay: QoS 1/2 messages one connection may have unacknowledged; more are skipped (counted) or wait. */
+  simulateMaxInflight: number
 }
 
 export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
@@ -146,7 +158,12 @@ export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   inspectorHistoryPerTopic: 100,
   inspectorHistoryBytes: 64 * 1024 * 1024,
   inspectorMaxTopics: 20_000,
-  inspectorRecordWithoutUi: true
+  inspectorRecordWithoutUi: true,
+  recordMaxBytes: 1024 * 1024 * 1024,
+  recordMaxSeconds: 0,
+  recordBufferBytes: 8 * 1024 * 1024,
+  simulateMaxDevices: 1000,
+  simulateMaxInflight: 100
 })
 
 /** The largest packet MQTT can express: 1 byte header + 4 length bytes + 268,435,455. */
@@ -225,7 +242,17 @@ export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind &
     help: 'payload bytes of the whole inspector history; the oldest messages go first'
   },
   inspectorMaxTopics: { kind: 'integer', min: 1, max: 1_000_000, help: 'topics the inspector tracks (tree, counts, history)' },
-  inspectorRecordWithoutUi: { kind: 'boolean', help: 'record the traffic log while no inspector window or page is open' }
+  inspectorRecordWithoutUi: { kind: 'boolean', help: 'record the traffic log while no inspector window or page is open' },
+  recordMaxBytes: { kind: 'integer', min: 0, max: 1_000_000_000_000, help: 'recording: bytes of its files before it stops, 0 = no cap' },
+  recordMaxSeconds: { kind: 'integer', min: 0, max: 31_536_000, help: 'recording: seconds before it stops, 0 = no cap' },
+  recordBufferBytes: {
+    kind: 'integer',
+    min: 65_536,
+    max: 1_073_741_824,
+    help: 'recording: bytes waiting for the disk per file; packets beyond it are not written (counted)'
+  },
+  simulateMaxDevices: { kind: 'integer', min: 1, max: 100_000, help: 'simulated devices over all running generators' },
+  simulateMaxInflight: { kind: 'integer', min: 1, max: 65535, help: 'simulate / replay: unacknowledged QoS 1/2 messages per connection' }
 }
 
 function checkHost(value: string): string | null {

@@ -396,6 +396,10 @@ const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
     title: 'Inspector',
     keys: ['inspectorHistoryPerTopic', 'inspectorHistoryBytes', 'inspectorMaxTopics', 'inspectorRecordWithoutUi']
   },
+  {
+    title: 'Simulate, record and replay',
+    keys: ['recordMaxBytes', 'recordMaxSeconds', 'recordBufferBytes', 'simulateMaxDevices', 'simulateMaxInflight']
+  },
   { title: 'Other', keys: ['persistence', 'logLevel', 'sysInterval'] }
 ]
 
@@ -476,6 +480,9 @@ export function usage(): string {
     '  passwd FILE delete USER               remove a user',
     '  passwd FILE list                      list the users',
     '  gen-cert [--out DIR] [--host NAMES]   make a self-signed development certificate and key',
+    '  simulate FILE.json5 [--url URL]       run simulated devices (generators) against a broker',
+    '  record --url URL --out FILE.jsonl [--pcap FILE.pcapng] [--topic F]   record a broker as a subscriber',
+    '  replay FILE [--speed N] [--url URL]   publish a recording again (see `brokerscope replay --help`)',
     'A running broker re-reads its --auth-file on SIGHUP.',
     '',
     'Values: --flag value and --flag=value both work. Booleans take true/false, yes/no or 1/0;',

@@ -44,9 +44,11 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
 }
 
 async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
-  // Subcommands (see passwd-command.ts and gen-cert-command.ts).
+  // Subcommands (see passwd-command.ts, gen-cert-command.ts and ../tools/cli/tool-cli.ts).
   if (argv[0] === 'passwd') return (await import('./passwd-command')).passwdMain(argv.slice(1), io)
   if (argv[0] === 'gen-cert') return (await import('./gen-cert-command')).genCertMain(argv.slice(1), io)
+  if (argv[0] === 'simulate' || argv[0] === 'record' || argv[0] === 'replay')
+    return (await import('../tools/cli/tool-cli')).toolMain(argv[0], argv.slice(1), io)
   const args = parseCliArgs(argv)
   if (args.errors.length > 0) {
     for (const error of args.errors) io.stderr(`brokerscope: ${error}`)

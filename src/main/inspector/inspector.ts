@@ -25,7 +25,9 @@ import type { BrokerControl } from '../broker/control'
 import { ActivityTracker } from './activity'
 import { BatchScheduler, type BatchListener } from './batch-scheduler'
 import { numberOf, type SeriesSink, ChartSeries } from './chart-series'
-import { runCommand, type CommandTable } from './command-table'
+import type { ToolCommandName } from '../../shared/tools-api'
+import { toolsUnavailable } from '../tools/tools-unavailable'
+import { runCommand, type CommandTable, type CommandTablePart } from './command-table'
 import {
   args,
   CommandError,
@@ -73,6 +75,8 @@ export interface InspectorOptions {
   /** False: subscribe to nothing at all (the benchmark's baseline for the capture's cost). Default true. */
   capture?: boolean
   savedMessages: SavedMessageStore
+  /** The tools' part of the command table (src/main/tools/tool-commands.ts); without it they answer "not available". */
+  toolCommands?: CommandTablePart<ToolCommandName>
 }
 
 /** Sizes of the inspector's bounded structures (tests and diagnostics). */
@@ -129,6 +133,7 @@ export class Inspector {
   private readonly charts = new ChartSeries()
   private readonly scheduler: BatchScheduler
   private readonly commands: CommandTable
+  private readonly toolCommands: CommandTablePart<ToolCommandName> | undefined
   private readonly maxTopicsFixed: boolean
   private recordWithoutUi: boolean
   private unsubscribe: Array<() => void> = []
@@ -177,6 +182,7 @@ export class Inspector {
       { batchIntervalMs: this.batchIntervalMs, listIntervalMs: this.listIntervalMs },
       (attached) => this.onAttachedChange(attached)
     )
+    this.toolCommands = options.toolCommands
     this.commands = this.commandTable()
     if (options.capture !== false) this.start()
   }
@@ -466,7 +472,8 @@ export class Inspector {
           }
         }
       },
-      decodeSchema: { args: args(['request', schemaDecodeRequest]), run: (request) => decodeSchema(request) }
+      decodeSchema: { args: args(['request', schemaDecodeRequest]), run: (request) => decodeSchema(request) },
+      ...(this.toolCommands ?? toolsUnavailable())
     }
   }
 

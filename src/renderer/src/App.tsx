@@ -12,6 +12,7 @@ import { DashboardView } from './views/dashboard/DashboardView'
 import { PublishView } from './views/publish/PublishView'
 import { RetainedView } from './views/retained/RetainedView'
 import { SettingsView } from './views/settings/SettingsView'
+import { SimulateView } from './views/simulate/SimulateView'
 import { SubscriptionsView } from './views/subscriptions/SubscriptionsView'
 import { TopicsView } from './views/topics/TopicsView'
 import { TrafficView } from './views/traffic/TrafficView'
@@ -24,7 +25,8 @@ const VIEW_COMPONENTS: Record<ViewId, () => JSX.Element | null> = {
   traffic: TrafficView,
   topics: TopicsView,
   publish: PublishView,
-  settings: SettingsView
+  settings: SettingsView,
+  simulate: SimulateView
 }
 
 function useThemeAttribute(): void {

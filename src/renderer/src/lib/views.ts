@@ -1,5 +1,5 @@
 /** The views of the inspector, in nav order, with their keyboard shortcuts. */
-export type ViewId = 'dashboard' | 'clients' | 'subscriptions' | 'retained' | 'traffic' | 'topics' | 'publish' | 'settings'
+export type ViewId = 'dashboard' | 'clients' | 'subscriptions' | 'retained' | 'traffic' | 'topics' | 'publish' | 'settings' | 'simulate'
 
 export interface ViewInfo {
   id: ViewId
@@ -18,7 +18,8 @@ export const VIEWS: readonly ViewInfo[] = [
   { id: 'traffic', label: 'Traffic', digit: '5', goKey: 't' },
   { id: 'topics', label: 'Topics', digit: '6', goKey: 'o' },
   { id: 'publish', label: 'Publish', digit: '7', goKey: 'p' },
-  { id: 'settings', label: 'Settings', digit: '8', goKey: ',' }
+  { id: 'settings', label: 'Settings', digit: '8', goKey: ',' },
+  { id: 'simulate', label: 'Simulate', digit: '9', goKey: 'm' }
 ]
 
 export function isViewId(value: unknown): value is ViewId {
@@ -35,8 +36,11 @@ export function viewForGoKey(key: string): ViewId | null {
 
 /** Shortcuts as the Help tooltip lists them. */
 export const SHORTCUTS: readonly { keys: string; what: string }[] = [
-  { keys: 'Alt+1 … Alt+8', what: 'open a view (in nav order)' },
-  { keys: 'g then d c s r t o p ,', what: 'go to Dashboard, Clients, Subscriptions, Retained, Traffic, Topics, Publish, Settings' },
+  { keys: 'Alt+1 … Alt+9', what: 'open a view (in nav order)' },
+  {
+    keys: 'g then d c s r t o p , m',
+    what: 'go to Dashboard, Clients, Subscriptions, Retained, Traffic, Topics, Publish, Settings, Simulate'
+  },
   { keys: '/', what: 'focus the filter box of the view' },
   { keys: '?', what: 'show or hide this help' },
   { keys: '↑ ↓ Home End', what: 'move in the traffic log and the topic tree' },

@@ -7,6 +7,7 @@ import { exportFileName, trafficToCsv, trafficToJson } from '../../lib/traffic-e
 import { compileTrafficFilter, PACKET_TYPES } from '../../lib/traffic-filter'
 import { useInspectorStore } from '../../store/inspector-store'
 import { useTrafficStore } from '../../store/traffic-store'
+import { RecordBar } from '../record/RecordBar'
 import { TrafficDetails } from './TrafficDetails'
 import { TrafficLog } from './TrafficLog'
 
@@ -138,6 +139,7 @@ export function TrafficView(): JSX.Element {
           {compiled.error}
         </p>
       )}
+      <RecordBar />
       <ActionMessage message={message} />
       {paused && (
         <div className="banner banner-info" data-testid="traffic-paused">
