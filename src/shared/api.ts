@@ -11,6 +11,7 @@ import type {
   MessageProperties,
   PacketDirection,
   QoS,
+  StoreStatus,
   SubscriptionInfo
 } from './broker-types'
 import type { BrokerSettings, SettingError } from './settings'
@@ -191,6 +192,10 @@ export const COMMANDS = {
   watchSeries: command<[series: SeriesSpec[]], SeriesPoints[]>(),
   /** Decode a payload with a schema-based decoder (protobuf with a .proto, Sparkplug B). */
   decodeSchema: command<[request: SchemaDecodeRequest], SchemaDecodeResult>(),
+  /** The durable store (data folder/store): location, size, records, last sync, failures. */
+  storeStatus: command<[], StoreStatus>(),
+  /** Remove every retained message (but $SYS) and every offline session, in memory and in the store. */
+  clearStoredData: command<[], { retained: number; sessions: number }>(),
   /** Simulated devices, recording and replay: src/shared/tools-api.ts. */
   ...TOOL_COMMANDS
 }

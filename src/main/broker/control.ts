@@ -14,6 +14,7 @@ import type {
   RetainedInfo,
   RetainedMessageFull,
   SettingsSource,
+  StoreStatus,
   SubscriptionInfo
 } from '../../shared/broker-types'
 import type { BrokerSettings, SettingsResult } from '../../shared/settings'
@@ -66,4 +67,9 @@ export interface BrokerControl {
   updateSettings(patch: unknown, source?: SettingsSource): Promise<SettingsChangeResult>
   /** Re-read the auth file (SIGHUP, the UI); a file with errors keeps the rules in force. */
   reloadAuth(): AuthReloadResult
+
+  /** The durable store: where it is, what it holds, its last sync and failures. */
+  storeStatus(): StoreStatus
+  /** Remove every retained message (but $SYS) and every offline session, in memory and in the store. */
+  clearStoredData(): { retained: number; sessions: number }
 }

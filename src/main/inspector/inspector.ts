@@ -438,6 +438,16 @@ export class Inspector {
       },
       deleteRetained: { args: args(['topic', topic]), run: (name) => broker.deleteRetained(name) },
       clearRetained: { args: noArgs(), run: () => broker.clearRetained() },
+      storeStatus: { args: noArgs(), run: () => broker.storeStatus() },
+      clearStoredData: {
+        args: noArgs(),
+        run: () => {
+          const cleared = broker.clearStoredData()
+          // Deleting sessions emits no event; the lists must still update.
+          this.scheduler.markClients()
+          return cleared
+        }
+      },
       deleteRetainedSubtree: { args: args(['topic', topic]), run: (name) => this.deleteRetainedSubtree(name) },
       getTrafficPayload: { args: args(['id', nonNegativeInteger]), run: (id) => this.traffic.payload(id) },
       clearTraffic: { args: noArgs(), run: () => this.traffic.clear() },

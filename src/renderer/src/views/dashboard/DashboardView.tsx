@@ -4,6 +4,7 @@ import { Sparkline } from '../../components/Sparkline'
 import { formatBytes, formatCount, formatDuration, formatListenerAddress, formatRate, listenerLabel } from '../../lib/format'
 import { SERIES_LENGTH, type SeriesKey } from '../../lib/series'
 import { useInspectorStore } from '../../store/inspector-store'
+import { StorePanel } from './StorePanel'
 
 const DROP_HELP: Record<DropReason, string> = {
   'queue-full': 'the client’s queue was full',
@@ -214,6 +215,7 @@ export function DashboardView(): JSX.Element | null {
             ))}
           </ul>
         </section>
+        <StorePanel />
       </div>
     </div>
   )
