@@ -75,3 +75,24 @@ export function detachPayload(message: Message): void {
     message.payload = own
   }
 }
+
+/**
+ * For a message kept for long (queued for a client that is away): besides its payload, its
+ * encoded PUBLISH templates must not pin the 8 KiB pool slab Buffer.allocUnsafe cut them from
+ * (one small template would keep a whole slab alive for as long as the message waits).
+ */
+export function keepForLater(message: Message): void {
+  detachPayload(message)
+  const templates = message.templates
+  if (templates === undefined) return
+  for (let i = 0; i < templates.length; i++) {
+    const template = templates[i]
+    if (template === undefined) continue
+    const bytes = template.bytes
+    if (bytes.buffer.byteLength > bytes.length + 64) {
+      const own = Buffer.allocUnsafeSlow(bytes.length)
+      bytes.copy(own)
+      templates[i] = { ...template, bytes: own }
+    }
+  }
+}

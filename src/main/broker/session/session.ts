@@ -1,5 +1,6 @@
 import type { QoS, ProtocolVersion } from '../../../shared/broker-types'
-import { detachPayload, isExpired, type Message } from '../message'
+import { detachPayload, isExpired, keepForLater, type Message } from '../message'
+import { DeliveryQueue } from './delivery-queue'
 import type { Connection } from '../connection/connection'
 import { SmallMap } from '../small-map'
 import type { DeliveryContext } from './delivery-context'
@@ -42,7 +43,6 @@ export interface Will {
 
 // Shared empty arrays until a session first needs one: most sessions never queue anything, and
 // with tens of thousands of idle clients every per-session allocation shows in memory.
-const NO_DELIVERIES: Delivery[] = []
 const NO_RESENDS: InflightEntry[] = []
 
 /** Session expiry that means "never" (MQTT 5 §3.1.2.11.2). */
@@ -85,10 +85,8 @@ export class Session {
   /** Outgoing QoS 1/2 messages sent and not yet acknowledged, in send order (Map keeps insertion order). */
   private inflightById: Map<number, InflightEntry> | null = null
   /** Messages waiting for room in the in-flight window (or for the client to come back). */
-  private queue: Delivery[] = NO_DELIVERIES
-  private queueHead = 0
-  /** Payload bytes of the messages in `queue` (bounded by settings.maxQueuedBytes). */
-  private queuedPayloadBytes = 0
+  /** Null while nothing is queued (most sessions, most of the time). */
+  private queue: DeliveryQueue | null = null
   /** In-flight PUBLISH packets still to be resent (DUP) on this connection once its Receive Maximum allows. */
   private resendPending: InflightEntry[] = NO_RESENDS
   private nextPacketId = 1
@@ -159,16 +157,16 @@ export class Session {
   }
 
   get queuedCount(): number {
-    return this.queue.length - this.queueHead
+    return this.queue === null ? 0 : this.queue.size
   }
 
   queuedBytes(): number {
-    return this.queuedPayloadBytes
+    return this.queue === null ? 0 : this.queue.payloadBytes
   }
 
   /** The queue behind the window, oldest first. */
   *queuedDeliveries(): IterableIterator<Delivery> {
-    for (let i = this.queueHead; i < this.queue.length; i++) yield this.queue[i]
+    if (this.queue !== null) yield* this.queue.entries()
   }
 
   inflightEntries(): IterableIterator<InflightEntry> {
@@ -216,28 +214,24 @@ export class Session {
       return
     }
     const size = delivery.message.payload.length
-    if (settings.maxQueuedBytes > 0 && this.queuedPayloadBytes + size > settings.maxQueuedBytes) {
+    if (settings.maxQueuedBytes > 0 && this.queuedBytes() + size > settings.maxQueuedBytes) {
       this.context.limitHit('maxQueuedBytes')
       this.context.drop(this, delivery.message, 'queue-full')
       return
     }
-    this.queuedPayloadBytes += size
-    detachPayload(delivery.message)
-    if (this.queue === NO_DELIVERIES) this.queue = []
-    this.queue.push(delivery)
+    // Kept for later: it must not pin the socket chunk or encoder slab it came from.
+    keepForLater(delivery.message)
+    if (this.queue === null) this.queue = new DeliveryQueue()
+    this.queue.push(delivery.message, delivery.qos, delivery.retain, delivery.subscriptionIds, delivery.seq)
     if (this.durable) this.context.journal.added(this, delivery)
   }
 
   private shiftQueue(): Delivery | undefined {
-    if (this.queueHead >= this.queue.length) return undefined
-    const delivery = this.queue[this.queueHead]
-    this.queue[this.queueHead++] = undefined as unknown as Delivery
-    this.queuedPayloadBytes -= delivery.message.payload.length
-    // Compact now and then so the array does not grow with throughput.
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.queueHead)
-      this.queueHead = 0
-    }
+    const queue = this.queue
+    if (queue === null) return undefined
+    const delivery = queue.shift()
+    // An emptied queue gives its memory back: most queues fill only while a client is away.
+    if (queue.size === 0) this.queue = null
     return delivery
   }
 
@@ -403,9 +397,8 @@ export class Session {
   restoreDelivery(delivery: Delivery, inflight: { packetId: number; state: InflightState } | null): void {
     if (delivery.seq >= this.nextSeq) this.nextSeq = delivery.seq + 1
     if (inflight === null) {
-      if (this.queue === NO_DELIVERIES) this.queue = []
-      this.queue.push(delivery)
-      this.queuedPayloadBytes += delivery.message.payload.length
+      if (this.queue === null) this.queue = new DeliveryQueue()
+      this.queue.push(delivery.message, delivery.qos, delivery.retain, delivery.subscriptionIds, delivery.seq)
       return
     }
     if (!this.inflightById) this.inflightById = new Map()
@@ -420,9 +413,7 @@ export class Session {
     for (delivery = this.shiftQueue(); delivery !== undefined; delivery = this.shiftQueue())
       this.context.drop(this, delivery.message, 'session-ended')
     this.inflightById = null
-    this.queue = NO_DELIVERIES
-    this.queueHead = 0
-    this.queuedPayloadBytes = 0
+    this.queue = null
     this.resendPending = NO_RESENDS
     this.incomingQos2 = null
   }
