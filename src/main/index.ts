@@ -58,7 +58,7 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function start(): Promise<void> {
-  hardenSession(session.defaultSession)
+  hardenSession(session.defaultSession, DEV_SERVER_URL ?? pathToFileURL(RENDERER_FILE).href)
 
   const dataDir = app.getPath('userData')
   // The desktop app has no command line or config file: settings.json is the only source.
