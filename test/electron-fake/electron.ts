@@ -70,7 +70,11 @@ let nextWindowId = 1
 const windows: FakeBrowserWindow[] = []
 
 class FakeWebContents extends EventEmitter {
-  readonly id = nextWebContentsId++
+  /** A page the test side says is another webContents (a foreign sender) keeps the id it claims. */
+  constructor(readonly id: number = nextWebContentsId++) {
+    super()
+  }
+
   destroyed = false
   windowOpenHandler: ((details: unknown) => unknown) | null = null
 
@@ -286,7 +290,7 @@ class FakeIpcMain extends EventEmitter {
 const ipcMain = strict(new FakeIpcMain(), 'ipcMain')
 
 function ipcEvent(webContentsId: number, frame: { url: string; isMainFrame: boolean } | null): Record<string, unknown> {
-  const sender = windowByWebContents(webContentsId)?.webContents ?? strict(new FakeWebContents(), 'webContents')
+  const sender = windowByWebContents(webContentsId)?.webContents ?? strict(new FakeWebContents(webContentsId), 'webContents')
   const senderFrame = frame === null ? null : strict({ url: frame.url, parent: frame.isMainFrame ? null : {} }, 'WebFrameMain')
   return strict({ sender, senderFrame, processId: 1, frameId: frame?.isMainFrame ? 1 : 2 }, 'IpcMainEvent')
 }

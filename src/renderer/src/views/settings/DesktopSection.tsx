@@ -50,10 +50,13 @@ export function DesktopSection(): JSX.Element | null {
       if (result.ok) {
         setSettings(result.settings)
         showMessage(true, 'Desktop settings saved.')
-      } else showMessage(false, result.errors.map((e) => `${e.key}: ${e.message}`).join('; '))
+        return
+      }
+      showMessage(false, result.errors.map((e) => `${e.key}: ${e.message}`).join('; '))
     } catch (error) {
       showMessage(false, `Could not save: ${errorText(error)}`)
     }
+    setSettings(await desktop.call('getDesktopSettings').catch(() => settings))
   }
 
   return (
@@ -98,7 +101,12 @@ export function DesktopSection(): JSX.Element | null {
             <input
               type="checkbox"
               checked={settings.closeToTray}
-              onChange={(event) => void save({ closeToTray: event.target.checked })}
+              onChange={(event) => {
+                const closeToTray = event.target.checked
+                // Shown at once; save() puts back what the app really has if it refuses.
+                setSettings({ ...settings, closeToTray })
+                void save({ closeToTray })
+              }}
               data-testid="close-to-tray"
             />
             Keep the broker running in the tray when the window is closed
