@@ -31,7 +31,6 @@ const PRELOAD_PATH = join(here, '../preload/index.cjs')
 const RENDERER_FILE = join(here, '../renderer/index.html')
 /** resources/ is packed into the app next to out/ (electron-builder.yml `files`). */
 const RESOURCES = join(here, '../../resources')
-const README_FILE = join(here, '../../README.md')
 const DEV_SERVER_URL = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : null
 /** How long quitting waits for the broker to say goodbye to its clients. */
 const STOP_TIMEOUT_MS = 5000
@@ -123,7 +122,7 @@ async function start(): Promise<void> {
     appName: 'BrokerScope',
     actions: {
       openDataFolder: () => void commands.openDataFolder(),
-      openDocumentation: () => void shell.openPath(README_FILE)
+      openDocumentation: () => void shell.openPath(readmePath())
     }
   })
   Menu.setApplicationMenu(Menu.buildFromTemplate(menu))
@@ -135,6 +134,11 @@ async function start(): Promise<void> {
 
   openWindow()
   app.on('activate', () => showWindow())
+}
+
+/** The README: beside the app's resources when packaged (the OS cannot open a file inside the asar), else in the checkout. */
+function readmePath(): string {
+  return app.isPackaged ? join(process.resourcesPath, 'README.md') : join(here, '../../README.md')
 }
 
 function openWindow(): void {

@@ -82,6 +82,19 @@ export function appUrlMatcher(options: { rendererFileUrl: string; devServerUrl?:
   }
 }
 
+/** A blob: URL created by the app's own page (file: page: `blob:file:///…`; dev server: its origin). */
+export function isAppBlob(url: string, appUrl: string): boolean {
+  if (!url.startsWith('blob:')) return false
+  try {
+    const inner = new URL(url.slice('blob:'.length))
+    const app = new URL(appUrl)
+    if (app.protocol === 'file:') return inner.protocol === 'file:'
+    return inner.origin === app.origin
+  } catch {
+    return false
+  }
+}
+
 function describeUrl(url: string): string {
   return url.length > 100 ? `${url.slice(0, 100)}…` : url || '(no URL)'
 }

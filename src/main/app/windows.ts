@@ -4,6 +4,7 @@
  */
 import { BrowserWindow, type Session } from 'electron'
 import { pathToFileURL } from 'node:url'
+import { isAppBlob } from './ipc-guard'
 
 export interface MainWindowOptions {
   /** Absolute path of out/preload/index.cjs. */
@@ -75,19 +76,6 @@ export function hardenSession(session: Session, appUrl: string): void {
   session.on('will-download', (event, item) => {
     if (!isAppBlob(item.getURL(), appUrl)) event.preventDefault()
   })
-}
-
-/** A blob: URL created by the app's own page (file: page: `blob:file:///…`; dev server: its origin). */
-export function isAppBlob(url: string, appUrl: string): boolean {
-  if (!url.startsWith('blob:')) return false
-  try {
-    const inner = new URL(url.slice('blob:'.length))
-    const app = new URL(appUrl)
-    if (app.protocol === 'file:') return inner.protocol === 'file:'
-    return inner.origin === app.origin
-  } catch {
-    return false
-  }
 }
 
 function isSamePage(target: string, appUrl: string): boolean {
