@@ -41,7 +41,11 @@ function headlessMustNotImportElectron(entry: string): Plugin {
 function buildStamp(): string {
   const date = new Date().toISOString().slice(0, 10)
   try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore']
+    }).trim()
     return `${commit} ${date}`
   } catch {
     return date

@@ -61,10 +61,14 @@ describe('applicationMenuTemplate', () => {
 
   it('the click items call their actions', () => {
     const template = applicationMenuTemplate({ platform: 'linux', development: false, appName: 'BrokerScope', actions })
-    const find = (menu: string, label: string) =>
-      (template.find((i) => i.label === menu)?.submenu as MenuItemConstructorOptions[]).find((i) => i.label === label)
-    ;(find('File', 'Open Data Folder')?.click as () => void)()
-    ;(find('Help', 'Documentation')?.click as () => void)()
+    const click = (menu: string, label: string): void => {
+      const items = template.find((i) => i.label === menu)?.submenu as MenuItemConstructorOptions[] | undefined
+      const item = items?.find((i) => i.label === label)
+      if (typeof item?.click !== 'function') throw new Error(`${menu} › ${label} has no click`)
+      ;(item.click as () => void)()
+    }
+    click('File', 'Open Data Folder')
+    click('Help', 'Documentation')
     expect(actions.openDataFolder).toHaveBeenCalledOnce()
     expect(actions.openDocumentation).toHaveBeenCalledOnce()
   })
