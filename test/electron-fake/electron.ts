@@ -272,7 +272,8 @@ function allWindowsClosed(): void {
 
 // ---------------------------------------------------------------- ipcMain
 
-type InvokeHandler = (event: unknown, ...args: unknown[]) => unknown
+// biome-ignore lint/suspicious/noExplicitAny: Electron's own listener type (IpcMain.handle).
+type InvokeHandler = (event: Electron.IpcMainInvokeEvent, ...args: any[]) => unknown
 
 class FakeIpcMain extends EventEmitter {
   readonly handlers = new Map<string, InvokeHandler>()
@@ -484,7 +485,8 @@ function handleDriverMessage(message: FakeDriverMessage): void {
         return
       }
       Promise.resolve()
-        .then(() => handler(ipcEvent(message.webContentsId, message.frame), ...message.args))
+        // The fake event has what the app reads (sender, senderFrame); strict() fails on the rest.
+        .then(() => handler(ipcEvent(message.webContentsId, message.frame) as unknown as Electron.IpcMainInvokeEvent, ...message.args))
         .then(
           (value) => report({ type: 'ipc-reply', id: message.id, ok: true, value }),
           (error: unknown) =>
@@ -557,3 +559,29 @@ setImmediate(() => {
 export { app, BrowserWindow, ipcMain, Menu, nativeImage, session, shell }
 export const Tray = strictClass(FakeTray, 'Tray', (tray) => trays.set(tray.id, tray))
 export default { app, BrowserWindow, ipcMain, Menu, nativeImage, session, shell, Tray }
+
+// Compile-time: the fake's members have signatures the app can call as it calls Electron's.
+type Check<Real, Fake extends Real> = Fake
+export type FakeSignatures = [
+  Check<
+    Pick<
+      Electron.App,
+      'enableSandbox' | 'requestSingleInstanceLock' | 'whenReady' | 'getVersion' | 'quit' | 'exit' | 'isReady' | 'setAboutPanelOptions'
+    >,
+    FakeApp
+  >,
+  Check<Pick<Electron.IpcMain, 'handle' | 'removeHandler'>, FakeIpcMain>,
+  Check<
+    Pick<
+      Electron.BrowserWindow,
+      'loadFile' | 'loadURL' | 'show' | 'hide' | 'focus' | 'isVisible' | 'isMinimized' | 'restore' | 'isDestroyed' | 'close' | 'destroy'
+    >,
+    Pick<
+      FakeBrowserWindow,
+      'loadFile' | 'loadURL' | 'show' | 'hide' | 'focus' | 'isVisible' | 'isMinimized' | 'restore' | 'isDestroyed' | 'close' | 'destroy'
+    >
+  >,
+  Check<Pick<Electron.WebContents, 'send' | 'isDestroyed' | 'id'>, FakeWebContents>,
+  Check<Pick<Electron.Tray, 'setToolTip' | 'destroy' | 'isDestroyed'>, FakeTray>,
+  Check<Pick<Electron.NativeImage, 'isEmpty' | 'setTemplateImage' | 'isTemplateImage'>, FakeNativeImage>
+]
