@@ -1,21 +1,22 @@
 /**
  * The Electron fake stays honest: an Electron API the app would use that the fake does not model
  * fails at once (a missing export at link time, a missing member when touched), so a test cannot
- * pass on behaviour the fake made up.
+ * pass on behaviour the fake made up. (Here rather than in vitest: each case starts a Node process
+ * compiling the fake, which would crowd the timing-sensitive unit tests running beside it.)
  */
 import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { FakeMainMessage } from './protocol'
+import { expect, test } from '@playwright/test'
+import type { FakeMainMessage } from '../test/electron-fake/protocol'
 
-const root = resolve(import.meta.dirname, '../..')
+const root = resolve(import.meta.dirname, '..')
 let dir: string
-beforeEach(() => {
+test.beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'brokerscope-fake-'))
 })
-afterEach(() => rmSync(dir, { recursive: true, force: true }))
+test.afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
 /** Run `source` (an ES module importing 'electron') on the fake; its messages, output and exit code. */
 function runOnFake(source: string): Promise<{ code: number | null; messages: FakeMainMessage[]; output: string }> {
@@ -36,8 +37,8 @@ function runOnFake(source: string): Promise<{ code: number | null; messages: Fak
   return new Promise((done) => child.once('exit', (code) => done({ code, messages, output })))
 }
 
-describe('the Electron fake', () => {
-  it('runs what it models: a window, IPC registration, quit with exit code 0', async () => {
+test.describe('the Electron fake', () => {
+  test('runs what it models: a window, IPC registration, quit with exit code 0', async () => {
     const run = await runOnFake(`
       import { app, BrowserWindow, ipcMain } from 'electron'
       await app.whenReady()
@@ -50,7 +51,7 @@ describe('the Electron fake', () => {
     expect(run.messages.map((m) => m.type)).toEqual(['window-created', 'window-load', 'window-destroyed', 'exit'])
   })
 
-  it('fails loudly on a member it does not model, and reports it', async () => {
+  test('fails loudly on a member it does not model, and reports it', async () => {
     const run = await runOnFake(`
       import { app } from 'electron'
       app.getGPUInfo('basic')
@@ -60,13 +61,13 @@ describe('the Electron fake', () => {
     expect(run.messages).toContainEqual({ type: 'unknown-api', name: 'app.getGPUInfo' })
   })
 
-  it('fails at link time on an export it does not have', async () => {
+  test('fails at link time on an export it does not have', async () => {
     const run = await runOnFake(`import { dialog } from 'electron'\nconsole.log(dialog)`)
     expect(run.code).not.toBe(0)
     expect(run.output).toMatch(/does not provide an export named 'dialog'/)
   })
 
-  it('refuses paths of app.getPath it does not model, rather than inventing one', async () => {
+  test('refuses paths of app.getPath it does not model, rather than inventing one', async () => {
     const run = await runOnFake(`
       import { app } from 'electron'
       console.log(app.getPath('userData'))
