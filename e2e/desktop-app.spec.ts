@@ -22,7 +22,7 @@ interface DesktopFixtures {
   /** A fresh app data folder, removed after the test. */
   userData: string
   /** Start the desktop entry on the fake; every app started is quit (or killed) after the test. */
-  launch: (options?: { packaged?: boolean }) => Promise<DesktopApp>
+  launch: (options?: { packaged?: boolean; noWindow?: boolean }) => Promise<DesktopApp>
 }
 
 const test = base.extend<DesktopFixtures>({
@@ -34,7 +34,7 @@ const test = base.extend<DesktopFixtures>({
   launch: async ({ userData }, use, testInfo) => {
     const apps: DesktopApp[] = []
     await use(async (options = {}) => {
-      const app = await DesktopApp.start({ userData, packaged: options.packaged })
+      const app = await DesktopApp.start({ userData, ...options })
       apps.push(app)
       return app
     })
@@ -156,6 +156,7 @@ test('Settings shows the app data folder with Open folder, and the rotated log f
   await expect(section.getByTestId('data-dir')).toHaveText(userData)
   const logFile = join(userData, 'logs', 'brokerscope.log')
   await expect(section.getByTestId('log-file')).toHaveText(logFile)
+  await expect(section.getByTestId('store-dir')).toHaveText(join(userData, 'store'))
   await expect(section.getByTestId('app-version')).toContainText(/^0\.1\.0 \(build [0-9a-f]{7,} \d{4}-\d{2}-\d{2}\)$/)
 
   await section.getByRole('button', { name: 'Open folder' }).click()
@@ -348,4 +349,36 @@ test('IPC from anything but the app window showing the app is refused; the app w
   expect(app.logs()).toContain('IPC brokerscope:call dropped: sender 99 is not the app window')
   expect(app.logs()).toContain(`the sender is showing file://${elsewhere}, not the app`)
   expect(await app.quit()).toBe(0)
+})
+
+test('a data folder another broker is using: the app says so in an error box and exits, leaving that broker alone', async ({
+  userData,
+  launch
+}) => {
+  const [tcpPort] = await freePorts(1)
+  const cli = spawn(
+    process.execPath,
+    [join(import.meta.dirname, '..', 'out', 'main', 'cli.js'), '--tcp-port', String(tcpPort), '--ws-port', '0', '--ui-port', '0'],
+    {
+      env: { ...process.env, BROKERSCOPE_DATA_DIR: userData },
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  )
+  try {
+    let output = ''
+    cli.stdout!.on('data', (chunk) => (output += chunk))
+    await expect.poll(() => output, { timeout: 15_000 }).toContain(`listening on mqtt://127.0.0.1:${tcpPort}`)
+
+    const app = await launch({ noWindow: true })
+    expect(await app.waitForExit()).toBe(1)
+    expect(app.windows.size).toBe(0)
+    expect(app.errorBoxes).toHaveLength(1)
+    expect(app.errorBoxes[0].title).toBe('BrokerScope could not start')
+    expect(app.errorBoxes[0].content).toContain(`another BrokerScope (pid ${cli.pid}`)
+    // The other broker still has its folder and its clients.
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcpPort}`, { reconnectPeriod: 0 })
+    await client.endAsync()
+  } finally {
+    cli.kill('SIGKILL')
+  }
 })

@@ -72,6 +72,8 @@ export interface DesktopAppOptions {
   userData: string
   /** Pretend to be a packaged app (app.isPackaged). */
   packaged?: boolean
+  /** Resolve at once instead of waiting for the window (an app expected not to open one). */
+  noWindow?: boolean
   env?: NodeJS.ProcessEnv
 }
 
@@ -86,6 +88,8 @@ export class DesktopApp {
   readonly refusedDownloads: string[] = []
   applicationMenu: MenuItemRecord[] | null | undefined = undefined
   aboutPanel: Record<string, unknown> | null = null
+  /** dialog.showErrorBox calls: what the person would have been told. */
+  readonly errorBoxes: Array<{ title: string; content: string }> = []
   exitCode: number | null = null
 
   private output = ''
@@ -132,6 +136,7 @@ export class DesktopApp {
       }
     })
     const app = new DesktopApp(child)
+    if (options.noWindow) return app
     try {
       await app.waitFor(() => [...app.windows.values()].some((w) => w.url !== null), 20_000, 'the window to load the renderer')
     } catch (error) {
@@ -344,6 +349,9 @@ export class DesktopApp {
         break
       case 'about-panel':
         this.aboutPanel = message.options
+        break
+      case 'error-box':
+        this.errorBoxes.push({ title: message.title, content: message.content })
         break
       case 'unknown-api':
         this.unknownApi.push(`main: ${message.name}`)

@@ -1,12 +1,11 @@
 /**
  * Journeys that matter most for both shells, run on both transports (the `headless` and
- * `electron` projects): settings that outlive a restart, and the traffic view under load.
- * (Dashboard, publish and kicking a client are in inspector.spec.ts, which also runs on both.)
- *
- * Pending the durability issue: the same restart keeping retained messages and persistent
- * sessions with their queued messages; the restart below is where those checks will go.
+ * `electron` projects): settings, retained messages and persistent sessions that outlive a
+ * restart on the same data folder, and the traffic view under load. (Dashboard, publish and
+ * kicking a client are in inspector.spec.ts, which also runs on both.)
  */
-import { expect, nextMessage, openView, readSettingsFile, readTraffic, test, trafficRows } from './fixtures'
+import mqtt, { type IPublishPacket } from 'mqtt'
+import { cellOf, expect, nextMessage, openView, readSettingsFile, readTraffic, test, trafficRows } from './fixtures'
 
 test('a setting changed in Settings is written to settings.json and still in force after a restart', async ({
   inspector: page,
@@ -39,6 +38,58 @@ test('a setting changed in Settings is written to settings.json and still in for
   const client = await mqttClient('restart-check')
   const granted = await client.subscribeAsync('lab/after-restart', { qos: 2 })
   expect(granted[0].qos).toBe(1)
+})
+
+test('restarted on the same data folder, the app still has its retained messages and a persistent session with its queued messages', async ({
+  inspector: page,
+  broker,
+  mqttClient
+}) => {
+  const publisher = await mqttClient('durable-publisher')
+  await publisher.publishAsync('durable/config', 'kept across restarts', { qos: 1, retain: true })
+  // A persistent session (v5: session expiry), subscribed, then away.
+  const away = await mqttClient('durable-sub', { clean: false, properties: { sessionExpiryInterval: 3600 } })
+  await away.subscribeAsync('durable/queue/#', { qos: 1 })
+  await away.endAsync()
+  for (let i = 0; i < 3; i++) await publisher.publishAsync(`durable/queue/${i}`, `queued ${i}`, { qos: 1 })
+
+  await broker.restart()
+  await page.reload()
+  await expect(page.getByTestId('connection-status')).toHaveText('Connected', { timeout: 15_000 })
+  await openView(page, 'retained', 'Retained')
+  await expect(page.getByRole('table', { name: 'Retained messages' }).getByRole('row', { name: /durable\/config/ })).toBeVisible()
+  await openView(page, 'clients', 'Clients')
+  const clients = page.getByRole('table', { name: 'Clients' })
+  await expect(await cellOf(clients, clients.getByRole('row', { name: /durable-sub/ }), 'Status')).toHaveText('offline')
+
+  // The session comes back with its subscription and the three queued messages, in order.
+  const received: string[] = []
+  const back = mqtt.connect(broker.mqttUrl, {
+    clientId: 'durable-sub',
+    protocolVersion: 5,
+    clean: false,
+    reconnectPeriod: 0,
+    properties: { sessionExpiryInterval: 3600 }
+  })
+  // Listening before the CONNACK: the queued messages may arrive in the same read.
+  back.on('message', (topic: string, payload: Buffer, _packet: IPublishPacket) => received.push(`${topic} ${payload}`))
+  try {
+    const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+      back.once('connect', resolve)
+      back.once('error', reject)
+    })
+    expect(connack.sessionPresent).toBe(true)
+    await expect
+      .poll(() => received, { timeout: 10_000 })
+      .toEqual(['durable/queue/0 queued 0', 'durable/queue/1 queued 1', 'durable/queue/2 queued 2'])
+  } finally {
+    await back.endAsync()
+  }
+  // And a new subscriber still gets the retained message.
+  const late = await mqttClient('durable-late')
+  const retained = nextMessage(late, 'durable/config')
+  await late.subscribeAsync('durable/config', { qos: 1 })
+  expect((await retained).payload.toString()).toBe('kept across restarts')
 })
 
 test('under a burst of 6,000 messages the traffic view keeps up, counts what it did not keep, and stays usable', async ({

@@ -9,7 +9,7 @@
  *   close → quit (default), or hide to the tray (desktop setting closeToTray).
  *   quit  → core.stop() (bounded) → exit.
  */
-import { app, type BrowserWindow, Menu, session, shell } from 'electron'
+import { app, type BrowserWindow, dialog, Menu, session, shell } from 'electron'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { DesktopSettings } from '../shared/desktop-api'
@@ -65,7 +65,8 @@ if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
   app.on('second-instance', () => showWindow())
-  app.whenReady().then(start, fatal)
+  // A start that fails must end the app (in Electron an unhandled rejection would leave it running without a window).
+  app.whenReady().then(start).catch(fatal)
 }
 
 async function start(): Promise<void> {
@@ -201,7 +202,13 @@ app.on('will-quit', (event) => {
     })
 })
 
+/** Nothing to show a window for (the data folder is another broker's, the store cannot open): say so, then exit. */
 function fatal(err: unknown): void {
   console.error('BrokerScope could not start:', err)
+  const detail = err instanceof Error ? err.message : String(err)
+  dialog.showErrorBox(
+    'BrokerScope could not start',
+    `${detail}\n\nThe headless broker (brokerscope, npm run broker) uses the same data folder by default.`
+  )
   app.exit(1)
 }

@@ -13,6 +13,8 @@ export interface DesktopInfo {
   dataDir: string
   settingsFile: string
   savedMessagesFile: string
+  /** Retained messages and persistent sessions (when persistence is on). */
+  storeDir: string
   /** The current log file; older ones beside it as .1, .2, … */
   logFile: string
   /** How many times the log file was rotated in this run. */

@@ -462,6 +462,15 @@ const shell = strict(
   'shell'
 )
 
+const dialog = strict(
+  {
+    showErrorBox(title: string, content: string): void {
+      report({ type: 'error-box', title, content })
+    }
+  } satisfies Pick<Electron.Dialog, 'showErrorBox'>,
+  'dialog'
+)
+
 const nativeImage = strict({ createFromPath: FakeNativeImage.createFromPath }, 'nativeImage')
 const Menu = strict(FakeMenu, 'Menu')
 const BrowserWindow = strictClass(FakeBrowserWindow, 'BrowserWindow', (window) => windows.push(window))
@@ -556,9 +565,9 @@ setImmediate(() => {
   app.emit('ready', preventable(), {})
 })
 
-export { app, BrowserWindow, ipcMain, Menu, nativeImage, session, shell }
+export { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, session, shell }
 export const Tray = strictClass(FakeTray, 'Tray', (tray) => trays.set(tray.id, tray))
-export default { app, BrowserWindow, ipcMain, Menu, nativeImage, session, shell, Tray }
+export default { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, session, shell, Tray }
 
 // Compile-time: the fake's members have signatures the app can call as it calls Electron's.
 type Check<Real, Fake extends Real> = Fake

@@ -32,6 +32,7 @@ export type FakeMainMessage =
   | { type: 'tray'; trayId: number; image: string; tooltip: string; menu: MenuItemRecord[] | null; destroyed: boolean }
   | { type: 'shell'; call: 'openPath' | 'openExternal' | 'showItemInFolder'; target: string }
   | { type: 'about-panel'; options: Record<string, unknown> }
+  | { type: 'error-box'; title: string; content: string }
   | { type: 'unknown-api'; name: string }
   | { type: 'download-decision'; id: number; allowed: boolean }
   | { type: 'exit'; code: number }

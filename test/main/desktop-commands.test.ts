@@ -123,6 +123,7 @@ describe('DesktopCommandHandler', () => {
       dataDir: dir,
       settingsFile: join(dir, 'settings.json'),
       savedMessagesFile: join(dir, 'saved-messages.json'),
+      storeDir: join(dir, 'store'),
       logFile: join(dir, 'logs', 'brokerscope.log'),
       version: '0.1.0',
       build: 'test'

@@ -46,6 +46,7 @@ export class DesktopCommandHandler implements DesktopCommands {
       dataDir,
       settingsFile: settingsFile.path,
       savedMessagesFile: join(dataDir, 'saved-messages.json'),
+      storeDir: join(dataDir, 'store'),
       logFile: logFile.path,
       logRotations: logFile.rotations,
       logWriteFailures: logFile.writeFailures,

@@ -70,11 +70,16 @@ export function DesktopSection(): JSX.Element | null {
             <button type="button" className="small" onClick={() => void openFolder()}>
               Open folder
             </button>
-            <div className="muted small-text">Settings (settings.json), saved messages and logs are kept here.</div>
+            <div className="muted small-text">Settings (settings.json), the store, saved messages and logs are kept here.</div>
           </dd>
           <dt>Settings file</dt>
           <dd>
             <code>{info.settingsFile}</code>
+          </dd>
+          <dt>Store</dt>
+          <dd>
+            <code data-testid="store-dir">{info.storeDir}</code>
+            <div className="muted small-text">Retained messages and persistent sessions, when persistence is on (Settings above).</div>
           </dd>
           <dt>Saved messages</dt>
           <dd>
