@@ -62,9 +62,9 @@ test.describe('the Electron fake', () => {
   })
 
   test('fails at link time on an export it does not have', async () => {
-    const run = await runOnFake(`import { dialog } from 'electron'\nconsole.log(dialog)`)
+    const run = await runOnFake(`import { autoUpdater } from 'electron'\nconsole.log(autoUpdater)`)
     expect(run.code).not.toBe(0)
-    expect(run.output).toMatch(/does not provide an export named 'dialog'/)
+    expect(run.output).toMatch(/does not provide an export named 'autoUpdater'/)
   })
 
   test('refuses paths of app.getPath it does not model, rather than inventing one', async () => {
