@@ -429,10 +429,15 @@ export async function openView(page: Page, view: string, heading: string): Promi
 
 /** Screenshot of the whole window into <screenshotDir>/<name>.png. */
 export async function saveScreenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(screenshotDir, { recursive: true })
+  // A shared journey runs on both projects: the committed picture is the headless one, the
+  // electron run's goes to test-results/ (desktop-*.spec.ts exist only there, so theirs count).
+  const info = base.info()
+  const shared = info.project.name === 'electron' && !/(^|[\\/])desktop-[^\\/]*\.spec\.ts$/.test(info.file)
+  const dir = shared ? join(projectRoot, 'test-results', 'screenshots', 'electron') : screenshotDir
+  mkdirSync(dir, { recursive: true })
   // Status pills and hover effects must not make images differ between runs more than needed.
   await page.mouse.move(0, 0)
-  await page.screenshot({ path: join(screenshotDir, `${name}.png`), animations: 'disabled' })
+  await page.screenshot({ path: join(dir, `${name}.png`), animations: 'disabled' })
 }
 
 /** The data rows (not the header) of the virtualized traffic log. */
