@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'electron-vite'
@@ -36,12 +37,28 @@ function headlessMustNotImportElectron(entry: string): Plugin {
   }
 }
 
+/** "<short commit> <UTC date>" for the About box and the log; the date alone outside a git checkout. */
+function buildStamp(): string {
+  const date = new Date().toISOString().slice(0, 10)
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore']
+    }).trim()
+    return `${commit} ${date}`
+  } catch {
+    return date
+  }
+}
+
 // Three builds: main (Electron entry + the headless CLI), preload (sandboxed, so CommonJS) and the
 // React renderer. Packages listed under "dependencies" (ws, mqtt-packet, json5) are externalized
 // for main and preload by electron-vite's default `build.externalizeDeps: true`.
 export default defineConfig({
   main: {
     plugins: [headlessMustNotImportElectron('cli')],
+    define: { __BROKERSCOPE_BUILD__: JSON.stringify(buildStamp()) },
     build: {
       outDir: resolve(projectRoot, 'out/main'),
       // out/main/cli.js runs on plain Node 20 (Electron 45 embeds Node 24), so target the lower one.

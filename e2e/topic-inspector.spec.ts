@@ -323,7 +323,8 @@ test('issue 15: what devices published before any page was open is in Topics, it
 }) => {
   const early = await mqttClient('early-device')
   for (let i = 0; i < 12; i++) await early.publishAsync('late/unseen', `reading ${i}`, { qos: 1 })
-  await page.goto(broker.uiUrl)
+  // Opened only now (not the inspector fixture), on either transport.
+  await broker.openInspector(page)
   await expect(page.getByTestId('connection-status')).toHaveText('Connected', { timeout: 15_000 })
   await openTopic(page, 'late/unseen')
   await expect(detail(page)).toContainText('Messages here12')

@@ -1,5 +1,5 @@
 /**
- * The Electron IPC channels, named once for main and preload. There are exactly three; the preload
+ * The Electron IPC channels, named once for main and preload. There are exactly four; the preload
  * never forwards any other channel.
  */
 export const IPC_CHANNELS = {
@@ -8,7 +8,9 @@ export const IPC_CHANNELS = {
   /** main → renderer, send: one InspectorBatch. */
   batch: 'brokerscope:batch',
   /** renderer → main, send (no payload): a batch listener exists; start pushing batches. */
-  ready: 'brokerscope:ready'
+  ready: 'brokerscope:ready',
+  /** renderer → main, invoke: `(name: DesktopCommandName, args: unknown[])` → CallReply (shared/desktop-api.ts). */
+  desktop: 'brokerscope:desktop'
 } as const
 
 export type IpcChannel = (typeof IPC_CHANNELS)[keyof typeof IPC_CHANNELS]

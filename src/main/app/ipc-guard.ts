@@ -3,6 +3,7 @@
  * they can be tested on plain Node. ipc.ts maps Electron's event objects onto these shapes.
  */
 import { COMMAND_NAMES, type CommandName } from '../../shared/api'
+import { DESKTOP_COMMAND_NAMES, type DesktopCommandName } from '../../shared/desktop-api'
 
 /** No command takes more than one argument; anything much longer is not from our renderer. */
 export const MAX_COMMAND_ARGS = 4
@@ -47,6 +48,21 @@ export function checkCall(name: unknown, args: unknown): CheckedCall {
   return { ok: true, name: name as CommandName, args }
 }
 
+export type CheckedDesktopCall = { ok: true; name: DesktopCommandName; args: unknown[] } | { ok: false; error: string }
+
+/** Desktop commands take no argument, except the one settings patch (validated by mergeDesktopSettings). */
+export function checkDesktopCall(name: unknown, args: unknown): CheckedDesktopCall {
+  if (typeof name !== 'string') return { ok: false, error: 'command name must be a string' }
+  if (!(DESKTOP_COMMAND_NAMES as readonly string[]).includes(name)) {
+    return { ok: false, error: `unknown desktop command "${name.slice(0, 64)}"` }
+  }
+  if (!Array.isArray(args)) return { ok: false, error: `${name}: arguments must be an array` }
+  const expected = name === 'updateDesktopSettings' ? 1 : 0
+  if (args.length !== expected)
+    return { ok: false, error: `${name}: takes ${expected} argument${expected === 1 ? '' : 's'}, got ${args.length}` }
+  return { ok: true, name: name as DesktopCommandName, args }
+}
+
 /**
  * Matches the app's own page: in a packaged or built app the renderer's index.html (file: URL, same
  * path; query and hash ignored), in development the dev server's origin.
@@ -63,6 +79,19 @@ export function appUrlMatcher(options: { rendererFileUrl: string; devServerUrl?:
     }
     if (parsed.protocol === 'file:') return file.protocol === 'file:' && parsed.pathname === file.pathname
     return devOrigin !== null && parsed.origin === devOrigin
+  }
+}
+
+/** A blob: URL created by the app's own page (file: page: `blob:file:///…`; dev server: its origin). */
+export function isAppBlob(url: string, appUrl: string): boolean {
+  if (!url.startsWith('blob:')) return false
+  try {
+    const inner = new URL(url.slice('blob:'.length))
+    const app = new URL(appUrl)
+    if (app.protocol === 'file:') return inner.protocol === 'file:'
+    return inner.origin === app.origin
+  } catch {
+    return false
   }
 }
 

@@ -129,7 +129,8 @@ export class InspectorIpc {
     this.heldDropped = 0
   }
 
-  private refusal(event: IpcMainEvent | IpcMainInvokeEvent): string | null {
+  /** Why this sender may not talk to us, or null: for the other channels too (desktop-ipc.ts). */
+  refusal(event: IpcMainEvent | IpcMainInvokeEvent): string | null {
     const frame = event.senderFrame
     const sender: IpcSender = {
       webContentsId: event.sender.id,
@@ -139,7 +140,7 @@ export class InspectorIpc {
   }
 
   /** Refusals are logged, but only the first few in full: a hostile page must not flood the log. */
-  private refuse(channel: string, reason: string): void {
+  refuse(channel: string, reason: string): void {
     this.refused++
     if (this.refused <= 10) this.options.logger.warn(`IPC ${channel} dropped: ${reason}`)
     else if (this.refused % 1000 === 0) this.options.logger.warn(`IPC: ${this.refused} messages dropped so far`)

@@ -4,6 +4,7 @@
  */
 import { BrowserWindow, type Session } from 'electron'
 import { pathToFileURL } from 'node:url'
+import { isAppBlob } from './ipc-guard'
 
 export interface MainWindowOptions {
   /** Absolute path of out/preload/index.cjs. */
@@ -61,13 +62,20 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
   return window
 }
 
-/** Session-wide rules; call once, before the first window loads. */
-export function hardenSession(session: Session): void {
+/**
+ * Session-wide rules; call once, before the first window loads. `appUrl` is the page the window
+ * shows (the renderer's file: URL, or the dev server in development).
+ */
+export function hardenSession(session: Session, appUrl: string): void {
   // Camera, notifications, clipboard, geolocation…: the inspector needs none of them.
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
   session.setPermissionCheckHandler(() => false)
   session.setDevicePermissionHandler(() => false)
-  session.on('will-download', (event) => event.preventDefault())
+  // Only the files the app itself makes (traffic exports: blob: URLs of its own page) may be
+  // saved; Electron then asks the person where. Nothing is ever fetched from elsewhere.
+  session.on('will-download', (event, item) => {
+    if (!isAppBlob(item.getURL(), appUrl)) event.preventDefault()
+  })
 }
 
 function isSamePage(target: string, appUrl: string): boolean {

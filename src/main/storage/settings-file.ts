@@ -9,7 +9,10 @@
  * Unknown or invalid keys are reported and ignored one by one, so a typo in one setting does not
  * throw the others away; the original file is kept aside (see JsonFileStore).
  * `inspector.trafficCapacity` (optional) is how many traffic rows the inspector keeps.
+ * `desktop` (optional) holds the desktop app's own settings (shared/desktop-api.ts), changed keys
+ * only; the headless app keeps the section as it is.
  */
+import { DEFAULT_DESKTOP_SETTINGS, mergeDesktopSettings, type DesktopSettings } from '../../shared/desktop-api'
 import { DEFAULT_SETTINGS, checkSettingCombinations, mergeSettings, type BrokerSettings } from '../../shared/settings'
 import { JsonFileStore, Salvaged, type LoadResult } from './json-file-store'
 
@@ -27,10 +30,12 @@ export interface AppSettings {
     /** Rows kept in the traffic log; absent = the inspector's default. */
     trafficCapacity?: number
   }
+  /** Only the desktop keys the file holds (DEFAULT_DESKTOP_SETTINGS fill the rest). */
+  desktop: Partial<DesktopSettings>
 }
 
 export function defaultAppSettings(): AppSettings {
-  return { version: SETTINGS_FILE_VERSION, broker: { ...DEFAULT_SETTINGS }, saved: {}, inspector: {} }
+  return { version: SETTINGS_FILE_VERSION, broker: { ...DEFAULT_SETTINGS }, saved: {}, inspector: {}, desktop: {} }
 }
 
 export class SettingsFile {
@@ -41,7 +46,8 @@ export class SettingsFile {
     this.file = new JsonFileStore(path, parseAppSettings, defaultAppSettings(), undefined, (value) => ({
       version: value.version,
       broker: value.saved,
-      inspector: value.inspector
+      inspector: value.inspector,
+      ...(Object.keys(value.desktop).length > 0 ? { desktop: value.desktop } : {})
     }))
   }
 
@@ -54,6 +60,18 @@ export class SettingsFile {
 
   get value(): AppSettings {
     return this.current
+  }
+
+  /** The desktop settings in force: the file's keys over the defaults. */
+  get desktop(): DesktopSettings {
+    return { ...DEFAULT_DESKTOP_SETTINGS, ...this.current.desktop }
+  }
+
+  /** Persist these desktop keys (already validated), keeping everything else. Throws when the write fails. */
+  saveDesktopChanges(changes: Partial<DesktopSettings>): void {
+    const next: AppSettings = { ...this.current, desktop: { ...this.current.desktop, ...changes } }
+    this.file.save(next)
+    this.current = next
   }
 
   /** Persist the given keys of `settings`, keeping the other keys and sections. Throws when the write fails. */
@@ -74,7 +92,7 @@ export function parseAppSettings(raw: unknown): AppSettings | Error | Salvaged<A
   }
   const problems: string[] = []
   for (const key of Object.keys(raw)) {
-    if (key !== 'version' && key !== 'broker' && key !== 'inspector') problems.push(`unknown section "${key}"`)
+    if (key !== 'version' && key !== 'broker' && key !== 'inspector' && key !== 'desktop') problems.push(`unknown section "${key}"`)
   }
 
   let broker: BrokerSettings = { ...DEFAULT_SETTINGS }
@@ -113,7 +131,18 @@ export function parseAppSettings(raw: unknown): AppSettings | Error | Salvaged<A
     }
   }
 
-  const value: AppSettings = { version: SETTINGS_FILE_VERSION, broker, saved: saved as Partial<BrokerSettings>, inspector }
+  const desktop: Partial<DesktopSettings> = {}
+  if (raw.desktop !== undefined) {
+    if (!isRecord(raw.desktop)) return new Error('"desktop" must be an object')
+    // One key at a time, like the broker section: a bad key is reported, the good ones kept.
+    for (const [key, value] of Object.entries(raw.desktop)) {
+      const merged = mergeDesktopSettings(DEFAULT_DESKTOP_SETTINGS, { [key]: value })
+      if (merged.ok) Object.assign(desktop, { [key]: merged.settings[key as keyof DesktopSettings] })
+      else problems.push(...merged.errors.map((e) => `desktop.${e.key}: ${e.message}`))
+    }
+  }
+
+  const value: AppSettings = { version: SETTINGS_FILE_VERSION, broker, saved: saved as Partial<BrokerSettings>, inspector, desktop }
   return problems.length > 0 ? new Salvaged(value, problems) : value
 }
 

@@ -1,6 +1,7 @@
 import { useEffect, type JSX } from 'react'
 import { Header } from './components/Header'
 import { Nav } from './components/Nav'
+import { PortConflictBanner } from './components/PortConflictBanner'
 import { useGlobalShortcuts } from './components/useGlobalShortcuts'
 import { formatClock } from './lib/format'
 import { VIEWS, type ViewId } from './lib/views'
@@ -92,6 +93,7 @@ export function App(): JSX.Element {
       <Nav />
       <main className="app-main" aria-label={label}>
         <StaleBanner />
+        <PortConflictBanner />
         {hasData ? <View key={view} /> : <Connecting />}
       </main>
     </div>

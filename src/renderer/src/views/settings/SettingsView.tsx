@@ -14,6 +14,7 @@ import {
   type SettingKey
 } from '../../lib/settings-form'
 import { NONE, useInspectorStore } from '../../store/inspector-store'
+import { DesktopSection } from './DesktopSection'
 
 type Drafts = Partial<Record<SettingKey, DraftValue>>
 type Errors = Partial<Record<string, string>>
@@ -278,6 +279,7 @@ export function SettingsView(): JSX.Element | null {
           <div className="settings-grid">{renderFields(FEATURE_KEYS)}</div>
         </section>
       </form>
+      <DesktopSection />
     </div>
   )
 }
