@@ -161,8 +161,8 @@ export interface BrokerStats {
   limitsHit: Record<LimitName, number>
 }
 
-/** The listeners: plain TCP, WebSocket, and their TLS forms (mqtts, wss). */
-export type ListenerName = 'tcp' | 'ws' | 'tls' | 'wss'
+/** The listeners: plain TCP, WebSocket, their TLS forms (mqtts, wss), and a Unix domain socket (host = its path, port 0). */
+export type ListenerName = 'tcp' | 'ws' | 'tls' | 'wss' | 'unix'
 
 export interface ListenerInfo {
   name: ListenerName

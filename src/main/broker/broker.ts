@@ -13,7 +13,7 @@ import type {
   StoreStatus,
   SubscriptionInfo
 } from '../../shared/broker-types'
-import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings } from '../../shared/settings'
+import { DEFAULT_SETTINGS, mergeSettings, showSettingValue, type BrokerSettings } from '../../shared/settings'
 import { createLogger, type Logger } from '../logger'
 import { Authenticator, type AuthReloadResult } from './auth/authenticator'
 import { ReasonCode } from './codec/reason-codes'
@@ -499,7 +499,9 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
     this.settings = result.settings
     this.logger.setLevel(result.settings.logLevel)
     for (const key of changed) {
-      this.logger.info(`settings (${source}): ${key} ${JSON.stringify(previous[key])} → ${JSON.stringify(result.settings[key])}`)
+      this.logger.info(
+        `settings (${source}): ${key} ${showSettingValue(key, previous[key])} → ${showSettingValue(key, result.settings[key])}`
+      )
     }
     if (previous.sysInterval !== result.settings.sysInterval) this.sys.setInterval(result.settings.sysInterval)
     this.events.emit({ type: 'settings.changed', settings: result.settings, changed, source })
