@@ -16,6 +16,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { ListenerInfo } from '../shared/broker-types'
 import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings, type SettingError } from '../shared/settings'
+import { ManagementApi } from './api/api-service'
 import { Broker } from './broker/broker'
 import type { BrokerControl } from './broker/control'
 import { lockDataFolder, openStore } from './broker/persistence/open-store'
@@ -136,6 +137,9 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     listeners = broker.listeners()
   }
   if (startError === null) store?.markHealthy()
+  // The management API and /metrics (apiPort > 0; it follows setting changes itself).
+  const api = new ManagementApi(broker, logger)
+  await api.start()
 
   return {
     broker,
@@ -145,6 +149,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     listeners,
     startError,
     stop: async () => {
+      await api.stop()
       // Recordings end with complete files, simulated devices disconnect, before the broker goes.
       await tools.dispose().catch((err: unknown) => logger.error('stopping the tools:', err))
       inspector.dispose()

@@ -654,7 +654,18 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
     for (const session of this.sessions.values()) if (session.connection) counts[session.connection.transport.kind]++
     return counts
   }
+
+  async checkUserPassword(username: string, password: string): Promise<boolean> {
+    if (this.settings.authFile === null) return false
+    // The same check as a CONNECT's user name and password; certificates and anonymity play no part.
+    const settings = { ...this.settings, allowAnonymous: false, useIdentityAsUsername: false }
+    const decision = await this.auth.authenticate(settings, PASSWORD_ONLY, username, password)
+    return decision.ok && decision.username === username
+  }
 }
+
+/** authenticate() looks at the transport only for certificate identities, which checkUserPassword turns off. */
+const PASSWORD_ONLY = { kind: 'tcp', remoteAddress: 'management API', certificateIdentity: null } as unknown as Transport
 
 function changedKeys(before: BrokerSettings, after: BrokerSettings): Array<keyof BrokerSettings> {
   return (Object.keys(after) as Array<keyof BrokerSettings>).filter((key) => before[key] !== after[key])
