@@ -18,6 +18,7 @@ import type { ListenerInfo } from '../shared/broker-types'
 import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings, type SettingError } from '../shared/settings'
 import { ManagementApi } from './api/api-service'
 import { Broker } from './broker/broker'
+import { ConfigDistribution } from './config-distribution/config-distribution'
 import type { BrokerControl } from './broker/control'
 import { lockDataFolder, openStore } from './broker/persistence/open-store'
 import { Inspector } from './inspector/inspector'
@@ -140,6 +141,9 @@ export async function startCore(options: CoreOptions): Promise<Core> {
   // The management API and /metrics (apiPort > 0; it follows setting changes itself).
   const api = new ManagementApi(broker, logger)
   await api.start()
+  // PMQ's $CONFIG_MODULE configuration distribution (clientConfigurationFile).
+  const configDistribution = new ConfigDistribution(broker, logger)
+  configDistribution.start()
 
   return {
     broker,
@@ -150,6 +154,7 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     startError,
     stop: async () => {
       await api.stop()
+      configDistribution.stop()
       // Recordings end with complete files, simulated devices disconnect, before the broker goes.
       await tools.dispose().catch((err: unknown) => logger.error('stopping the tools:', err))
       inspector.dispose()

@@ -49,9 +49,11 @@ export class ManagementApi {
   }
 
   private apply(settings: BrokerSettings): Promise<void> {
-    this.applying = this.applying.then(() => this.reconcile(settings)).catch((err: unknown) => {
-      this.logger.error('management API:', err)
-    })
+    this.applying = this.applying
+      .then(() => this.reconcile(settings))
+      .catch((err: unknown) => {
+        this.logger.error('management API:', err)
+      })
     return this.applying
   }
 
@@ -73,7 +75,14 @@ export class ManagementApi {
       this.logger.info(`management API on ${this.server.url}/api/v5 (Prometheus: ${this.server.url}/metrics)`)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'permission denied' : err instanceof Error ? err.message : String(err)
+      const why =
+        code === 'EADDRINUSE'
+          ? 'is already in use'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : err instanceof Error
+              ? err.message
+              : String(err)
       this.status = { url: null, error: `API port ${wanted.port} on ${wanted.host}: ${why}` }
       this.logger.error(`management API: ${this.status.error}`)
     }

@@ -29,7 +29,11 @@ const COUNTERS: ReadonlyArray<[name: string, stat: StatKey, help: string]> = [
   ['brokerscope_packets_sent_total', 'messagesSent', 'MQTT packets sent, every type'],
   ['brokerscope_publish_received_total', 'publishReceived', 'PUBLISH packets received from clients'],
   ['brokerscope_publish_sent_total', 'publishSent', 'PUBLISH packets sent to clients'],
-  ['brokerscope_publish_dropped_total', 'publishDropped', 'messages that did not reach a subscriber (see brokerscope_dropped_total by reason)'],
+  [
+    'brokerscope_publish_dropped_total',
+    'publishDropped',
+    'messages that did not reach a subscriber (see brokerscope_dropped_total by reason)'
+  ],
   ['brokerscope_bytes_received_total', 'bytesReceived', 'bytes received on client connections'],
   ['brokerscope_bytes_sent_total', 'bytesSent', 'bytes sent on client connections'],
   ['brokerscope_publish_bytes_received_total', 'publishBytesReceived', 'PUBLISH payload bytes received'],

@@ -97,7 +97,9 @@ export async function buildApiApp(broker: BrokerControl, options: ApiServerOptio
         error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError
           ? `body is not valid JSON: ${error.message}`
           : error.message
-      return reply.code(status).send(apiError(status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST', message))
+      return reply
+        .code(status)
+        .send(apiError(status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST', message))
     }
     logger.error(`management API: ${request.method} ${request.url} failed:`, error)
     return reply.code(500).send(apiError('INTERNAL_ERROR', 'the request failed; the broker log says why'))

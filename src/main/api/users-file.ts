@@ -46,7 +46,8 @@ export class AuthFileUsers {
 
   private edit<T>(path: string, change: (data: AuthData) => T | null): UsersResult<T> {
     const loaded = loadAuthFile(path, { missingOk: true })
-    if (!loaded.ok) return { ok: false, status: 409, message: `the auth file has errors, so it was not changed: ${loaded.errors.join('; ')}` }
+    if (!loaded.ok)
+      return { ok: false, status: 409, message: `the auth file has errors, so it was not changed: ${loaded.errors.join('; ')}` }
     const outcome = change(loaded.data)
     if (outcome === null) return { ok: false, status: 404, message: 'no such user' }
     const store = new JsonFileStore<AuthData>(

@@ -20,7 +20,9 @@ interface PublishBody {
   properties?: ApiPublishProperties
 }
 
-type Outcome = { ok: true; delivered: boolean; result: { id: string; reason_code?: number; message?: string } } | { ok: false; message: string }
+type Outcome =
+  | { ok: true; delivered: boolean; result: { id: string; reason_code?: number; message?: string } }
+  | { ok: false; message: string }
 
 /** Check one message (field names prefixed with `at`) and publish it. */
 function publishOne(body: PublishBody, at: string, { broker }: ApiContext): Outcome {

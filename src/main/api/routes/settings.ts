@@ -46,7 +46,9 @@ export const settingsRoutes: RouteModule = (app, { broker }) => {
       const result = await broker.updateSettings(request.body, 'api')
       if (!result.ok) {
         const message = result.errors
-          .map((e) => (e.key ? `body.${e.key}: ${e.message.startsWith(`${e.key} `) ? e.message.slice(e.key.length + 1) : e.message}` : e.message))
+          .map((e) =>
+            e.key ? `body.${e.key}: ${e.message.startsWith(`${e.key} `) ? e.message.slice(e.key.length + 1) : e.message}` : e.message
+          )
           .join('; ')
         return reply.code(400).send({ ...apiError('BAD_REQUEST', message), errors: result.errors })
       }

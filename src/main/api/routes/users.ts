@@ -19,7 +19,11 @@ export const userRoutes: RouteModule = (app, { broker, logger }) => {
   app.get(
     '/users',
     {
-      schema: { tags: TAGS, summary: 'The users of the auth file', response: { 200: { type: 'array', items: USER_SCHEMA }, 409: ERROR_SCHEMA } }
+      schema: {
+        tags: TAGS,
+        summary: 'The users of the auth file',
+        response: { 200: { type: 'array', items: USER_SCHEMA }, 409: ERROR_SCHEMA }
+      }
     },
     async (_request, reply) => {
       const path = authFile()
@@ -78,7 +82,9 @@ export const userRoutes: RouteModule = (app, { broker, logger }) => {
       const result = await users.remove(path, request.params.username)
       if (!result.ok) {
         const code = result.status === 404 ? 'USER_NOT_FOUND' : 'AUTH_FILE_ERROR'
-        return reply.code(result.status).send(apiError(code, result.status === 404 ? `no user "${request.params.username}"` : result.message))
+        return reply
+          .code(result.status)
+          .send(apiError(code, result.status === 404 ? `no user "${request.params.username}"` : result.message))
       }
       logger.info(`management API: removed user ${request.params.username} from ${path}`)
       broker.reloadAuth()
