@@ -65,7 +65,7 @@ unixSocket = "/tmp/brokerscope.sock"
   it('an unterminated string is reported at its line', () => {
     const { path, errors } = errorsFor('tcpPort = 1883\n\nhost = "0.0.0.0\n')
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatch(new RegExp(`^${escape(path)}:3:\\d+: `))
+    expect(errors[0]).toMatch(new RegExp(`^${escapeRegExp(path)}:3:\\d+: `))
   })
 
   it('a key given twice is a syntax error at the second one', () => {
@@ -137,6 +137,6 @@ describe('config print output', () => {
   })
 })
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
