@@ -203,7 +203,9 @@ describe('clients', () => {
     expect(received[0].payload.toString()).toBe('do it')
 
     const list = await h!.request('GET', '/api/v5/clients/worker/subscriptions')
-    expect(list.json).toEqual([{ clientid: 'worker', topic: 'jobs/+', qos: 1, nl: 1, rap: 0, rh: 0, share_group: null, node: expect.any(String) }])
+    expect(list.json).toEqual([
+      { clientid: 'worker', topic: 'jobs/+', qos: 1, nl: 1, rap: 0, rh: 0, share_group: null, node: expect.any(String) }
+    ])
 
     const badFilter = await h!.request('POST', '/api/v5/clients/worker/subscribe', { body: { topic: 'a/#/b', qos: 0 } })
     expect(badFilter.status).toBe(400)
@@ -337,16 +339,28 @@ describe('publish', () => {
       [{ topic: 'a', payload: '@@@', payload_encoding: 'base64' }, 'body.payload: is not base64 (payload_encoding is base64)'],
       [{ topic: 'a', payload_encoding: 'hex' }, 'body.payload_encoding: must be one of "plain", "base64"'],
       // 40,000 characters, 80,000 bytes in UTF-8: over the 65,535-byte limit of an MQTT string.
-      [{ topic: 'a', properties: { content_type: 'é'.repeat(40000) } }, 'body.properties.content_type: is 80000 bytes in UTF-8; at most 65535'],
-      [{ topic: 'a', properties: { user_properties: { k: 'nul\u0000here' } } }, 'body.properties.user_properties.k: must not contain U+0000'],
+      [
+        { topic: 'a', properties: { content_type: 'é'.repeat(40000) } },
+        'body.properties.content_type: is 80000 bytes in UTF-8; at most 65535'
+      ],
+      [
+        { topic: 'a', properties: { user_properties: { k: 'nul\u0000here' } } },
+        'body.properties.user_properties.k: must not contain U+0000'
+      ],
       [{ topic: 'a', properties: { response_topic: 'r/#' } }, 'body.properties.response_topic: must be a topic name, without + or #'],
-      [{ topic: 'a', properties: { content_type: '\ud800' } }, 'body.properties.content_type: is not valid UTF-8 (it has a lone surrogate)'],
+      [
+        { topic: 'a', properties: { content_type: '\ud800' } },
+        'body.properties.content_type: is not valid UTF-8 (it has a lone surrogate)'
+      ],
       [{ topic: 'a', properties: { message_expiry_interval: -1 } }, 'body.properties.message_expiry_interval: must be >= 0'],
       [{ topic: 'é'.repeat(33000) }, /^body\.topic: is 66000 bytes in UTF-8/]
     ]
     for (const [body, message] of cases) {
       const response = await h!.request('POST', '/api/v5/publish', { body })
-      expect({ body: JSON.stringify(body).slice(0, 60), status: response.status }).toEqual({ body: JSON.stringify(body).slice(0, 60), status: 400 })
+      expect({ body: JSON.stringify(body).slice(0, 60), status: response.status }).toEqual({
+        body: JSON.stringify(body).slice(0, 60),
+        status: 400
+      })
       expect(response.json.code).toBe('BAD_REQUEST')
       if (typeof message === 'string') expect(response.json.message).toBe(message)
       else expect(response.json.message).toMatch(message)
@@ -368,7 +382,12 @@ describe('publish', () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(received).toEqual([])
 
-    const ok = await h!.request('POST', '/api/v5/publish/bulk', { body: [{ topic: 'b/1', payload: '1' }, { topic: 'elsewhere', payload: '2' }] })
+    const ok = await h!.request('POST', '/api/v5/publish/bulk', {
+      body: [
+        { topic: 'b/1', payload: '1' },
+        { topic: 'elsewhere', payload: '2' }
+      ]
+    })
     expect(ok.status).toBe(200)
     expect(ok.json).toEqual([{ id: expect.any(String) }, { id: expect.any(String), reason_code: 16, message: 'no_matching_subscribers' }])
     await waitFor(() => received.length === 1, 'the bulk message')
@@ -391,7 +410,12 @@ describe('stats, metrics and settings', () => {
     const stats = await h!.request('GET', '/api/v5/stats?aggregate=true')
     expect(stats.json).toMatchObject({ 'connections.count': 1, 'sessions.count': 1, 'retained.count': 0 })
     const metrics = await h!.request('GET', '/api/v5/metrics?aggregate=true')
-    expect(metrics.json).toMatchObject({ 'messages.received': 1, 'messages.sent': 1, 'messages.dropped': 0, 'messages.dropped.queue-full': 0 })
+    expect(metrics.json).toMatchObject({
+      'messages.received': 1,
+      'messages.sent': 1,
+      'messages.dropped': 0,
+      'messages.dropped.queue-full': 0
+    })
     expect((await h!.request('GET', '/api/v5/stats?aggregate=maybe')).status).toBe(400)
   })
 
@@ -416,7 +440,10 @@ describe('stats, metrics and settings', () => {
       [{ tcpPort: 'x' }, 'body.tcpPort: must be integer'],
       [{ tcpPrt: 1 }, 'body.tcpPrt: is not a known field'],
       [{ host: 'not a host' }, 'body.host: is not a host name or IP address'],
-      [{ tlsPort: 8883 }, 'body.certFile: tlsPort 8883 needs certFile and keyFile (PEM files); `brokerscope gen-cert` makes a development certificate']
+      [
+        { tlsPort: 8883 },
+        'body.certFile: tlsPort 8883 needs certFile and keyFile (PEM files); `brokerscope gen-cert` makes a development certificate'
+      ]
     ]
     for (const [body, message] of cases) {
       const response = await h!.request('PUT', '/api/v5/settings', { body })
@@ -441,7 +468,9 @@ describe('users (PMQ), in the auth file', () => {
     const mqttUser = await client({ clientId: 'pmq', username: 'pmqtt', password: 'test1' })
     expect(mqttUser.connected).toBe(true)
     // The new user works for the API too (basic auth).
-    const viaBasic = await h!.request('GET', '/api/v5/users', { auth: { authorization: `Basic ${Buffer.from('pmqtt:test1').toString('base64')}` } })
+    const viaBasic = await h!.request('GET', '/api/v5/users', {
+      auth: { authorization: `Basic ${Buffer.from('pmqtt:test1').toString('base64')}` }
+    })
     expect(viaBasic.status).toBe(200)
 
     const changed = await h!.request('POST', '/api/v5/users', { body: { username: 'pmqtt', password: 'test2' } })
