@@ -217,6 +217,19 @@ describe('the API service (core.ts starts it)', () => {
     await expect(send(`http://127.0.0.1:${other}`, 'GET', '/api/v5/stats')).rejects.toThrow()
   })
 
+  it('PUT /settings can move the API itself: the answer still arrives, then the new port serves', async () => {
+    const port = await freePort()
+    tb = await startTestBroker({ apiPort: port, apiKey: 'test-api-key-0123456789abcdef' })
+    service = new ManagementApi(tb.broker, silentLogger)
+    await service.start()
+    const other = await freePort()
+    const moved = await send(`http://127.0.0.1:${port}`, 'PUT', '/api/v5/settings', { body: { apiPort: other } })
+    expect(moved.status).toBe(200)
+    expect(moved.json.apiPort).toBe(other)
+    await waitFor(() => service!.current().url === `http://127.0.0.1:${other}`, 'the API to move')
+    expect((await send(`http://127.0.0.1:${other}`, 'GET', '/api/v5/settings')).json.apiPort).toBe(other)
+  })
+
   it('a port in use is reported, not thrown', async () => {
     const blocker = await startTestBroker()
     try {

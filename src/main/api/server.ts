@@ -65,7 +65,8 @@ export async function buildApiApp(broker: BrokerControl, options: ApiServerOptio
     logger: false,
     // A base64 payload of the largest packet the broker accepts, plus room for the JSON around it.
     bodyLimit: Math.ceil((broker.getSettings().maximumPacketSize * 4) / 3) + 64 * 1024,
-    forceCloseConnections: true,
+    // On close (stop, or a port change made through PUT /settings itself) answers in flight still go out.
+    forceCloseConnections: 'idle',
     return503OnClosing: true
   })
 
