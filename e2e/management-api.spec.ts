@@ -13,7 +13,8 @@ test.use({
 })
 
 test('the API key made at first start is shown in Settings and opens the API', async ({ inspector: page, broker }) => {
-  expect(broker.output()).toContain(`management API on http://127.0.0.1:${apiPort}/api/v5`)
+  // The API starts beside the broker, which does not wait for it.
+  await expect.poll(() => broker.output(), { timeout: 10_000 }).toContain(`management API on http://127.0.0.1:${apiPort}/api/v5`)
   await openView(page, 'settings', 'Settings')
   await expect(page.getByTestId('api-address')).toContainText(`http://127.0.0.1:${apiPort}/api/v5`)
   const keyField = page.getByLabel('API key', { exact: true })

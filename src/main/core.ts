@@ -138,9 +138,10 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     listeners = broker.listeners()
   }
   if (startError === null) store?.markHealthy()
-  // The management API and /metrics (apiPort > 0; it follows setting changes itself).
+  // The management API and /metrics (apiPort > 0; it follows setting changes itself). Its routes
+  // take about a second to compile: the broker does not wait for them (start() never throws).
   const api = new ManagementApi(broker, logger)
-  await api.start()
+  void api.start()
   // PMQ's $CONFIG_MODULE configuration distribution (clientConfigurationFile).
   const configDistribution = new ConfigDistribution(broker, logger)
   configDistribution.start()

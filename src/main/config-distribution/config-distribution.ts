@@ -139,8 +139,9 @@ export class ConfigDistribution {
     this.configuration = parsed.configuration
     this.error = null
     const changed = this.publishAll()
+    const { families, clients } = parsed.configuration
     this.logger.info(
-      `client configuration ${first ? 'loaded' : 'reloaded'} from ${path}: ${rulesOf(parsed.configuration).length} rules, ${changed} topics (re)published`
+      `client configuration ${first ? 'loaded' : 'reloaded'} from ${path}: ${families.size} families, ${clients.size} clients, ${changed} topics (re)published`
     )
     return true
   }
