@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
@@ -123,6 +123,19 @@ describe('configuration distribution ($CONFIG_MODULE)', () => {
     await waitFor(() => late.length === 1, 'the answer after the broken file')
     expect(JSON.parse(late[0].payload.toString()).SPECIFIC).toEqual({ PORT: '3001' })
     expect(received).toHaveLength(2)
+  })
+
+  it('an editor-style save (a new file renamed over the old) is picked up too', async () => {
+    await start()
+    const received = await subscriber('$CONFIG_MODULE/MACHINE_SERVICE_01/03')
+    await waitFor(() => received.length === 1, 'the first answer')
+    // Another file in the folder changing is read once and ignored (the configuration is the same).
+    writeFileSync(join(folder, 'notes.txt'), 'unrelated')
+    const temporary = join(folder, '.configuration.yaml.swp')
+    writeFileSync(temporary, PMQ_YAML.replace('PORT 2002', 'PORT 4002'))
+    renameSync(temporary, file)
+    await waitFor(() => received.length === 2, 'the answer from the renamed file', 5000)
+    expect(JSON.parse(received[1].payload.toString()).SPECIFIC).toEqual({ PORT: '4002' })
   })
 
   it('ACL rules apply: a user without read access is refused, one with it gets the JSON', async () => {

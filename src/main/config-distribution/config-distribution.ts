@@ -16,7 +16,7 @@
  *     allowed to publish there (deny it in the ACL), is put back.
  */
 import { readFileSync, watch, type FSWatcher } from 'node:fs'
-import { basename, dirname } from 'node:path'
+import { dirname } from 'node:path'
 import type { BrokerControl } from '../broker/control'
 import type { Logger } from '../logger'
 import {
@@ -49,6 +49,8 @@ export class ConfigDistribution {
   private watcher: FSWatcher | null = null
   private reloadTimer: NodeJS.Timeout | null = null
   private error: string | null = null
+  /** The text last read (good or bad), so unrelated changes in the folder cost one read and nothing more. */
+  private lastText: string | null = null
   private readonly unsubscribe: Array<() => void> = []
   /** Only while a file is in use, so a broker without one builds no events for it. */
   private readonly fileListeners: Array<() => void> = []
@@ -97,14 +99,15 @@ export class ConfigDistribution {
     this.withdraw()
     this.configuration = null
     this.error = null
+    this.lastText = null
     this.path = path
     if (path === null) return
     this.listen()
     this.reload()
     try {
-      this.watcher = watch(dirname(path), (_event, file) => {
-        if (file === null || file === basename(path)) this.scheduleReload()
-      })
+      // Any change in the folder: editors save by renaming a temporary file over it, and
+      // Kubernetes swaps a ..data symlink beside it; a read that finds the same text does nothing.
+      this.watcher = watch(dirname(path), () => this.scheduleReload())
       this.watcher.on('error', (err) => this.logger.warn(`client configuration: cannot watch ${path}: ${err.message}`))
     } catch (err) {
       this.logger.warn(
@@ -133,6 +136,8 @@ export class ConfigDistribution {
       const code = (err as NodeJS.ErrnoException).code
       return this.refuse([`${path}: ${code === 'ENOENT' ? 'file not found' : err instanceof Error ? err.message : String(err)}`])
     }
+    if (text === this.lastText) return this.error === null
+    this.lastText = text
     const parsed = parseClientConfiguration(text, path)
     if (!parsed.ok) return this.refuse(parsed.errors)
     const first = this.configuration === null
