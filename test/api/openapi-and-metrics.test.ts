@@ -6,8 +6,10 @@ import mqtt, { type MqttClient } from 'mqtt'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ManagementApi } from '../../src/main/api/api-service'
+import { startApiServer } from '../../src/main/api/server'
 import { silentLogger } from '../../src/main/logger'
 import { freePort, startTestBroker, waitFor, type TestBroker } from '../helpers/broker-harness'
+import { startDurable, tempDataDir } from '../helpers/durable-broker'
 import { type ApiHarness, send, startApiHarness } from './api-harness'
 
 let h: ApiHarness | null = null
@@ -161,6 +163,34 @@ describe('Prometheus /metrics', () => {
     // EMQX's path gives the same families.
     const emqx = await h.request('GET', '/api/v5/prometheus/stats')
     expect([...parse(emqx.text).keys()].sort()).toEqual([...families.keys()].sort())
+  })
+
+  it('exports the durable store’s state when it is on', async () => {
+    const data = tempDataDir()
+    const durable = await startDurable(data.dir)
+    const api = await startApiServer(durable.broker, { host: '127.0.0.1', port: 0, logger: silentLogger, version: 'test' })
+    try {
+      durable.broker.publish({ topic: 'kept/1', payload: 'x', retain: true, qos: 1 })
+      durable.broker.publish({ topic: 'kept/2', payload: 'y', retain: true, qos: 1 })
+      await waitFor(
+        () => durable.broker.storeStatus().enabled && (durable.broker.storeStatus() as { retained: number }).retained === 2,
+        'the store'
+      )
+      await durable.broker.updateSettings({ apiKey: 'store-test-key-0123456789' })
+      const response = await send(api.url, 'GET', '/metrics', { auth: { authorization: 'Bearer store-test-key-0123456789' } })
+      checkExpositionGrammar(response.text)
+      const families = parse(response.text)
+      expect(value(families, 'brokerscope_store_enabled')).toBe(1)
+      expect(value(families, 'brokerscope_store_failing')).toBe(0)
+      expect(value(families, 'brokerscope_store_retained_messages')).toBe(2)
+      expect(value(families, 'brokerscope_store_size_bytes')).toBeGreaterThan(0)
+      expect(value(families, 'brokerscope_store_commits_total')).toBeGreaterThan(0)
+      expect(value(families, 'brokerscope_store_refusals_total')).toBe(0)
+    } finally {
+      await api.close()
+      await durable.stop()
+      data.cleanup()
+    }
   })
 
   it('needs the API credentials unless metricsPublic is on (and then only /metrics paths are open)', async () => {

@@ -177,6 +177,15 @@ describe('configuration distribution ($CONFIG_MODULE)', () => {
     ).toEqual(['$CONFIG_MODULE/MACHINE_SERVICE_01', '$CONFIG_MODULE/MACHINE_SERVICE_01/02', '$CONFIG_MODULE/MACHINE_SERVICE_01/03'])
   })
 
+  it('answers left in the retained store by an earlier run that the file no longer gives are removed', async () => {
+    tb = await startTestBroker({ clientConfigurationFile: file })
+    tb.broker.publish({ topic: '$CONFIG_MODULE/OLD_FAMILY/1', payload: '{}', retain: true })
+    distribution = new ConfigDistribution(tb.broker, silentLogger)
+    distribution.start()
+    expect(tb.broker.getRetained('$CONFIG_MODULE/OLD_FAMILY/1')).toBeNull()
+    expect(tb.broker.getRetained('$CONFIG_MODULE/MACHINE_SERVICE_01/02')).not.toBeNull()
+  })
+
   it('turning the setting off withdraws the topics', async () => {
     await start()
     expect(tb!.broker.listRetained()).toHaveLength(3)

@@ -4,12 +4,19 @@
  * the escaping. The values are read from one broker.stats() snapshot per scrape (each metric's
  * collect() reads it), so a scrape costs one walk over the sessions, and nothing is counted twice.
  *
- * What exists today is exported: the dashboard's counters and gauges, drops by reason, limits hit,
- * connections per listener and whether each listener is up. There is no persistent store and no
- * bridge yet; their metrics belong here when they arrive.
+ * Exported: the dashboard's counters and gauges, drops by reason, limits hit, connections per
+ * listener and whether each listener is up, and the durable store's state (when it is on). There
+ * is no bridge yet; its metrics belong here when it arrives.
  */
 import { Counter, Gauge, Registry } from 'prom-client'
-import { DROP_REASONS, LIMIT_NAMES, type BrokerStats, type ListenerInfo, type ListenerName } from '../../shared/broker-types'
+import {
+  DROP_REASONS,
+  LIMIT_NAMES,
+  type BrokerStats,
+  type ListenerInfo,
+  type ListenerName,
+  type StoreStatus
+} from '../../shared/broker-types'
 import type { BrokerControl } from '../broker/control'
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
@@ -20,7 +27,20 @@ interface Scrape {
   stats: BrokerStats
   listeners: ListenerInfo[]
   connections: Record<ListenerName, number>
+  store: StoreStatus
 }
+
+type EnabledStore = Extract<StoreStatus, { enabled: true }>
+type StoreKey = Extract<{ [K in keyof EnabledStore]: EnabledStore[K] extends number ? K : never }[keyof EnabledStore], string>
+
+/** The store's numbers, exported only while it is on (a family with no sample when it is off). */
+const STORE_GAUGES: ReadonlyArray<[name: string, field: StoreKey, help: string]> = [
+  ['brokerscope_store_size_bytes', 'sizeBytes', 'bytes the durable store takes on disk'],
+  ['brokerscope_store_retained_messages', 'retained', 'retained messages in the durable store'],
+  ['brokerscope_store_sessions', 'sessions', 'persistent sessions in the durable store'],
+  ['brokerscope_store_messages', 'messages', 'distinct messages the store holds for sessions'],
+  ['brokerscope_store_deliveries', 'deliveries', 'queued and in-flight deliveries in the store']
+]
 
 type StatKey = Extract<{ [K in keyof BrokerStats]: BrokerStats[K] extends number ? K : never }[keyof BrokerStats], string>
 
@@ -41,7 +61,13 @@ const COUNTERS: ReadonlyArray<[name: string, stat: StatKey, help: string]> = [
   ['brokerscope_connections_total', 'connectionsTotal', 'client connections accepted (CONNACK sent)'],
   ['brokerscope_sockets_total', 'socketsTotal', 'sockets opened to the listeners'],
   ['brokerscope_clients_total', 'clientsTotal', 'sessions seen since start'],
-  ['brokerscope_sessions_expired_total', 'clientsExpired', 'sessions that expired']
+  ['brokerscope_sessions_expired_total', 'clientsExpired', 'sessions that expired'],
+  [
+    'brokerscope_session_takeovers_refused_total',
+    'sessionTakeoversRefused',
+    "CONNECTs refused because the client id's session belongs to another user"
+  ],
+  ['brokerscope_store_refusals_total', 'storeRefusals', 'QoS 1/2 PUBLISH refused because the store could not write']
 ]
 
 const GAUGES: ReadonlyArray<[name: string, stat: StatKey, help: string]> = [
@@ -127,6 +153,61 @@ export class BrokerMetrics {
       }
     })
     new Gauge({
+      name: 'brokerscope_store_enabled',
+      help: '1 when messages and sessions are kept in the durable store',
+      registers: [this.registry],
+      collect() {
+        this.set(current().store.enabled ? 1 : 0)
+      }
+    })
+    new Gauge({
+      name: 'brokerscope_store_failing',
+      help: '1 while writes to the durable store are failing (QoS 1/2 PUBLISH is refused)',
+      registers: [this.registry],
+      collect() {
+        this.reset()
+        const store = current().store
+        if (store.enabled) this.set(store.failing ? 1 : 0)
+      }
+    })
+    for (const [name, field, help] of STORE_GAUGES) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset()
+          const store = current().store
+          if (store.enabled) this.set(store[field])
+        }
+      })
+    }
+    for (const [name, field, help] of [
+      ['brokerscope_store_commits_total', 'commits', 'commits made to the durable store'],
+      ['brokerscope_store_write_failures_total', 'writeFailures', 'writes to the durable store that failed']
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset()
+          const store = current().store
+          if (store.enabled) this.inc(store[field])
+        }
+      })
+    }
+    new Gauge({
+      name: 'brokerscope_store_last_sync_seconds',
+      help: 'how long the last commit took to reach the disk',
+      registers: [this.registry],
+      collect() {
+        this.reset()
+        const store = current().store
+        if (store.enabled && store.lastSyncMs !== null) this.set(store.lastSyncMs / 1000)
+      }
+    })
+    new Gauge({
       name: 'brokerscope_start_time_seconds',
       help: 'when the broker started, seconds since the Unix epoch',
       registers: [this.registry],
@@ -141,7 +222,8 @@ export class BrokerMetrics {
     this.scrape = {
       stats: this.broker.stats(),
       listeners: this.broker.listeners(),
-      connections: this.broker.connectionsByListener()
+      connections: this.broker.connectionsByListener(),
+      store: this.broker.storeStatus()
     }
     try {
       return await this.registry.metrics()

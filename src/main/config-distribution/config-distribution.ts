@@ -181,6 +181,11 @@ export class ConfigDistribution {
       this.published.delete(topic)
       this.broker.deleteRetained(topic)
     }
+    // $CONFIG_MODULE/ is the file's: answers a durable store kept from an earlier run (or another
+    // file) that this file no longer gives go too.
+    for (const retained of this.broker.listRetained()) {
+      if (retained.topic.startsWith(CONFIG_TOPIC_PREFIX) && !wanted.has(retained.topic)) this.broker.deleteRetained(retained.topic)
+    }
     return changed
   }
 
