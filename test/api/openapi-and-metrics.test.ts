@@ -160,6 +160,12 @@ describe('Prometheus /metrics', () => {
     expect(value(families, 'brokerscope_listener_up', { listener: 'unix' })).toBe(1)
     expect(families.get('brokerscope_packets_received_total')!.type.toLowerCase()).toBe('counter')
 
+    // The API's own answers are counted by status (the scrape above is counted once it is answered).
+    await h.request('GET', '/api/v5/clients', { auth: 'none' })
+    const again = parse((await h.request('GET', '/metrics')).text)
+    expect(value(again, 'brokerscope_api_responses_total', { code: '401' })).toBe(1)
+    expect(value(again, 'brokerscope_api_responses_total', { code: '200' })).toBe(1)
+
     // EMQX's path gives the same families.
     const emqx = await h.request('GET', '/api/v5/prometheus/stats')
     expect([...parse(emqx.text).keys()].sort()).toEqual([...families.keys()].sort())

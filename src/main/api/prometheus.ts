@@ -86,8 +86,16 @@ const GAUGES: ReadonlyArray<[name: string, stat: StatKey, help: string]> = [
 export class BrokerMetrics {
   private readonly registry = new Registry()
   private scrape: Scrape | null = null
+  /** The API's own answers by status code: refusals (401, 403, 413, …) are counted like any bound hit. */
+  private readonly apiResponses: Counter<'code'>
 
   constructor(private readonly broker: BrokerControl) {
+    this.apiResponses = new Counter({
+      name: 'brokerscope_api_responses_total',
+      help: 'management API answers by HTTP status (401 unauthorized, 403 other origin, 413 body too large, …)',
+      labelNames: ['code'],
+      registers: [this.registry]
+    })
     const current = (): Scrape => {
       if (this.scrape === null) throw new Error('metrics are read only inside render()')
       return this.scrape
@@ -215,6 +223,11 @@ export class BrokerMetrics {
         this.set(current().stats.startedAt / 1000)
       }
     })
+  }
+
+  /** Count one answer of the API (server.ts calls it for every response). */
+  countApiResponse(status: number): void {
+    this.apiResponses.inc({ code: String(status) })
   }
 
   /** One scrape in the text exposition format. */

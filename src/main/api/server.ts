@@ -128,6 +128,7 @@ export async function buildApiApp(broker: BrokerControl, options: ApiServerOptio
   })
 
   const metrics = new BrokerMetrics(broker)
+  app.addHook('onResponse', async (_request, reply) => metrics.countApiResponse(reply.statusCode))
   const context: ApiContext = { broker, metrics, logger }
   await app.register(
     async (scope) => {
