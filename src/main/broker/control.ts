@@ -93,8 +93,6 @@ export interface BrokerControl {
   listWills(): WillInfo[]
   /** Connected clients (past CONNACK) per listener. */
   connectionsByListener(): Record<ListenerName, number>
-  /** The durable store's state (Broker.storeStatus; exported as Prometheus metrics). */
-  storeStatus(): StoreStatus
   /** True when the auth file in force has this user with this password (scrypt, off the event loop). */
   checkUserPassword(username: string, password: string): Promise<boolean>
 }
