@@ -16,7 +16,9 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { ListenerInfo } from '../shared/broker-types'
 import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings, type SettingError } from '../shared/settings'
+import { ManagementApi } from './api/api-service'
 import { Broker } from './broker/broker'
+import { ConfigDistribution } from './config-distribution/config-distribution'
 import type { BrokerControl } from './broker/control'
 import { lockDataFolder, openStore } from './broker/persistence/open-store'
 import { Inspector } from './inspector/inspector'
@@ -136,6 +138,13 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     listeners = broker.listeners()
   }
   if (startError === null) store?.markHealthy()
+  // The management API and /metrics (apiPort > 0; it follows setting changes itself). Its routes
+  // take about a second to compile: the broker does not wait for them (start() never throws).
+  const api = new ManagementApi(broker, logger)
+  void api.start()
+  // PMQ's $CONFIG_MODULE configuration distribution (clientConfigurationFile).
+  const configDistribution = new ConfigDistribution(broker, logger)
+  configDistribution.start()
 
   return {
     broker,
@@ -145,6 +154,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     listeners,
     startError,
     stop: async () => {
+      await api.stop()
+      configDistribution.stop()
       // Recordings end with complete files, simulated devices disconnect, before the broker goes.
       await tools.dispose().catch((err: unknown) => logger.error('stopping the tools:', err))
       inspector.dispose()

@@ -161,8 +161,8 @@ export interface BrokerStats {
   limitsHit: Record<LimitName, number>
 }
 
-/** The listeners: plain TCP, WebSocket, and their TLS forms (mqtts, wss). */
-export type ListenerName = 'tcp' | 'ws' | 'tls' | 'wss'
+/** The listeners: plain TCP, WebSocket, their TLS forms (mqtts, wss), and a Unix domain socket (host = its path, port 0). */
+export type ListenerName = 'tcp' | 'ws' | 'tls' | 'wss' | 'unix'
 
 export interface ListenerInfo {
   name: ListenerName
@@ -170,6 +170,32 @@ export interface ListenerInfo {
   port: number
   listening: boolean
   error: string | null
+}
+
+/** A subscription made for a client by an administrator (the management API), as SUBSCRIBE would ask it. */
+export interface AdminSubscribeRequest {
+  /** Topic filter, $share/group/ prefix allowed. */
+  topic: string
+  qos: QoS
+  noLocal?: boolean
+  retainAsPublished?: boolean
+  retainHandling?: 0 | 1 | 2
+}
+
+/** Per filter: granted (with the QoS after maximumQos), or refused and why. */
+export type AdminSubscribeResult = { topic: string; ok: true; qos: QoS } | { topic: string; ok: false; reason: string }
+
+/** A will a session holds (sent if the client goes away without DISCONNECT). */
+export interface WillInfo {
+  clientId: string
+  connected: boolean
+  topic: string
+  payload: Uint8Array
+  qos: QoS
+  retain: boolean
+  /** v5 Will Delay Interval, seconds. */
+  delayInterval: number
+  properties: MessageProperties
 }
 
 export type PacketDirection = 'in' | 'out'

@@ -113,6 +113,26 @@ export interface BrokerSettings {
   simulateMaxDevices: number
   /** Simulate and replay: QoS 1/2 messages one connection may have unacknowledged; more are skipped (counted) or wait. */
   simulateMaxInflight: number
+
+  /** MQTT over a Unix domain socket at this path (mqtt-broker-tokio's --unix-socket); null = off. */
+  unixSocket: string | null
+  /** TCP_NODELAY on TCP and TLS connections: small packets go out at once (Nagle off). */
+  socketNoDelay: boolean
+  /** SO_SNDBUF for TCP and TLS connections, bytes; 0 = the kernel's default (see README: Node cannot set it itself). */
+  socketSendBufSize: number
+  /** SO_RCVBUF for TCP and TLS connections, bytes; 0 = the kernel's default. */
+  socketRecvBufSize: number
+  /** TCP keepalive probes after this many idle seconds on TCP and TLS connections; 0 = off. */
+  socketKeepaliveTime: number
+
+  /** HTTP port of the management API (EMQX 5 shapes under /api/v5) and /metrics, on `host`; 0 = off. */
+  apiPort: number
+  /** Bearer key for the management API; generated when the API is first turned on. */
+  apiKey: string | null
+  /** Serve /metrics and /api/v5/prometheus/stats without credentials (for a scraper on a trusted network). */
+  metricsPublic: boolean
+  /** PMQ's configuration distribution: a YAML file answered on $CONFIG_MODULE/… topics; null = off. */
+  clientConfigurationFile: string | null
 }
 
 export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
@@ -163,7 +183,16 @@ export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   recordMaxSeconds: 0,
   recordBufferBytes: 8 * 1024 * 1024,
   simulateMaxDevices: 1000,
-  simulateMaxInflight: 100
+  simulateMaxInflight: 100,
+  unixSocket: null,
+  socketNoDelay: true,
+  socketSendBufSize: 0,
+  socketRecvBufSize: 0,
+  socketKeepaliveTime: 0,
+  apiPort: 0,
+  apiKey: null,
+  metricsPublic: false,
+  clientConfigurationFile: null
 })
 
 /** The largest packet MQTT can express: 1 byte header + 4 length bytes + 268,435,455. */
@@ -173,7 +202,7 @@ type FieldKind =
   | { kind: 'boolean' }
   | { kind: 'integer'; min: number; max: number; nullable?: boolean }
   | { kind: 'enum'; values: readonly (string | number)[] }
-  | { kind: 'string'; check: (value: string) => string | null; nullable?: boolean }
+  | { kind: 'string'; check: (value: string) => string | null; nullable?: boolean; secret?: boolean }
 
 /** What each setting is and what it accepts; also drives the CLI flags and the settings form. */
 export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind & { help: string } } = {
@@ -252,7 +281,45 @@ export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind &
     help: 'recording: bytes waiting for the disk per file; packets beyond it are not written (counted)'
   },
   simulateMaxDevices: { kind: 'integer', min: 1, max: 100_000, help: 'simulated devices over all running generators' },
-  simulateMaxInflight: { kind: 'integer', min: 1, max: 65535, help: 'simulate / replay: unacknowledged QoS 1/2 messages per connection' }
+  simulateMaxInflight: { kind: 'integer', min: 1, max: 65535, help: 'simulate / replay: unacknowledged QoS 1/2 messages per connection' },
+  unixSocket: { kind: 'string', check: checkSocketPath, nullable: true, help: 'MQTT on a Unix domain socket at this path (none = off)' },
+  socketNoDelay: { kind: 'boolean', help: 'TCP_NODELAY on TCP and TLS connections' },
+  socketSendBufSize: { kind: 'integer', min: 0, max: 2_147_483_647, help: 'SO_SNDBUF of TCP and TLS connections, bytes, 0 = OS default' },
+  socketRecvBufSize: { kind: 'integer', min: 0, max: 2_147_483_647, help: 'SO_RCVBUF of TCP and TLS connections, bytes, 0 = OS default' },
+  socketKeepaliveTime: { kind: 'integer', min: 0, max: 2_147_483, help: 'TCP keepalive idle time, seconds, 0 = off' },
+  apiPort: { kind: 'integer', min: 0, max: 65535, help: 'management API and /metrics HTTP port, 0 = off' },
+  apiKey: {
+    kind: 'string',
+    check: checkApiKey,
+    nullable: true,
+    secret: true,
+    help: 'management API bearer key (made when the API is first turned on)'
+  },
+  metricsPublic: { kind: 'boolean', help: '/metrics without credentials' },
+  clientConfigurationFile: {
+    kind: 'string',
+    check: checkFilePath,
+    nullable: true,
+    help: 'YAML file distributed on $CONFIG_MODULE/... topics (none = off)'
+  }
+}
+
+/** Settings never written to logs or printed (`brokerscope config print` leaves them out). */
+export function isSecretSetting(key: keyof BrokerSettings): boolean {
+  const field = SETTING_FIELDS[key]
+  return field.kind === 'string' && field.secret === true
+}
+
+/** Settings that accept null ("none"). */
+export function isNullableSetting(key: keyof BrokerSettings): boolean {
+  const field = SETTING_FIELDS[key]
+  return (field.kind === 'integer' || field.kind === 'string') && field.nullable === true
+}
+
+/** A value as logs may show it: secrets as "(hidden)". */
+export function showSettingValue(key: keyof BrokerSettings, value: unknown): string {
+  if (isSecretSetting(key) && value !== null) return '(hidden)'
+  return JSON.stringify(value)
 }
 
 function checkHost(value: string): string | null {
@@ -269,6 +336,18 @@ function checkFilePath(value: string): string | null {
   if (value.trim().length === 0) return 'must be a file path (or none)'
   if (value.includes('\0')) return 'must not contain a NUL character'
   return null
+}
+
+function checkSocketPath(value: string): string | null {
+  const problem = checkFilePath(value)
+  if (problem) return problem
+  // sockaddr_un.sun_path is 108 bytes on Linux (104 on macOS), the terminating NUL included.
+  if (new TextEncoder().encode(value).length > 103) return 'must be at most 103 bytes long (a Unix socket path limit)'
+  return null
+}
+
+function checkApiKey(value: string): string | null {
+  return /^[A-Za-z0-9._~-]{16,128}$/.test(value) ? null : 'must be 16 to 128 letters, digits, -, _, . or ~'
 }
 
 export interface SettingError {

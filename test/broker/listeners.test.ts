@@ -40,7 +40,7 @@ describe('listeners', () => {
     tb = await startTestBroker()
     const oldPort = tb.tcpPort
     const newPort = await freePort()
-    const result = await tb.broker.updateSettings({ tcpPort: newPort, wsPort: 0 })
+    const result = await tb.broker.updateSettings({ tcpPort: newPort, wsPort: 0, unixSocket: null })
     expect(result.ok).toBe(true)
     expect(tb.broker.listeners()).toEqual([{ name: 'tcp', host: '127.0.0.1', port: newPort, listening: true, error: null }])
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${newPort}`, { reconnectPeriod: 0 })

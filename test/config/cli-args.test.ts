@@ -18,9 +18,10 @@ vi.mock('../../src/main/broker/broker', () => ({
     listeners() {
       return []
     }
-    // The inspector, built with the broker, reads these at once.
+    // The inspector, built with the broker, reads these at once; the management API and config
+    // distribution read theirs and stay off.
     getSettings() {
-      return {}
+      return { apiPort: 0, clientConfigurationFile: null }
     }
     listRetained() {
       return []

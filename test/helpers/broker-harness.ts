@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import type { Packet } from 'mqtt-packet'
 import { afterEach } from 'vitest'
@@ -6,14 +9,16 @@ import { Broker } from '../../src/main/broker/broker'
 import { silentLogger } from '../../src/main/logger'
 import type { BrokerSettings } from '../../src/shared/settings'
 
-/** Every behavioural suite runs once per listener so TCP and WebSocket cannot drift apart. */
-export const TRANSPORTS = ['tcp', 'ws'] as const
+/** Every behavioural suite runs once per listener so TCP, WebSocket and the Unix socket cannot drift apart. */
+export const TRANSPORTS = ['tcp', 'ws', 'unix'] as const
 export type TransportKind = (typeof TRANSPORTS)[number]
 
 export interface TestBroker {
   broker: Broker
   tcpPort: number
   wsPort: number
+  /** The Unix socket listener's path (in a temporary folder removed by close()). */
+  unixPath: string
   url(kind: TransportKind): string
   close(): Promise<void>
 }
@@ -30,23 +35,35 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** A broker on free ports (TCP + WebSocket), quiet logs and no $SYS unless asked. */
+/** A broker on free ports (TCP + WebSocket) and a Unix socket, quiet logs and no $SYS unless asked. */
 export async function startTestBroker(settings: Partial<BrokerSettings> = {}): Promise<TestBroker> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const tcpPort = await freePort()
     const wsPort = await freePort()
-    const broker = new Broker({ sysInterval: 0, ...settings, tcpPort, wsPort }, { logger: silentLogger })
+    const folder = mkdtempSync(join(tmpdir(), 'bs-unix-'))
+    const unixPath = join(folder, 'mqtt.sock')
+    const broker = new Broker({ sysInterval: 0, unixSocket: unixPath, ...settings, tcpPort, wsPort }, { logger: silentLogger })
     const infos = await broker.start()
     if (infos.every((info) => info.listening)) {
+      const urls: Record<TransportKind, string> = {
+        tcp: `mqtt://127.0.0.1:${tcpPort}`,
+        ws: `ws://127.0.0.1:${wsPort}/mqtt`,
+        unix: `mqtt+unix://${unixPath}`
+      }
       return {
         broker,
         tcpPort,
         wsPort,
-        url: (kind) => (kind === 'tcp' ? `mqtt://127.0.0.1:${tcpPort}` : `ws://127.0.0.1:${wsPort}/mqtt`),
-        close: () => broker.stop()
+        unixPath,
+        url: (kind) => urls[kind],
+        close: async () => {
+          await broker.stop()
+          rmSync(folder, { recursive: true, force: true })
+        }
       }
     }
     await broker.stop()
+    rmSync(folder, { recursive: true, force: true })
   }
   throw new Error('could not bind test broker ports')
 }

@@ -19,7 +19,7 @@ async function client(options: Parameters<typeof connectClient>[2] = {}): Promis
 }
 
 beforeEach(async () => {
-  target = await startTestBroker()
+  target = await startTestBroker({ unixSocket: null }) // the two listeners the assertions below count
   inspector = new Inspector(target.broker, { savedMessages: new MemorySavedMessageStore(), batchIntervalMs: 20, listIntervalMs: 20 })
   batches = []
   off = inspector.onBatch((batch) => batches.push(batch))

@@ -14,6 +14,7 @@ import {
   settingLabel,
   toDraft,
   FEATURE_KEYS,
+  API_KEYS,
   LISTENER_KEYS,
   SETTING_KEYS
 } from '../../src/renderer/src/lib/settings-form'
@@ -117,7 +118,7 @@ describe('publish history', () => {
 
 describe('settings form', () => {
   it('covers every setting exactly once', () => {
-    expect([...LISTENER_KEYS, ...FEATURE_KEYS].sort()).toEqual([...SETTING_KEYS].sort())
+    expect([...LISTENER_KEYS, ...API_KEYS, ...FEATURE_KEYS].sort()).toEqual([...SETTING_KEYS].sort())
   })
 
   it('labels settings for people', () => {

@@ -12,7 +12,7 @@ export interface TrayActions {
   quit(): void
 }
 
-const LISTENER_TITLES: Record<ListenerInfo['name'], string> = { tcp: 'TCP', ws: 'WebSocket', tls: 'TLS', wss: 'WSS' }
+const LISTENER_TITLES: Record<ListenerInfo['name'], string> = { tcp: 'TCP', ws: 'WebSocket', tls: 'TLS', wss: 'WSS', unix: 'Unix socket' }
 
 /** One line: "Running · 3 clients", or what is wrong. */
 export function trayStatus(state: TrayState): string {

@@ -1,9 +1,12 @@
 import type {
+  AdminSubscribeRequest,
+  AdminSubscribeResult,
   BrokerStats,
   ClientInfo,
   DropReason,
   LimitName,
   ListenerInfo,
+  ListenerName,
   MessageProperties,
   PublishRequest,
   QoS,
@@ -11,9 +14,10 @@ import type {
   RetainedMessageFull,
   SettingsSource,
   StoreStatus,
-  SubscriptionInfo
+  SubscriptionInfo,
+  WillInfo
 } from '../../shared/broker-types'
-import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings } from '../../shared/settings'
+import { DEFAULT_SETTINGS, mergeSettings, showSettingValue, type BrokerSettings } from '../../shared/settings'
 import { createLogger, type Logger } from '../logger'
 import { Authenticator, type AuthReloadResult } from './auth/authenticator'
 import { ReasonCode } from './codec/reason-codes'
@@ -34,8 +38,9 @@ import { SessionRegistry } from './session/session-registry'
 import type { SessionStore } from './session/session-store'
 import { BrokerCounters } from './stats'
 import { SysTopics } from './sys/sys-topics'
+import { checkFilterLimits } from './limits'
 import { Router, type SubscriptionRequest } from './topics/router'
-import { isSysTopic, validateTopicName } from './topics/topic-validation'
+import { hasWildcard, isSysTopic, parseSharedFilter, validateTopicFilter, validateTopicName } from './topics/topic-validation'
 import type { LoadedState } from './persistence/lmdb-persistence'
 import { NO_PERSISTENCE, type Persistence } from './persistence/persistence'
 import { toMessage } from './persistence/records'
@@ -499,7 +504,9 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
     this.settings = result.settings
     this.logger.setLevel(result.settings.logLevel)
     for (const key of changed) {
-      this.logger.info(`settings (${source}): ${key} ${JSON.stringify(previous[key])} → ${JSON.stringify(result.settings[key])}`)
+      this.logger.info(
+        `settings (${source}): ${key} ${showSettingValue(key, previous[key])} → ${showSettingValue(key, result.settings[key])}`
+      )
     }
     if (previous.sysInterval !== result.settings.sysInterval) this.sys.setInterval(result.settings.sysInterval)
     this.events.emit({ type: 'settings.changed', settings: result.settings, changed, source })
@@ -537,7 +544,128 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
       inflight
     })
   }
+
+  // ───────────────────── management API (issue 13): BrokerControl additions ─────────────────────
+  // One block on purpose: it only calls what the Broker already has (sessions, subscribe,
+  // sendRetainedFor, auth), so it can move as a whole when the broker is restructured.
+
+  getClient(clientId: string): ClientInfo | null {
+    const session = this.sessions.get(clientId)
+    if (!session) return null
+    return this.listClients().find((client) => client.clientId === clientId) ?? null
+  }
+
+  subscribeClient(clientId: string, requests: readonly AdminSubscribeRequest[]): AdminSubscribeResult[] | null {
+    const session = this.sessions.get(clientId)
+    if (!session) return null
+    const settings = this.settings
+    const results: AdminSubscribeResult[] = []
+    const accepted: SubscriptionRequest[] = []
+    const adding = new Set<string>()
+    for (const request of requests) {
+      const refuse = (reason: string): void => void results.push({ topic: request.topic, ok: false, reason })
+      const shared = parseSharedFilter(request.topic)
+      if (shared !== null && 'error' in shared) {
+        refuse(shared.error)
+        continue
+      }
+      const topicFilter = shared === null ? request.topic : shared.topicFilter
+      const invalid = validateTopicFilter(topicFilter)
+      if (invalid !== null) {
+        refuse(`topic filter ${invalid}`)
+        continue
+      }
+      if (shared !== null && !settings.sharedSubscriptionAvailable) {
+        refuse('shared subscriptions are not available (sharedSubscriptionAvailable)')
+        continue
+      }
+      // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
+      if (shared !== null && request.noLocal) {
+        refuse('noLocal is not allowed on a shared subscription')
+        continue
+      }
+      if (!settings.wildcardSubscriptionAvailable && hasWildcard(topicFilter)) {
+        refuse('wildcard subscriptions are not available (wildcardSubscriptionAvailable)')
+        continue
+      }
+      const overLimit = checkFilterLimits(request.topic, topicFilter, settings)
+      if (overLimit !== null) {
+        this.counters.countLimit(overLimit)
+        refuse(`over ${overLimit}`)
+        continue
+      }
+      const max = settings.maxSubscriptionsPerClient
+      if (max > 0 && !session.subscriptions.has(request.topic) && !adding.has(request.topic)) {
+        if (session.subscriptions.size + adding.size >= max) {
+          this.counters.countLimit('maxSubscriptionsPerClient')
+          refuse('over maxSubscriptionsPerClient')
+          continue
+        }
+        adding.add(request.topic)
+      }
+      const qos = Math.min(request.qos, settings.maximumQos) as QoS
+      const v5 = session.protocolVersion === 5
+      accepted.push({
+        filter: request.topic,
+        topicFilter,
+        shareGroup: shared === null ? null : shared.group,
+        qos,
+        // 3.1.1 sessions cannot have the v5 options (their SUBSCRIBE could not carry them).
+        noLocal: v5 ? (request.noLocal ?? false) : false,
+        retainAsPublished: v5 ? (request.retainAsPublished ?? false) : false,
+        retainHandling: v5 ? (request.retainHandling ?? 0) : 0,
+        subscriptionId: null
+      })
+      results.push({ topic: request.topic, ok: true, qos })
+    }
+    const added = this.subscribe(session, accepted)
+    this.sendRetainedFor(session, accepted, added)
+    return results
+  }
+
+  unsubscribeClient(clientId: string, filters: readonly string[]): boolean[] | null {
+    const session = this.sessions.get(clientId)
+    if (!session) return null
+    return this.unsubscribe(session, filters)
+  }
+
+  listWills(): WillInfo[] {
+    const wills: WillInfo[] = []
+    for (const session of this.sessions.values()) {
+      const will = session.will
+      if (!will) continue
+      wills.push({
+        clientId: session.clientId,
+        connected: session.connection !== null,
+        topic: will.message.topic,
+        payload: will.message.payload,
+        qos: will.message.qos,
+        retain: will.message.retain,
+        delayInterval: will.delaySeconds,
+        properties: will.message.properties ?? {}
+      })
+    }
+    return wills
+  }
+
+  connectionsByListener(): Record<ListenerName, number> {
+    const counts: Record<ListenerName, number> = { tcp: 0, ws: 0, tls: 0, wss: 0, unix: 0 }
+    // A session holds its connection from CONNACK to close: exactly the connected clients.
+    for (const session of this.sessions.values()) if (session.connection) counts[session.connection.transport.kind]++
+    return counts
+  }
+
+  async checkUserPassword(username: string, password: string): Promise<boolean> {
+    if (this.settings.authFile === null) return false
+    // The same check as a CONNECT's user name and password; certificates and anonymity play no part.
+    const settings = { ...this.settings, allowAnonymous: false, useIdentityAsUsername: false }
+    const decision = await this.auth.authenticate(settings, PASSWORD_ONLY, username, password)
+    return decision.ok && decision.username === username
+  }
 }
+
+/** authenticate() looks at the transport only for certificate identities, which checkUserPassword turns off. */
+const PASSWORD_ONLY = { kind: 'tcp', remoteAddress: 'management API', certificateIdentity: null } as unknown as Transport
 
 function changedKeys(before: BrokerSettings, after: BrokerSettings): Array<keyof BrokerSettings> {
   return (Object.keys(after) as Array<keyof BrokerSettings>).filter((key) => before[key] !== after[key])

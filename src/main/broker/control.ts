@@ -5,17 +5,21 @@
  * narrower ones (connection/connection-host.ts, handlers/context.ts).
  */
 import type {
+  AdminSubscribeRequest,
+  AdminSubscribeResult,
   BrokerEventOf,
   BrokerEventType,
   BrokerStats,
   ClientInfo,
   ListenerInfo,
+  ListenerName,
   PublishRequest,
   RetainedInfo,
   RetainedMessageFull,
   SettingsSource,
   StoreStatus,
-  SubscriptionInfo
+  SubscriptionInfo,
+  WillInfo
 } from '../../shared/broker-types'
 import type { BrokerSettings, SettingsResult } from '../../shared/settings'
 import type { AuthReloadResult } from './auth/authenticator'
@@ -72,4 +76,23 @@ export interface BrokerControl {
   storeStatus(): StoreStatus
   /** Remove every retained message (but $SYS) and every offline session, in memory and in the store. */
   clearStoredData(): { retained: number; sessions: number }
+
+  // ── for the management API (src/main/api) ──
+
+  /** One client's row (online or offline session), or null. */
+  getClient(clientId: string): ClientInfo | null
+  /**
+   * Subscribe a client's session (online or offline) as if it had sent SUBSCRIBE: the same filter
+   * checks, features and limits, retained messages per Retain Handling; the ACL is not asked (an
+   * administrator's act). Null when there is no such session.
+   */
+  subscribeClient(clientId: string, requests: readonly AdminSubscribeRequest[]): AdminSubscribeResult[] | null
+  /** Remove filters from a client's session; per filter whether it was there. Null when there is no such session. */
+  unsubscribeClient(clientId: string, filters: readonly string[]): boolean[] | null
+  /** The wills sessions hold (connected clients, and offline ones whose will is delayed). */
+  listWills(): WillInfo[]
+  /** Connected clients (past CONNACK) per listener. */
+  connectionsByListener(): Record<ListenerName, number>
+  /** True when the auth file in force has this user with this password (scrypt, off the event loop). */
+  checkUserPassword(username: string, password: string): Promise<boolean>
 }

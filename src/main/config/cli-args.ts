@@ -114,6 +114,7 @@ export function describeAccepted(key: SettingKey): string {
     case 'enum':
       return `one of ${field.values.join(', ')}`
     case 'string':
+      if (key === 'apiKey') return '16 to 128 letters, digits, - _ . or ~, or none'
       if (field.nullable) return 'a file path, or none'
       return key === 'host' ? 'a host name or IP address' : key === 'wsPath' ? 'a path starting with /' : 'text'
   }
@@ -344,7 +345,8 @@ function suggestFlag(name: string): string | null {
 // --help
 
 const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
-  { title: 'Listeners', keys: ['host', 'tcpPort', 'wsPort', 'wsPath'] },
+  { title: 'Listeners', keys: ['host', 'tcpPort', 'wsPort', 'wsPath', 'unixSocket'] },
+  { title: 'Socket options (TCP and TLS)', keys: ['socketNoDelay', 'socketSendBufSize', 'socketRecvBufSize', 'socketKeepaliveTime'] },
   {
     title: 'MQTT features',
     keys: [
@@ -400,7 +402,8 @@ const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
     title: 'Simulate, record and replay',
     keys: ['recordMaxBytes', 'recordMaxSeconds', 'recordBufferBytes', 'simulateMaxDevices', 'simulateMaxInflight']
   },
-  { title: 'Other', keys: ['persistence', 'logLevel', 'sysInterval'] }
+  { title: 'Management API and metrics', keys: ['apiPort', 'apiKey', 'metricsPublic'] },
+  { title: 'Other', keys: ['persistence', 'clientConfigurationFile', 'logLevel', 'sysInterval'] }
 ]
 
 function placeholder(key: SettingKey): string {
@@ -413,6 +416,8 @@ function placeholder(key: SettingKey): string {
     case 'enum':
       return `<${field.values.join('|')}>`
     case 'string':
+      if (key === 'apiKey') return '<KEY|none>'
+      if (key === 'unixSocket') return '<PATH|none>'
       if (field.nullable) return '<FILE|none>'
       return key === 'host' ? '<ADDR>' : key === 'wsPath' ? '<PATH>' : '<TEXT>'
   }
@@ -462,7 +467,9 @@ export function usage(): string {
       out.push(optionEntry(['--ui-host'], '<HOST>', ['address the inspector UI binds [default: 127.0.0.1]']))
       out.push(optionEntry(['--ui-token'], '<TOKEN>', ['fixed UI access token for scripts [default: a new random one each run]']))
       out.push(
-        optionEntry(['-c', '--config'], '<FILE>', ['read settings from a JSON5 file (camelCase or kebab-case keys); flags override it'])
+        optionEntry(['-c', '--config'], '<FILE>', [
+          'read settings from a JSON5 or TOML (.toml) file (camelCase or kebab-case keys); flags override it'
+        ])
       )
       out.push(
         optionEntry(['--data-dir'], '<DIR>', [
@@ -483,6 +490,7 @@ export function usage(): string {
     '  simulate FILE.json5 [--url URL]       run simulated devices (generators) against a broker',
     '  record --url URL --out FILE.jsonl [--pcap FILE.pcapng] [--topic F]   record a broker as a subscriber',
     '  replay FILE [--speed N] [--url URL]   publish a recording again (see `brokerscope replay --help`)',
+    '  config print [OPTIONS] [--format json5|toml]   print the effective settings (defaults, saved, file, flags)',
     'A running broker re-reads its --auth-file on SIGHUP.',
     '',
     'Values: --flag value and --flag=value both work. Booleans take true/false, yes/no or 1/0;',

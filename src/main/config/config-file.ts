@@ -1,7 +1,8 @@
 /**
- * The broker config file: a JSON5 object (comments, trailing commas, unquoted keys) whose keys are
- * BrokerSettings keys, in camelCase (tcpPort) or in the kebab-case of the command-line flags
- * (tcp-port). Every error names the file and, where it can, the line:
+ * The broker config file: a JSON5 object (comments, trailing commas, unquoted keys), or a TOML
+ * document when the file name ends in .toml (see toml-config.ts), whose keys are BrokerSettings
+ * keys, in camelCase (tcpPort) or in the kebab-case of the command-line flags (tcp-port). Every
+ * error names the file and, where it can, the line:
  *
  *   broker.json5:4:12: invalid character 'x'
  *   broker.json5:7: maximumQos: must be one of 0, 1, 2
@@ -9,9 +10,10 @@
  */
 import { readFileSync } from 'node:fs'
 import JSON5 from 'json5'
-import { SETTING_FIELDS, validateSetting, type BrokerSettings } from '../../shared/settings'
+import { SETTING_FIELDS, isNullableSetting, validateSetting, type BrokerSettings } from '../../shared/settings'
 import { SETTING_FLAG_ALIASES, SETTING_KEYS, closestMatch, toCamelCase, toKebabCase, type SettingKey } from './cli-args'
 import { scanJson5Lines } from './json5-key-lines'
+import { NULL_IN_TOML, isTomlPath, readTomlDocument } from './toml-config'
 
 export type ConfigFileResult = { ok: true; settings: Partial<BrokerSettings> } | { ok: false; errors: string[] }
 
@@ -23,7 +25,7 @@ export function loadConfigFile(path: string): ConfigFileResult {
     } catch (err) {
       return { ok: false, errors: [`${path}: ${describeReadError(err)}`] }
     }
-    return parseConfigText(text, path)
+    return isTomlPath(path) ? parseTomlConfigText(text, path) : parseConfigText(text, path)
   } catch (err) {
     // Nothing above should throw; if it does, report rather than crash the caller.
     return { ok: false, errors: [`${path}: ${err instanceof Error ? err.message : String(err)}`] }
@@ -50,7 +52,27 @@ export function parseConfigText(text: string, name: string): ConfigFileResult {
     return { ok: false, errors: [`${name}: must contain an object at the top level, like { tcpPort: 1883 }`] }
   }
 
-  const lines = topLevelKeyLines(text)
+  return checkConfigObject(data as Record<string, unknown>, topLevelKeyLines(text), name)
+}
+
+/** Parse and check TOML config text (TeleMQ's format): the same keys and checks as JSON5; "none" unsets a nullable setting. */
+export function parseTomlConfigText(text: string, name: string): ConfigFileResult {
+  const read = readTomlDocument(text, name)
+  if (!read.ok) return read
+  return checkConfigObject(read.data, read.lines, name, (key, value) => (value === NULL_IN_TOML && isNullableSetting(key) ? null : value))
+}
+
+/**
+ * Check the top-level keys of a parsed config document (JSON5 or TOML) with the shared validator.
+ * `lines` gives the line of each key as written, for the messages; `convert` may turn a value the
+ * format cannot express directly into the setting's type first (TOML has no null).
+ */
+export function checkConfigObject(
+  data: Record<string, unknown>,
+  lines: ReadonlyMap<string, number>,
+  name: string,
+  convert: (key: SettingKey, value: unknown) => unknown = (_key, value) => value
+): ConfigFileResult {
   const where = (key: string): string => {
     const line = lines.get(key)
     return line === undefined ? `${name}:` : `${name}:${line}:`
@@ -72,7 +94,7 @@ export function parseConfigText(text: string, name: string): ConfigFileResult {
       continue
     }
     seenAs.set(key, written)
-    const checked = validateSetting(key, value)
+    const checked = validateSetting(key, convert(key, value))
     if (!checked.ok) {
       errors.push(`${where(written)} ${written}: ${stripKey(key, checked.message)} (got ${showValue(value)})`)
       continue

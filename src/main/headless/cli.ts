@@ -49,6 +49,7 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
   if (argv[0] === 'gen-cert') return (await import('./gen-cert-command')).genCertMain(argv.slice(1), io)
   if (argv[0] === 'simulate' || argv[0] === 'record' || argv[0] === 'replay')
     return (await import('../tools/cli/tool-cli')).toolMain(argv[0], argv.slice(1), io)
+  if (argv[0] === 'config') return (await import('./config-command')).configMain(argv.slice(1), io)
   const args = parseCliArgs(argv)
   if (args.errors.length > 0) {
     for (const error of args.errors) io.stderr(`brokerscope: ${error}`)
@@ -163,14 +164,15 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
 }
 
 function checkListeners(settings: BrokerSettings): string | null {
-  if (settings.tcpPort === 0 && settings.wsPort === 0 && settings.tlsPort === 0 && settings.wssPort === 0) {
-    return 'no listener enabled: --tcp-port, --ws-port, --tls-port and --wss-port are all 0'
+  if (settings.tcpPort === 0 && settings.wsPort === 0 && settings.tlsPort === 0 && settings.wssPort === 0 && settings.unixSocket === null) {
+    return 'no listener enabled: --tcp-port, --ws-port, --tls-port and --wss-port are all 0 and there is no --unix-socket'
   }
   const ports: Array<[string, number]> = [
     ['--tcp-port', settings.tcpPort],
     ['--ws-port', settings.wsPort],
     ['--tls-port', settings.tlsPort],
-    ['--wss-port', settings.wssPort]
+    ['--wss-port', settings.wssPort],
+    ['--api-port', settings.apiPort]
   ]
   for (let i = 0; i < ports.length; i++) {
     for (let j = i + 1; j < ports.length; j++) {
@@ -183,7 +185,13 @@ function checkListeners(settings: BrokerSettings): string | null {
 }
 
 function listenerLabel(listener: ListenerInfo): string {
-  return listener.name === 'ws' ? 'websocket' : listener.name === 'wss' ? 'secure websocket' : listener.name
+  return listener.name === 'ws'
+    ? 'websocket'
+    : listener.name === 'wss'
+      ? 'secure websocket'
+      : listener.name === 'unix'
+        ? 'unix socket'
+        : listener.name
 }
 
 function listenerUrl(listener: ListenerInfo, settings: BrokerSettings): string {
@@ -195,6 +203,8 @@ function listenerUrl(listener: ListenerInfo, settings: BrokerSettings): string {
       return `wss://${host}:${listener.port}${settings.wsPath}`
     case 'tls':
       return `mqtts://${host}:${listener.port}`
+    case 'unix':
+      return `unix:${listener.host}`
     default:
       return `mqtt://${host}:${listener.port}`
   }

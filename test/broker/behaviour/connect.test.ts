@@ -458,8 +458,9 @@ function rawExchange(target: TestBroker, kind: TransportKind, bytes: Buffer): Pr
       destroy()
       finish(false)
     }, 1500)
-    if (kind === 'tcp') {
-      const socket = netConnect(target.tcpPort, '127.0.0.1', () => socket.write(bytes))
+    if (kind === 'tcp' || kind === 'unix') {
+      const write = (): boolean => socket.write(bytes)
+      const socket = kind === 'tcp' ? netConnect(target.tcpPort, '127.0.0.1', write) : netConnect(target.unixPath, write)
       socket.on('data', (chunk) => chunks.push(chunk))
       socket.on('error', reject)
       socket.on('close', () => finish(true))

@@ -70,6 +70,14 @@ export function hashPassword(password: string | Buffer, params: ScryptParams = D
   return format(params, salt, hash)
 }
 
+/** hashPassword off the event loop (scrypt on libuv's pool): for a running broker (the management API's users). */
+export function hashPasswordAsync(password: string | Buffer, params: ScryptParams = DEFAULT_SCRYPT_PARAMS): Promise<string> {
+  const salt = randomBytes(SALT_BYTES)
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, HASH_BYTES, options(params), (err, hash) => (err ? reject(err) : resolve(format(params, salt, hash))))
+  })
+}
+
 /** Check a password against a stored hash without blocking the event loop (scrypt runs on libuv's pool). */
 export function verifyPassword(password: string | Buffer, stored: string | ParsedHash): Promise<boolean> {
   const parsed = typeof stored === 'string' ? parsePasswordHash(stored) : stored

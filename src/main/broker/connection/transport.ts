@@ -3,7 +3,7 @@
  * so the protocol code cannot tell them apart and behaves the same on every listener.
  */
 export interface Transport {
-  readonly kind: 'tcp' | 'ws' | 'tls' | 'wss'
+  readonly kind: 'tcp' | 'ws' | 'tls' | 'wss' | 'unix'
   readonly remoteAddress: string
   /** TLS listeners: the CN of the client certificate, when the client sent one that was verified. */
   readonly certificateIdentity?: string | null

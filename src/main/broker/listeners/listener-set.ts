@@ -4,15 +4,18 @@ import { WebSocketServer } from 'ws'
 import type { ListenerInfo, ListenerName } from '../../../shared/broker-types'
 import type { Logger } from '../../logger'
 import type { Transport } from '../connection/transport'
+import { SOCKET_OPTION_KEYS, applyBufferSizes, serverSocketOptions, type SocketOptionsConfig } from './socket-options'
 import { TcpTransport } from './tcp-transport'
 import { TLS_CONFIG_KEYS, startTls, startWss, type TlsListenerConfig } from './tls-listeners'
+import { startUnix } from './unix-listener'
 import { WsTransport } from './ws-transport'
 
-export interface ListenerConfig extends TlsListenerConfig {
+export interface ListenerConfig extends TlsListenerConfig, SocketOptionsConfig {
   host: string
   tcpPort: number
   wsPort: number
   wsPath: string
+  unixSocket: string | null
 }
 
 /** The subprotocols MQTT over WebSocket uses (MQTT 5 §6.0; 'mqttv3.1' for old 3.1 clients). */
@@ -49,7 +52,9 @@ export class ListenerSet {
       c.tcpPort === config.tcpPort &&
       c.wsPort === config.wsPort &&
       c.wsPath === config.wsPath &&
-      TLS_CONFIG_KEYS.every((key) => c[key] === config[key])
+      c.unixSocket === config.unixSocket &&
+      TLS_CONFIG_KEYS.every((key) => c[key] === config[key]) &&
+      SOCKET_OPTION_KEYS.every((key) => c[key] === config[key])
     )
   }
 
@@ -61,6 +66,7 @@ export class ListenerSet {
     if (config.wsPort > 0) starts.push(this.startWs(config))
     if (config.tlsPort > 0) starts.push(startTls(config, this.accept, this.logger))
     if (config.wssPort > 0) starts.push(startWss(config, this.accept, this.logger))
+    if (config.unixSocket !== null) starts.push(startUnix(config.unixSocket, this.accept, this.logger))
     this.running = await Promise.all(starts)
     return this.infos()
   }
@@ -73,8 +79,8 @@ export class ListenerSet {
   }
 
   private startTcp(config: ListenerConfig): Promise<Running> {
-    const server: TcpServer = createTcpServer((socket) => this.accept(new TcpTransport(socket)))
-    return listen(server, 'tcp', config.host, config.tcpPort, this.logger).then((info) => ({
+    const server: TcpServer = createTcpServer(serverSocketOptions(config), (socket) => this.accept(new TcpTransport(socket)))
+    return listen(server, 'tcp', config.host, config.tcpPort, this.logger, config).then((info) => ({
       info,
       close: () => closeServer(server)
     }))
@@ -111,14 +117,22 @@ export class ListenerSet {
   }
 }
 
-const LISTENER_TITLES: Record<ListenerName, string> = { tcp: 'TCP', ws: 'WebSocket', tls: 'TLS', wss: 'secure WebSocket' }
+const LISTENER_TITLES: Record<ListenerName, string> = {
+  tcp: 'TCP',
+  ws: 'WebSocket',
+  tls: 'TLS',
+  wss: 'secure WebSocket',
+  unix: 'Unix socket'
+}
 
 export function listen(
   server: TcpServer | HttpServer,
   name: ListenerName,
   host: string,
   port: number,
-  logger: Logger
+  logger: Logger,
+  /** TCP and TLS: the socket buffer sizes to set once it listens. */
+  socketOptions?: SocketOptionsConfig
 ): Promise<ListenerInfo> {
   return new Promise((resolve) => {
     const onError = (error: NodeJS.ErrnoException): void => {
@@ -140,6 +154,8 @@ export function listen(
       server.on('error', (error) => logger.error(`${name} listener error: ${error.message}`))
       const address = server.address()
       const bound = typeof address === 'object' && address !== null ? address.port : port
+      const problem = socketOptions ? applyBufferSizes(server, socketOptions) : null
+      if (problem) logger.warn(`${LISTENER_TITLES[name]} port ${bound}: ${problem}`)
       resolve({ name, host, port: bound, listening: true, error: null })
     })
   })

@@ -1,20 +1,21 @@
 import type { Socket } from 'node:net'
 import type { Transport, TransportHandlers } from '../connection/transport'
 
-/** A TCP (or TLS) socket as a Transport. */
+/** A TCP, TLS or Unix domain socket as a Transport. */
 export class TcpTransport implements Transport {
   /** Built on demand: most connections are never asked for it. */
   get remoteAddress(): string {
+    if (this.kind === 'unix') return 'unix socket'
     return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? 0}`
   }
 
   constructor(
     private readonly socket: Socket,
-    readonly kind: 'tcp' | 'tls' = 'tcp',
+    readonly kind: 'tcp' | 'tls' | 'unix' = 'tcp',
     /** TLS: the verified client certificate's CN (see tls-listeners.ts). */
     readonly certificateIdentity: string | null = null
   ) {
-    socket.setNoDelay(true)
+    // TCP_NODELAY and keepalive come from the listener (socket-options.ts: net.Server's noDelay / keepAlive).
     // Errors are followed by 'close'; the connection handles the close.
     socket.on('error', ignoreError)
   }

@@ -14,6 +14,7 @@ import type { ListenerInfo, ListenerName } from '../../../shared/broker-types'
 import type { Logger } from '../../logger'
 import type { Transport } from '../connection/transport'
 import { MQTT_SUBPROTOCOLS, closeServer, listen, type Running } from './listener-set'
+import { serverSocketOptions, type SocketOptionsConfig } from './socket-options'
 import { TcpTransport } from './tcp-transport'
 import { WsTransport } from './ws-transport'
 
@@ -95,16 +96,16 @@ export function certificateIdentity(socket: TLSSocket): string | null {
   return typeof name === 'string' && name.length > 0 ? name : null
 }
 
-export function startTls(config: TlsListenerConfig, accept: Accept, logger: Logger): Promise<Running> {
+export function startTls(config: TlsListenerConfig & SocketOptionsConfig, accept: Accept, logger: Logger): Promise<Running> {
   const loaded = loadTlsOptions(config)
   if (!loaded.ok) return Promise.resolve(failed('tls', config.host, config.tlsPort, loaded.error, logger))
-  const server = createTlsServer(loaded.options, (socket) => {
+  const server = createTlsServer({ ...serverSocketOptions(config), ...loaded.options }, (socket) => {
     accept(new TcpTransport(socket, 'tls', config.useIdentityAsUsername ? certificateIdentity(socket) : null))
   })
   server.on('tlsClientError', (error, socket) => {
     logger.debug(`TLS handshake with ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0} failed: ${error.message}`)
   })
-  return listen(server, 'tls', config.host, config.tlsPort, logger).then((info) => ({ info, close: () => closeServer(server) }))
+  return listen(server, 'tls', config.host, config.tlsPort, logger, config).then((info) => ({ info, close: () => closeServer(server) }))
 }
 
 export function startWss(config: TlsListenerConfig, accept: Accept, logger: Logger): Promise<Running> {

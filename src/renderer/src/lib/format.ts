@@ -80,6 +80,7 @@ export function formatListenerAddress(listener: { name: string; host: string; po
   if (listener.name === 'ws') return `ws://${host}:${listener.port}${wsPath ?? ''}`
   if (listener.name === 'wss') return `wss://${host}:${listener.port}${wsPath ?? ''}`
   if (listener.name === 'tls') return `mqtts://${host}:${listener.port}`
+  if (listener.name === 'unix') return `unix:${listener.host}`
   return `mqtt://${host}:${listener.port}`
 }
 
@@ -94,6 +95,8 @@ export function listenerLabel(name: string, short = false): string {
       return 'TLS'
     case 'wss':
       return short ? 'WSS' : 'Secure WebSocket'
+    case 'unix':
+      return short ? 'Unix' : 'Unix socket'
     default:
       return name
   }

@@ -14,12 +14,20 @@ export const LISTENER_KEYS: readonly SettingKey[] = [
   'keyFile',
   'caFile',
   'requireClientCertificate',
-  'useIdentityAsUsername'
+  'useIdentityAsUsername',
+  'unixSocket',
+  'socketNoDelay',
+  'socketSendBufSize',
+  'socketRecvBufSize',
+  'socketKeepaliveTime'
 ]
+
+/** The management API and metrics; their own group. */
+export const API_KEYS: readonly SettingKey[] = ['apiPort', 'apiKey', 'metricsPublic']
 
 export const SETTING_KEYS = Object.keys(SETTING_FIELDS) as SettingKey[]
 
-export const FEATURE_KEYS: readonly SettingKey[] = SETTING_KEYS.filter((key) => !LISTENER_KEYS.includes(key))
+export const FEATURE_KEYS: readonly SettingKey[] = SETTING_KEYS.filter((key) => !LISTENER_KEYS.includes(key) && !API_KEYS.includes(key))
 
 const LABELS: Partial<Record<SettingKey, string>> = {
   host: 'Host',
@@ -34,7 +42,16 @@ const LABELS: Partial<Record<SettingKey, string>> = {
   authFile: 'Auth file',
   logLevel: 'Log level',
   maximumQos: 'Maximum QoS',
-  sysInterval: '$SYS interval'
+  sysInterval: '$SYS interval',
+  unixSocket: 'Unix socket',
+  socketNoDelay: 'TCP no delay',
+  socketSendBufSize: 'Socket send buffer',
+  socketRecvBufSize: 'Socket receive buffer',
+  socketKeepaliveTime: 'TCP keepalive time',
+  apiPort: 'API port',
+  apiKey: 'API key',
+  metricsPublic: 'Public /metrics',
+  clientConfigurationFile: 'Client configuration file'
 }
 
 /** "retainAvailable" → "Retain available" unless a label is set above. */

@@ -5,6 +5,7 @@ import { ActionMessage, errorText, useActionMessage } from '../../components/Act
 import { formatListenerAddress, listenerLabel } from '../../lib/format'
 import {
   checkDrafts,
+  API_KEYS,
   FEATURE_KEYS,
   fieldMessage,
   LISTENER_KEYS,
@@ -273,6 +274,15 @@ export function SettingsView(): JSX.Element | null {
             </tbody>
           </table>
           <div className="settings-grid">{renderFields(LISTENER_KEYS)}</div>
+        </section>
+        <section className="panel" aria-labelledby="api-title">
+          <h2 id="api-title">Management API and metrics</h2>
+          <p className="muted" data-testid="api-address">
+            {settings.apiPort > 0
+              ? `REST API on http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.apiPort}/api/v5 (Authorization: Bearer <API key>, or a user of the auth file); Prometheus at /metrics.`
+              : 'Off. Set an API port to serve the REST API (EMQX 5 shapes under /api/v5) and Prometheus metrics; a key is made when it is first turned on.'}
+          </p>
+          <div className="settings-grid">{renderFields(API_KEYS)}</div>
         </section>
         <section className="panel" aria-labelledby="features-title">
           <h2 id="features-title">Broker features and limits</h2>
