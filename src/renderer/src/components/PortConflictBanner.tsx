@@ -11,7 +11,8 @@ import { desktopApi } from '../api/desktop'
 import { listenerLabel } from '../lib/format'
 import { useInspectorStore } from '../store/inspector-store'
 
-const PORT_SETTING: Record<ListenerName, 'tcpPort' | 'wsPort' | 'tlsPort' | 'wssPort'> = {
+/** The port setting of each listener that has a port (the Unix socket listener has a path instead). */
+const PORT_SETTING: Record<Exclude<ListenerName, 'unix'>, 'tcpPort' | 'wsPort' | 'tlsPort' | 'wssPort'> = {
   tcp: 'tcpPort',
   ws: 'wsPort',
   tls: 'tlsPort',
@@ -59,7 +60,7 @@ export function PortConflictBanner(): JSX.Element | null {
   if (!desktop || (conflicts.length === 0 && result === null)) return null
 
   const switchPort = async (conflict: PortConflict): Promise<void> => {
-    if (conflict.suggestedPort === null) return
+    if (conflict.suggestedPort === null || conflict.listener === 'unix') return
     setBusy(true)
     try {
       const key = PORT_SETTING[conflict.listener]
