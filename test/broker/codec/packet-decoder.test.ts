@@ -12,7 +12,7 @@ function decode(
   const errors: PacketDecodeError[] = []
   const decoder = new PacketDecoder(
     { onPacket: (packet) => packets.push(packet), onDecodeError: (error) => errors.push(error) },
-    { settings: { maximumPacketSize: options.maximumPacketSize ?? PROTOCOL_MAX_PACKET_SIZE } }
+    { maximumPacketSize: options.maximumPacketSize ?? PROTOCOL_MAX_PACKET_SIZE }
   )
   const version = options.version ?? 4
   if (options.connect !== false) {

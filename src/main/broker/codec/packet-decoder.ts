@@ -291,7 +291,7 @@ const reader = new Reader()
 
 export interface DecoderLimits {
   /** Largest whole packet accepted; read on each packet so a settings change applies at once. */
-  readonly settings: { readonly maximumPacketSize: number }
+  readonly maximumPacketSize: number
 }
 
 export class PacketDecoder {
@@ -356,7 +356,7 @@ export class PacketDecoder {
         }
         if (!complete) break
         const total = headerLength + remaining
-        if (total > this.limits.settings.maximumPacketSize) {
+        if (total > this.limits.maximumPacketSize) {
           throw new PacketDecodeError(`packet of ${total} bytes exceeds the maximum packet size`, ReasonCode.PacketTooLarge)
         }
         if (length - offset < total) {

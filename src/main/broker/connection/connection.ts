@@ -31,6 +31,9 @@ mqttPacket.writeToStream.cacheNumbers = false
 
 type ConnectionState = 'awaiting-connect' | 'connected' | 'closing' | 'closed'
 
+/** Shared stand-in for "no output queued": idle connections allocate no array for it. */
+const NO_OUTPUT: Buffer[] = []
+
 /** Output is written to the socket at once when this much is queued, instead of waiting for the tick's end. */
 const FLUSH_BYTES = 64 * 1024
 /**
@@ -88,7 +91,8 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
   closeReason = 'connection closed'
 
   private readonly decoder: PacketDecoder
-  private pending: Buffer[] = []
+  /** Output of this turn; NO_OUTPUT (shared, never written to) while there is none. */
+  private pending: Buffer[] = NO_OUTPUT
   /**
    * Output held back until the store has the state it reports (see ConnectionHub's output gate):
    * by commit epoch, oldest first. Null while nothing is held (the usual case).
@@ -108,7 +112,7 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     private readonly host: ConnectionHost
   ) {
     this.openedAt = this.lastActivity = host.now()
-    this.decoder = new PacketDecoder(this, { settings: this })
+    this.decoder = new PacketDecoder(this, this)
     transport.setHandlers(this)
   }
 
@@ -200,6 +204,7 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
   /** Queue raw bytes for the next batched write. */
   write(bytes: Buffer): void {
     if (this.state === 'closed' || this.storeFailure) return
+    if (this.pending === NO_OUTPUT) this.pending = []
     this.pending.push(bytes)
     this.pendingBytes += bytes.length
     this.host.counters.bytesSent += bytes.length
@@ -234,7 +239,7 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
   private takePending(): Buffer | null {
     if (this.pending.length === 0) return null
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes)
-    this.pending = []
+    this.pending = NO_OUTPUT
     this.pendingBytes = 0
     return data
   }
@@ -277,7 +282,7 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     this.storeFailure = true
     this.held = null
     this.heldBytes = 0
-    this.pending = []
+    this.pending = NO_OUTPUT
     this.pendingBytes = 0
     this.endWhenReleased = false
     if (this.state === 'closed') return

@@ -26,12 +26,19 @@ export class TcpTransport implements Transport {
     ;(this.socket as HandledSocket)[HANDLERS] = handlers
     this.socket.on('data', onSocketData)
     this.socket.on('close', onSocketClose)
-    this.socket.on('drain', onSocketDrain)
   }
 
   write(data: Buffer): void {
-    if (!this.socket.destroyed) this.socket.write(data)
+    if (this.socket.destroyed) return
+    // 'drain' is listened for only once a write was held back: most connections never need it, and
+    // a fifth listener costs every idle connection a property array.
+    if (!this.socket.write(data) && !this.listensForDrain) {
+      this.listensForDrain = true
+      this.socket.on('drain', onSocketDrain)
+    }
   }
+
+  private listensForDrain = false
 
   bufferedBytes(): number {
     return this.socket.writableLength
