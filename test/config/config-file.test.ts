@@ -57,6 +57,15 @@ describe('loadConfigFile', () => {
     })
   })
 
+  it('reads the data folder (dataDir or data-dir), which is not a broker setting', () => {
+    const loaded = loadConfigFile(file(`{ dataDir: '/var/lib/brokerscope', persistence: true }`))
+    expect(loaded).toEqual({ ok: true, settings: { persistence: true }, dataDir: '/var/lib/brokerscope' })
+    const kebab = loadConfigFile(file(`{ 'data-dir': 'data' }`))
+    expect(kebab).toEqual({ ok: true, settings: {}, dataDir: 'data' })
+    const { path, errors } = errorsFor(`{\n  dataDir: 42\n}`)
+    expect(errors).toEqual([`${path}:2: dataDir: must be a folder path (got 42)`])
+  })
+
   it('accepts an empty object', () => {
     expect(loadConfigFile(file('{}'))).toEqual({ ok: true, settings: {} })
   })

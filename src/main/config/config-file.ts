@@ -15,7 +15,14 @@ import { SETTING_FLAG_ALIASES, SETTING_KEYS, closestMatch, toCamelCase, toKebabC
 import { scanJson5Lines } from './json5-key-lines'
 import { NULL_IN_TOML, isTomlPath, readTomlDocument } from './toml-config'
 
-export type ConfigFileResult = { ok: true; settings: Partial<BrokerSettings> } | { ok: false; errors: string[] }
+export type ConfigFileResult =
+  | {
+      ok: true
+      settings: Partial<BrokerSettings>
+      /** `dataDir`: the data folder (settings saved from the UI, the store); the command line's --data-dir wins. */
+      dataDir?: string
+    }
+  | { ok: false; errors: string[] }
 
 export function loadConfigFile(path: string): ConfigFileResult {
   try {
@@ -81,7 +88,15 @@ export function checkConfigObject(
   const settings: Record<string, unknown> = {}
   const seenAs = new Map<SettingKey, string>()
   const errors: string[] = []
+  let dataDir: string | undefined
   for (const [written, value] of Object.entries(data)) {
+    if (written === 'dataDir' || written === 'data-dir') {
+      // Not a broker setting: where the broker keeps its files, read before anything else.
+      if (typeof value !== 'string' || value.trim().length === 0 || value.includes('\0')) {
+        errors.push(`${where(written)} ${written}: must be a folder path (got ${showValue(value)})`)
+      } else dataDir = value
+      continue
+    }
     const key = resolveKey(written)
     if (key === null) {
       const hint = suggestKey(written)
@@ -102,7 +117,9 @@ export function checkConfigObject(
     settings[key] = checked.value
   }
   if (errors.length > 0) return { ok: false, errors }
-  return { ok: true, settings: settings as Partial<BrokerSettings> }
+  return dataDir === undefined
+    ? { ok: true, settings: settings as Partial<BrokerSettings> }
+    : { ok: true, settings: settings as Partial<BrokerSettings>, dataDir }
 }
 
 /** tcpPort or tcp-port -> tcpPort; anything else -> null. */

@@ -66,6 +66,7 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
   }
 
   let fromFile: Partial<BrokerSettings> = {}
+  let dataDirFromFile: string | undefined
   if (args.configPath !== null) {
     const loaded = loadConfigFile(args.configPath)
     if (!loaded.ok) {
@@ -73,10 +74,11 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
       return 2
     }
     fromFile = loaded.settings
+    dataDirFromFile = loaded.dataDir
   }
   // Flags override the file, the file overrides what was saved from the UI, which overrides the defaults.
   const { defaultDataDir, resolveSettings, startCore } = await import('../core')
-  const dataDir = args.dataDir ?? defaultDataDir()
+  const dataDir = args.dataDir ?? dataDirFromFile ?? defaultDataDir()
   const resolved = resolveSettings(dataDir, { ...fromFile, ...args.settings })
   if (!resolved.ok) {
     for (const error of resolved.errors) io.stderr(`brokerscope: ${error.key}: ${error.message}`)
