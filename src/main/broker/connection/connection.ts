@@ -1,5 +1,5 @@
 import mqttPacket, { type Packet } from 'mqtt-packet'
-import type { PacketRecord, ProtocolVersion, QoS } from '../../../shared/broker-types'
+import type { ProtocolVersion, QoS } from '../../../shared/broker-types'
 import { PROTOCOL_MAX_PACKET_SIZE } from '../../../shared/settings'
 import { encodePublish, withPacketId, type EncodedPublish, type OutgoingPublishProperties } from '../codec/publish-encoder'
 import { ReasonCode } from '../codec/reason-codes'
@@ -10,6 +10,7 @@ import { remainingExpirySeconds, type Message } from '../message'
 import type { Session } from '../session/session'
 import type { Transport, TransportHandlers } from './transport'
 import type { ConnectionHost } from './connection-host'
+import { describePacket } from './packet-record'
 import { serverLimitsOf, type ServerLimits } from './server-limits'
 
 /** A CONNECT as the connection keeps it once accepted. */
@@ -459,43 +460,4 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
 export function packetSize(remainingLength: number): number {
   const lengthBytes = remainingLength < 128 ? 1 : remainingLength < 16384 ? 2 : remainingLength < 2097152 ? 3 : 4
   return 1 + lengthBytes + remainingLength
-}
-
-function describePacket(direction: 'in' | 'out', clientId: string, packet: Packet, size: number): PacketRecord {
-  const record: PacketRecord = { direction, clientId, type: packet.cmd, size }
-  if (packet.messageId !== undefined) record.packetId = packet.messageId
-  const reasonCode = (packet as { reasonCode?: number; returnCode?: number }).reasonCode ?? (packet as { returnCode?: number }).returnCode
-  if (reasonCode !== undefined) record.reasonCode = reasonCode
-  const properties = (packet as { properties?: Record<string, unknown> }).properties
-  if (properties) record.properties = { ...properties }
-  switch (packet.cmd) {
-    case 'publish':
-      record.topic = packet.topic
-      record.qos = packet.qos
-      record.retain = packet.retain
-      record.dup = packet.dup
-      record.payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
-      break
-    case 'connect':
-      // The connection learns its id from this very packet; the row should carry it already.
-      record.clientId = packet.clientId
-      record.properties = {
-        ...(packet.properties ?? {}),
-        clientId: packet.clientId,
-        protocolVersion: packet.protocolVersion,
-        clean: packet.clean,
-        keepalive: packet.keepalive,
-        username: packet.username
-      }
-      break
-    case 'subscribe':
-      record.topic = packet.subscriptions.map((s) => s.topic).join(', ')
-      break
-    case 'unsubscribe':
-      record.topic = packet.unsubscriptions.join(', ')
-      break
-    default:
-      break
-  }
-  return record
 }

@@ -8,7 +8,8 @@ import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt'
 import mqttPacket from 'mqtt-packet'
 import type { RecordingStatus } from '../../../shared/tools-api'
 import { Recording, type RecordingFiles, type RecordingLimits } from './recording'
-import { encodePayload, jsonProperties, RECORDING_FORMAT, RECORDING_VERSION, type RecordedPacket } from './recording-format'
+import { describePacket } from '../../broker/connection/packet-record'
+import { RECORDING_FORMAT, RECORDING_VERSION, type RecordedPacket, recordedPacket } from './recording-format'
 
 export interface SubscriberRecorderOptions {
   url: string
@@ -126,57 +127,9 @@ export class SubscriberRecorder {
 
 /** An MQTT.js packet as a recording line (the password of a CONNECT is never written). */
 export function recordOf(direction: 'in' | 'out', clientId: string, packet: Packet): RecordedPacket {
-  const fields = packet as Packet & {
-    messageId?: number
-    reasonCode?: number
-    returnCode?: number
-    properties?: Record<string, unknown>
-    length?: number
-  }
-  const record: RecordedPacket = {
-    time: Date.now(),
-    direction,
-    clientId,
-    type: packet.cmd,
-    size: fields.length === undefined ? encodedSize(packet) : wholeSize(fields.length)
-  }
-  if (fields.messageId !== undefined) record.packetId = fields.messageId
-  const reason = fields.reasonCode ?? fields.returnCode
-  if (reason !== undefined) record.reasonCode = reason
-  if (fields.properties !== undefined) {
-    const properties = jsonProperties(fields.properties)
-    if (Object.keys(properties).length > 0) record.properties = properties
-  }
-  switch (packet.cmd) {
-    case 'publish': {
-      record.topic = packet.topic
-      record.qos = packet.qos
-      record.retain = packet.retain
-      record.dup = packet.dup
-      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
-      Object.assign(record, encodePayload(payload))
-      break
-    }
-    case 'connect':
-      record.properties = {
-        ...(record.properties ?? {}),
-        clientId: packet.clientId,
-        protocolVersion: packet.protocolVersion,
-        clean: packet.clean,
-        keepalive: packet.keepalive,
-        username: packet.username
-      }
-      break
-    case 'subscribe':
-      record.topic = packet.subscriptions.map((s) => s.topic).join(', ')
-      break
-    case 'unsubscribe':
-      record.topic = packet.unsubscriptions.join(', ')
-      break
-    default:
-      break
-  }
-  return record
+  const length = (packet as { length?: number }).length
+  const size = length === undefined ? encodedSize(packet) : wholeSize(length)
+  return recordedPacket(describePacket(direction, clientId, packet, size), Date.now())
 }
 
 /** The size of a packet MQTT.js sends (it does not say): encoded once more, small packets only. */
