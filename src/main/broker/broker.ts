@@ -17,6 +17,7 @@ import type {
   SubscriptionInfo,
   WillInfo
 } from '../../shared/broker-types'
+import { publishProblem } from '../../shared/mqtt-wire'
 import { DEFAULT_SETTINGS, mergeSettings, showSettingValue, type BrokerSettings } from '../../shared/settings'
 import { createLogger, type Logger } from '../logger'
 import { Authenticator, type AuthReloadResult } from './auth/authenticator'
@@ -371,6 +372,9 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
     const problem = validateTopicName(request.topic)
     if (problem) throw new Error(`topic ${problem}`)
     const payload = typeof request.payload === 'string' ? Buffer.from(request.payload) : Buffer.from(request.payload)
+    // Nothing that cannot be encoded for every subscriber gets in (src/shared/mqtt-wire.ts).
+    const wireProblem = publishProblem({ ...request, qos: request.qos ?? 0, payloadBytes: payload.length }, this.settings)
+    if (wireProblem) throw new Error(wireProblem)
     const message = createMessage({
       topic: request.topic,
       payload,

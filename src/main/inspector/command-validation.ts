@@ -18,6 +18,7 @@ import {
   type SeriesSpec
 } from '../../shared/api'
 import type { QoS } from '../../shared/broker-types'
+import { base64ByteLength, MAX_PACKET_BYTES, publishProblem, utf8ByteLength } from '../../shared/mqtt-wire'
 import type { BrokerSettings } from '../../shared/settings'
 import { validateTopicName } from '../broker/topics/topic-validation'
 
@@ -163,7 +164,22 @@ export function publishCommand(value: unknown, what: string, keys: readonly stri
   }
   if (encoding !== undefined) command.payloadEncoding = encoding
   if (record.properties !== undefined) command.properties = properties(record.properties, `${what}.properties`)
+  // Every string and binary field in UTF-8 bytes, and the whole packet, as the wire counts them;
+  // the broker checks the packet again against the maximumPacketSize in force.
+  const wireProblem = publishProblem(wireFields(command), { maximumPacketSize: MAX_PACKET_BYTES })
+  if (wireProblem) throw new CommandError(`${what}: ${wireProblem}`)
   return command
+}
+
+/** The command as the shared wire validator sees it: payload and correlation data by their decoded size. */
+function wireFields(command: PublishCommand): Parameters<typeof publishProblem>[0] {
+  const { correlationData, ...rest } = command.properties ?? {}
+  return {
+    topic: command.topic,
+    payloadBytes: command.payloadEncoding === 'base64' ? base64ByteLength(command.payload) : utf8ByteLength(command.payload),
+    qos: command.qos,
+    properties: correlationData === undefined ? rest : { ...rest, correlationData: { byteLength: base64ByteLength(correlationData) } }
+  }
 }
 
 export function savedMessage(value: unknown, what: string): SavedMessage {

@@ -1,20 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SYS_TOPICS, SysTopics } from '../../../src/main/broker/sys/sys-topics'
-import { LIMIT_NAMES, type BrokerStats, type DropReason } from '../../../src/shared/broker-types'
+import { DROP_REASONS, LIMIT_NAMES, type BrokerStats, type DropReason } from '../../../src/shared/broker-types'
 
 const START = Date.UTC(2024, 4, 6, 7, 8, 9, 500) // 2024-05-06T07:08:09.500Z
 
 function zeroDrops(): Record<DropReason, number> {
-  return {
-    'queue-full': 0,
-    'packet-too-large': 0,
-    expired: 0,
-    'slow-consumer': 0,
-    'qos0-offline': 0,
-    'not-authorized': 0,
-    'session-ended': 0,
-    'rights-withdrawn': 0
-  }
+  return Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])) as Record<DropReason, number>
 }
 
 /** Every numeric field different, so a topic wired to the wrong field shows. */

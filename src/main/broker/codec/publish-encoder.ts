@@ -1,4 +1,5 @@
 import type { MessageProperties, QoS } from '../../../shared/broker-types'
+import { MAX_REMAINING_LENGTH } from '../../../shared/mqtt-wire'
 
 /**
  * The outgoing PUBLISH encoder. It lives beside mqtt-packet (used for every other packet) because
@@ -144,7 +145,12 @@ function writeProperties(buffer: Buffer, offset: number, p: OutgoingPublishPrope
   return offset
 }
 
-/** Encode a PUBLISH. Packet identifier bytes are written as 0; patch them with `withPacketId`. */
+/**
+ * Encode a PUBLISH. Packet identifier bytes are written as 0; patch them with `withPacketId`.
+ * Throws a RangeError for a field the wire cannot carry (a string or binary over 65,535 bytes, a
+ * packet over the largest Remaining Length) rather than writing a corrupt packet; the connection
+ * drops that one delivery (see Connection.sendPublish).
+ */
 export function encodePublish(fields: PublishFields): EncodedPublish {
   const topicLength = Buffer.byteLength(fields.topic)
   let remaining = 2 + topicLength + fields.payload.length
@@ -154,6 +160,7 @@ export function encodePublish(fields: PublishFields): EncodedPublish {
     propsSize = propertiesSize(fields.properties)
     remaining += varIntSize(propsSize) + propsSize
   }
+  if (remaining > MAX_REMAINING_LENGTH) throw new RangeError(`PUBLISH of ${remaining} bytes is over the largest remaining length`)
   const bytes = Buffer.allocUnsafe(1 + varIntSize(remaining) + remaining)
   bytes[0] = 0x30 | (fields.dup ? 0x08 : 0) | (fields.qos << 1) | (fields.retain ? 1 : 0)
   let offset = writeVarInt(bytes, 1, remaining)

@@ -193,7 +193,13 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
   }
 
   onTransportDrain(): void {
-    this.session?.pump()
+    try {
+      this.session?.pump()
+    } catch (error) {
+      // Called from a socket callback, where nothing else would catch it: close one connection, never the broker.
+      this.host.logger.error(`error sending to ${this.clientId || this.address}`, error)
+      this.protocolClose(ReasonCode.ImplementationSpecificError, 'internal error')
+    }
   }
 
   onTransportClose(): void {
@@ -330,7 +336,17 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     dup: boolean
   ): boolean {
     this.aliasAssigned = null
-    const encoded = this.encodeFor(message, qos, retain, subscriptionIds)
+    let encoded: EncodedPublish
+    try {
+      encoded = this.encodeFor(message, qos, retain, subscriptionIds)
+    } catch (error) {
+      // A message nothing should have let in (a property the wire cannot carry): this one delivery
+      // is dropped; the fan-out, this connection's other messages and the process go on.
+      if (this.aliasAssigned !== null) this.outboundAliases?.delete(this.aliasAssigned)
+      this.host.drop(this.session, message, 'encoding-failed')
+      encodingFailures.report(this.host.logger, this.clientId, message.topic, error)
+      return false
+    }
     if (encoded.bytes.length > this.clientMaximumPacketSize) {
       // The client never sees this PUBLISH, so it never learns an alias assigned in it; a later empty
       // topic with that alias would be a protocol error on its side (MQTT 5 §3.3.2.3.4).
@@ -455,6 +471,32 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
     this.transport.destroy()
   }
 }
+
+/**
+ * Logs PUBLISH encoding failures: the first at once, then at most one line per interval with how
+ * many more there were, so one bad message fanned out to thousands of clients is one line, not thousands.
+ */
+class EncodingFailureLog {
+  private lastLogged = 0
+  private suppressed = 0
+
+  constructor(private readonly intervalMs: number) {}
+
+  report(logger: ConnectionHost['logger'], clientId: string, topic: string, error: unknown): void {
+    const now = Date.now()
+    if (now - this.lastLogged < this.intervalMs) {
+      this.suppressed++
+      return
+    }
+    const more = this.suppressed > 0 ? ` (and ${this.suppressed} more since the last report)` : ''
+    this.lastLogged = now
+    this.suppressed = 0
+    const why = error instanceof Error ? error.message : String(error)
+    logger.error(`PUBLISH on "${topic.slice(0, 200)}" to ${clientId} could not be encoded, dropped: ${why}${more}`)
+  }
+}
+
+const encodingFailures = new EncodingFailureLog(1000)
 
 /** Whole packet size from the remaining length: 1 header byte + the length's own bytes + body. */
 export function packetSize(remainingLength: number): number {

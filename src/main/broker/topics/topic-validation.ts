@@ -3,41 +3,16 @@
  * The broker matches through SubscriptionTrie; topicMatchesFilter is the readable reference used by
  * the inspector and by tests.
  */
-
-/** An MQTT UTF-8 encoded string is at most 65535 bytes: its length prefix is two bytes [MQTT-1.5.3]. */
-const MAX_UTF8_BYTES = 65535
-
-/** A UTF-16 string never takes more than 3 UTF-8 bytes per code unit, so short strings skip the count. */
-const SAFE_UTF16_LENGTH = Math.floor(MAX_UTF8_BYTES / 3)
+import { mqttStringProblem } from '../../../shared/mqtt-wire'
 
 const SHARE_PREFIX = '$share/'
 
 /**
- * Checks what names and filters have in common: no U+0000, well-formed UTF-16 (so well-formed
- * UTF-8 on the wire), and the byte limit. Returns an error or null.
+ * Checks what names and filters have in common: no U+0000 [MQTT-4.7.3-2] [MQTT-1.5.4-2],
+ * well-formed UTF-16 (so well-formed UTF-8 on the wire) [MQTT-1.5.4-1], and the byte limit: the
+ * shared wire rules (src/shared/mqtt-wire.ts). Returns an error or null.
  */
-function checkString(value: string, what: string): string | null {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    // U+0000 is forbidden in topic names and filters [MQTT-4.7.3-2] [MQTT-1.5.4-2].
-    if (c === 0) return `${what} must not contain U+0000`
-    if (c >= 0xd800 && c <= 0xdfff) {
-      // A lone surrogate has no UTF-8 encoding: it would be ill-formed on the wire [MQTT-1.5.4-1].
-      if (c <= 0xdbff) {
-        const next = i + 1 < value.length ? value.charCodeAt(i + 1) : 0
-        if (next >= 0xdc00 && next <= 0xdfff) {
-          i++
-          continue
-        }
-      }
-      return `${what} contains an unpaired surrogate (invalid UTF-8)`
-    }
-  }
-  if (value.length > SAFE_UTF16_LENGTH && Buffer.byteLength(value, 'utf8') > MAX_UTF8_BYTES) {
-    return `${what} is longer than ${MAX_UTF8_BYTES} bytes`
-  }
-  return null
-}
+const checkString = mqttStringProblem
 
 /** Null when `topic` is a valid topic name for PUBLISH (and Will/Response Topic), else why not. */
 export function validateTopicName(topic: string): string | null {
