@@ -2,9 +2,9 @@
  * MQTT.js running in a real browser (Chromium) connects to the broker's WebSocket listener, the way
  * a web dashboard would: subscribe, publish, receive — over MQTT 3.1.1 and 5.
  */
-import { join } from 'node:path'
 import { test as base } from '@playwright/test'
-import { expect, projectRoot, startBroker, type RunningBroker } from './fixtures'
+import { expect, startBroker, type RunningBroker } from './fixtures'
+import { startWebSite } from './web-site'
 
 const test = base.extend<{ broker: RunningBroker }>({
   broker: async ({}, use) => {
@@ -19,9 +19,10 @@ for (const protocolVersion of [4, 5] as const) {
     page,
     broker
   }) => {
-    // A blank page has no CSP of ours, like any other web app using the broker.
-    await page.setContent('<!doctype html><title>browser client</title>')
-    await page.addScriptTag({ path: join(projectRoot, 'node_modules/mqtt/dist/mqtt.min.js') })
+    // A web app's page on a local dev server: loopback origins may use the WebSocket listener (other
+    // sites may not: e2e/ws-origin.spec.ts). It has no CSP of ours.
+    const site = await startWebSite('browser client')
+    await page.goto(`http://localhost:${site.port}/`)
     const received = await page.evaluate(
       async ({ url, protocolVersion }) => {
         const mqtt = (globalThis as unknown as { mqtt: typeof import('mqtt') }).mqtt
@@ -37,6 +38,7 @@ for (const protocolVersion of [4, 5] as const) {
       },
       { url: `ws://127.0.0.1:${broker.wsPort}/mqtt`, protocolVersion }
     )
+    await site.close()
     expect(received).toEqual({ topic: 'browser/chromium/echo', payload: 'hello from the browser', qos: 1 })
   })
 }

@@ -35,6 +35,13 @@ export const DROP_REASONS: readonly DropReason[] = [
   'encoding-failed'
 ]
 
+/** Why a connection attempt was refused before it could become a client (BrokerStats.refusedByReason). */
+export type RefusalReason =
+  /** A web page whose Origin is neither loopback nor in wsAllowedOrigins asked the ws/wss listener to upgrade (HTTP 403). */
+  'ws-origin'
+
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['ws-origin']
+
 /** A configurable limit (a BrokerSettings key). BrokerStats.limitsHit counts how often each was hit. */
 export type LimitName =
   | 'maxConnections'
@@ -162,6 +169,8 @@ export interface BrokerStats {
   droppedByReason: Record<DropReason, number>
   /** How often each limit was hit (a connection refused or closed, a message or subscription refused, a delivery held back). */
   limitsHit: Record<LimitName, number>
+  /** Connection attempts refused, by reason (see RefusalReason). */
+  refusedByReason: Record<RefusalReason, number>
 }
 
 /** The listeners: plain TCP, WebSocket, their TLS forms (mqtts, wss), and a Unix domain socket (host = its path, port 0). */

@@ -1,3 +1,5 @@
+import { checkAllowedOrigins } from './ws-origins'
+
 /**
  * Broker settings: one typed record, its defaults, and the single validator used at every edge
  * (command line, config file, IPC/WebSocket API, saved settings). Pure: no Node or DOM imports,
@@ -16,6 +18,11 @@ export interface BrokerSettings {
   wsPort: number
   /** HTTP path the WebSocket listener accepts upgrades on. */
   wsPath: string
+  /**
+   * Web pages (by Origin) the ws/wss listeners serve besides loopback ones and clients that send no
+   * Origin: origins separated by commas or spaces, '*' for any (see ws-origins.ts). Others get HTTP 403.
+   */
+  wsAllowedOrigins: string
   logLevel: LogLevel
 
   /** MQTT 5 "Retain Available". When false a PUBLISH with retain=1 is refused (v5 0x9A). */
@@ -81,6 +88,8 @@ export interface BrokerSettings {
   tlsPort: number
   /** MQTT over secure WebSocket (wss) port, on wsPath; 0 turns the listener off (8084 is usual). Needs certFile and keyFile. */
   wssPort: number
+  /** Largest file a setting may name (authFile, certFile, keyFile, caFile), in bytes; a larger one is refused. */
+  maxSettingFileSize: number
   /** PEM server certificate (chain) for the TLS and WSS listeners. */
   certFile: string | null
   /** PEM private key of certFile. */
@@ -140,6 +149,7 @@ export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   tcpPort: 1883,
   wsPort: 8083,
   wsPath: '/mqtt',
+  wsAllowedOrigins: '',
   logLevel: 'info',
   retainAvailable: true,
   wildcardSubscriptionAvailable: true,
@@ -168,6 +178,7 @@ export const DEFAULT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   allowAnonymous: true,
   sessionTakeover: 'same-user',
   authFile: null,
+  maxSettingFileSize: 16 * 1024 * 1024,
   tlsPort: 0,
   wssPort: 0,
   certFile: null,
@@ -210,6 +221,11 @@ export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind &
   tcpPort: { kind: 'integer', min: 0, max: 65535, help: 'TCP port, 0 = off' },
   wsPort: { kind: 'integer', min: 0, max: 65535, help: 'WebSocket port, 0 = off' },
   wsPath: { kind: 'string', check: checkPath, help: 'WebSocket path' },
+  wsAllowedOrigins: {
+    kind: 'string',
+    check: checkAllowedOrigins,
+    help: "web page origins the WebSocket listeners serve besides localhost ones, comma-separated; '*' = any web page (unsafe with anonymous access)"
+  },
   logLevel: { kind: 'enum', values: LOG_LEVELS, help: 'error | warn | info | debug' },
   retainAvailable: { kind: 'boolean', help: 'accept retained messages' },
   wildcardSubscriptionAvailable: { kind: 'boolean', help: 'accept + and # in subscriptions' },
@@ -255,6 +271,12 @@ export const SETTING_FIELDS: { readonly [K in keyof BrokerSettings]: FieldKind &
     check: checkFilePath,
     nullable: true,
     help: 'JSON5 file of users (hashed passwords) and ACL rules (none = no authentication)'
+  },
+  maxSettingFileSize: {
+    kind: 'integer',
+    min: 1024,
+    max: 1024 * 1024 * 1024,
+    help: 'largest auth, certificate, key or CA file accepted, bytes'
   },
   tlsPort: { kind: 'integer', min: 0, max: 65535, help: 'MQTT over TLS port (8883 is usual), 0 = off; needs certFile and keyFile' },
   wssPort: { kind: 'integer', min: 0, max: 65535, help: 'secure WebSocket port (8084 is usual), 0 = off; needs certFile and keyFile' },

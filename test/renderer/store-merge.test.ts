@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { InspectorBatch, InspectorSnapshot, TopicNode, TrafficRow } from '../../src/shared/api'
-import { DROP_REASONS, LIMIT_NAMES, type BrokerStats, type ClientInfo } from '../../src/shared/broker-types'
+import { DROP_REASONS, LIMIT_NAMES, REFUSAL_REASONS, type BrokerStats, type ClientInfo } from '../../src/shared/broker-types'
 import { DEFAULT_SETTINGS } from '../../src/shared/settings'
 import { batchNeedsResync, fromSnapshot, mergeBatch, mergeTopics } from '../../src/renderer/src/lib/inspector-state'
 import { appendTraffic, emptyRing, mergeSnapshotTraffic } from '../../src/renderer/src/lib/traffic-ring'
@@ -37,6 +37,7 @@ function stats(patch: Partial<BrokerStats> = {}): BrokerStats {
     storeRefusals: 0,
     droppedByReason: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as BrokerStats['droppedByReason'],
     limitsHit: Object.fromEntries(LIMIT_NAMES.map((name) => [name, 0])) as BrokerStats['limitsHit'],
+    refusedByReason: Object.fromEntries(REFUSAL_REASONS.map((reason) => [reason, 0])) as BrokerStats['refusedByReason'],
     ...patch
   }
 }

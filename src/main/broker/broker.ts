@@ -31,6 +31,7 @@ import { ConnectGate } from './handlers/connect/authenticate'
 import type { HandlerContext } from './handlers/context'
 import { dispatchPacket } from './handlers'
 import { ListenerSet } from './listeners/listener-set'
+import { OriginPolicy } from './listeners/origin-policy'
 import { createMessage, isExpired, type Message } from './message'
 import { MemoryRetainedStore, type RetainedStore } from './retained/retained-store'
 import type { DeliveryContext } from './session/delivery-context'
@@ -132,7 +133,7 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
       drop: (session, message, reason) => this.drop(session, message, reason),
       connectTimeoutMs: options.connectTimeoutMs
     })
-    this.listenerSet = new ListenerSet((transport) => this.accept(transport), this.logger)
+    this.listenerSet = new ListenerSet((transport) => this.accept(transport), this.logger, new OriginPolicy(this))
     this.sys = new SysTopics({
       version: this.version,
       stats: () => this.stats(),

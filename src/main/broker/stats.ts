@@ -1,4 +1,12 @@
-import { DROP_REASONS, LIMIT_NAMES, type BrokerStats, type DropReason, type LimitName } from '../../shared/broker-types'
+import {
+  DROP_REASONS,
+  LIMIT_NAMES,
+  REFUSAL_REASONS,
+  type BrokerStats,
+  type DropReason,
+  type LimitName,
+  type RefusalReason
+} from '../../shared/broker-types'
 
 /** Counters the broker bumps as it works; $SYS and the dashboard read snapshots of them. */
 export class BrokerCounters {
@@ -35,6 +43,16 @@ export class BrokerCounters {
   /** A configured limit was hit (see LimitName). */
   countLimit(limit: LimitName): void {
     this.limitsHit[limit]++
+  }
+
+  readonly refusedByReason: Record<RefusalReason, number> = Object.fromEntries(REFUSAL_REASONS.map((reason) => [reason, 0])) as Record<
+    RefusalReason,
+    number
+  >
+
+  /** A connection attempt was refused before it became a client (see RefusalReason). */
+  countRefusal(reason: RefusalReason): void {
+    this.refusedByReason[reason]++
   }
 
   snapshot(live: {
@@ -74,7 +92,8 @@ export class BrokerCounters {
       sessionTakeoversRefused: this.sessionTakeoversRefused,
       storeRefusals: this.storeRefusals,
       droppedByReason: { ...this.droppedByReason },
-      limitsHit: { ...this.limitsHit }
+      limitsHit: { ...this.limitsHit },
+      refusedByReason: { ...this.refusedByReason }
     }
   }
 }

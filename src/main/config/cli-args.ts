@@ -116,7 +116,13 @@ export function describeAccepted(key: SettingKey): string {
     case 'string':
       if (key === 'apiKey') return '16 to 128 letters, digits, - _ . or ~, or none'
       if (field.nullable) return 'a file path, or none'
-      return key === 'host' ? 'a host name or IP address' : key === 'wsPath' ? 'a path starting with /' : 'text'
+      return key === 'host'
+        ? 'a host name or IP address'
+        : key === 'wsPath'
+          ? 'a path starting with /'
+          : key === 'wsAllowedOrigins'
+            ? "origins separated by commas (https://dash.example.com,http://10.0.0.5:3000), or '*'"
+            : 'text'
   }
 }
 
@@ -141,8 +147,14 @@ function convertValue(key: SettingKey, raw: string): { ok: true; value: unknown 
     case 'string':
       // A nullable string is a file path: "none" (or nothing) unsets it.
       if (field.nullable && (NULL_WORDS.includes(word) || word === '')) return { ok: true, value: null }
+      // A list that may be empty (wsAllowedOrigins): "none" empties it.
+      if (NULL_WORDS.includes(word) && acceptsEmpty(key)) return { ok: true, value: '' }
       return { ok: true, value: raw }
   }
+}
+
+function acceptsEmpty(key: SettingKey): boolean {
+  return SETTING_FIELDS[key].kind === 'string' && validateSetting(key, '').ok
 }
 
 /** validateSetting says "tcpPort must be ..."; on the command line the flag is named instead. */
@@ -264,7 +276,7 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
       continue
     }
 
-    if (value.length === 0) {
+    if (value.length === 0 && !acceptsEmpty(spec.key)) {
       result.errors.push(`${name}: needs a value (${describeAccepted(spec.key)})`)
       continue
     }
@@ -345,7 +357,7 @@ function suggestFlag(name: string): string | null {
 // --help
 
 const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
-  { title: 'Listeners', keys: ['host', 'tcpPort', 'wsPort', 'wsPath', 'unixSocket'] },
+  { title: 'Listeners', keys: ['host', 'tcpPort', 'wsPort', 'wsPath', 'wsAllowedOrigins', 'unixSocket'] },
   { title: 'Socket options (TCP and TLS)', keys: ['socketNoDelay', 'socketSendBufSize', 'socketRecvBufSize', 'socketKeepaliveTime'] },
   {
     title: 'MQTT features',
@@ -376,7 +388,8 @@ const GROUPS: ReadonlyArray<{ title: string; keys: readonly SettingKey[] }> = [
       'maxTopicLevels',
       'maxTopicLength',
       'maxSubscriptionsPerClient',
-      'drainTimeout'
+      'drainTimeout',
+      'maxSettingFileSize'
     ]
   },
   {
@@ -419,12 +432,12 @@ function placeholder(key: SettingKey): string {
       if (key === 'apiKey') return '<KEY|none>'
       if (key === 'unixSocket') return '<PATH|none>'
       if (field.nullable) return '<FILE|none>'
-      return key === 'host' ? '<ADDR>' : key === 'wsPath' ? '<PATH>' : '<TEXT>'
+      return key === 'host' ? '<ADDR>' : key === 'wsPath' ? '<PATH>' : key === 'wsAllowedOrigins' ? '<ORIGINS|*>' : '<TEXT>'
   }
 }
 
 function formatDefault(value: unknown): string {
-  return value === null ? 'none' : String(value)
+  return value === null || value === '' ? 'none' : String(value)
 }
 
 function optionEntry(names: string[], value: string, lines: string[]): string {

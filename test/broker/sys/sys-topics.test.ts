@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { SYS_TOPICS, SysTopics } from '../../../src/main/broker/sys/sys-topics'
-import { DROP_REASONS, LIMIT_NAMES, type BrokerStats, type DropReason } from '../../../src/shared/broker-types'
+import { DROP_REASONS, LIMIT_NAMES, REFUSAL_REASONS, type BrokerStats, type DropReason } from '../../../src/shared/broker-types'
 
 const START = Date.UTC(2024, 4, 6, 7, 8, 9, 500) // 2024-05-06T07:08:09.500Z
 
@@ -37,7 +37,8 @@ function makeStats(): BrokerStats {
     sessionTakeoversRefused: 0,
     storeRefusals: 0,
     droppedByReason: zeroDrops(),
-    limitsHit: Object.fromEntries(LIMIT_NAMES.map((name) => [name, 0])) as BrokerStats['limitsHit']
+    limitsHit: Object.fromEntries(LIMIT_NAMES.map((name) => [name, 0])) as BrokerStats['limitsHit'],
+    refusedByReason: Object.fromEntries(REFUSAL_REASONS.map((reason) => [reason, 0])) as BrokerStats['refusedByReason']
   }
 }
 

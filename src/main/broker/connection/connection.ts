@@ -11,6 +11,7 @@ import type { Session } from '../session/session'
 import type { Transport, TransportHandlers } from './transport'
 import type { ConnectionHost } from './connection-host'
 import { describePacket } from './packet-record'
+import { RateLimitedLog } from '../../rate-limited-log'
 import { serverLimitsOf, type ServerLimits } from './server-limits'
 
 /** A CONNECT as the connection keeps it once accepted. */
@@ -344,7 +345,11 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
       // is dropped; the fan-out, this connection's other messages and the process go on.
       if (this.aliasAssigned !== null) this.outboundAliases?.delete(this.aliasAssigned)
       this.host.drop(this.session, message, 'encoding-failed')
-      encodingFailures.report(this.host.logger, this.clientId, message.topic, error)
+      const why = error instanceof Error ? error.message : String(error)
+      encodingFailures.log(
+        this.host.logger,
+        `PUBLISH on "${message.topic.slice(0, 200)}" to ${this.clientId} could not be encoded, dropped: ${why}`
+      )
       return false
     }
     if (encoded.bytes.length > this.clientMaximumPacketSize) {
@@ -472,31 +477,8 @@ export class Connection implements DecodedPacketSink, TransportHandlers {
   }
 }
 
-/**
- * Logs PUBLISH encoding failures: the first at once, then at most one line per interval with how
- * many more there were, so one bad message fanned out to thousands of clients is one line, not thousands.
- */
-class EncodingFailureLog {
-  private lastLogged = 0
-  private suppressed = 0
-
-  constructor(private readonly intervalMs: number) {}
-
-  report(logger: ConnectionHost['logger'], clientId: string, topic: string, error: unknown): void {
-    const now = Date.now()
-    if (now - this.lastLogged < this.intervalMs) {
-      this.suppressed++
-      return
-    }
-    const more = this.suppressed > 0 ? ` (and ${this.suppressed} more since the last report)` : ''
-    this.lastLogged = now
-    this.suppressed = 0
-    const why = error instanceof Error ? error.message : String(error)
-    logger.error(`PUBLISH on "${topic.slice(0, 200)}" to ${clientId} could not be encoded, dropped: ${why}${more}`)
-  }
-}
-
-const encodingFailures = new EncodingFailureLog(1000)
+/** PUBLISH encoding failures, logged at most once a second (one bad message may go to thousands of clients). */
+const encodingFailures = new RateLimitedLog('error')
 
 /** Whole packet size from the remaining length: 1 header byte + the length's own bytes + body. */
 export function packetSize(remainingLength: number): number {

@@ -5,6 +5,7 @@ import type { ListenerInfo, ListenerName } from '../../../shared/broker-types'
 import type { Logger } from '../../logger'
 import type { Transport } from '../connection/transport'
 import { SOCKET_OPTION_KEYS, applyBufferSizes, serverSocketOptions, type SocketOptionsConfig } from './socket-options'
+import { SERVE_EVERY_ORIGIN, type UpgradePolicy } from './origin-policy'
 import { TcpTransport } from './tcp-transport'
 import { TLS_CONFIG_KEYS, startTls, startWss, type TlsListenerConfig } from './tls-listeners'
 import { startUnix } from './unix-listener'
@@ -37,7 +38,9 @@ export class ListenerSet {
 
   constructor(
     private readonly accept: (transport: Transport) => void,
-    private readonly logger: Logger
+    private readonly logger: Logger,
+    /** Decides on WebSocket upgrades (ws and wss) before they happen: the Origin check (origin-policy.ts). */
+    private readonly upgrades: UpgradePolicy = SERVE_EVERY_ORIGIN
   ) {}
 
   infos(): ListenerInfo[] {
@@ -65,7 +68,7 @@ export class ListenerSet {
     if (config.tcpPort > 0) starts.push(this.startTcp(config))
     if (config.wsPort > 0) starts.push(this.startWs(config))
     if (config.tlsPort > 0) starts.push(startTls(config, this.accept, this.logger))
-    if (config.wssPort > 0) starts.push(startWss(config, this.accept, this.logger))
+    if (config.wssPort > 0) starts.push(startWss(config, this.accept, this.logger, this.upgrades))
     if (config.unixSocket !== null) starts.push(startUnix(config.unixSocket, this.accept, this.logger))
     this.running = await Promise.all(starts)
     return this.infos()
@@ -96,6 +99,7 @@ export class ListenerSet {
       path: config.wsPath,
       perMessageDeflate: false,
       maxPayload: 268435460,
+      verifyClient: (info, done) => this.upgrades.verify(info.req, 'ws', done),
       handleProtocols: (offered) => {
         for (const protocol of MQTT_SUBPROTOCOLS) if (offered.has(protocol)) return protocol
         return false

@@ -15,6 +15,7 @@ import type { Logger } from '../../logger'
 import type { Transport } from '../connection/transport'
 import { MQTT_SUBPROTOCOLS, closeServer, listen, type Running } from './listener-set'
 import { serverSocketOptions, type SocketOptionsConfig } from './socket-options'
+import type { UpgradePolicy } from './origin-policy'
 import { TcpTransport } from './tcp-transport'
 import { WsTransport } from './ws-transport'
 
@@ -108,7 +109,7 @@ export function startTls(config: TlsListenerConfig & SocketOptionsConfig, accept
   return listen(server, 'tls', config.host, config.tlsPort, logger, config).then((info) => ({ info, close: () => closeServer(server) }))
 }
 
-export function startWss(config: TlsListenerConfig, accept: Accept, logger: Logger): Promise<Running> {
+export function startWss(config: TlsListenerConfig, accept: Accept, logger: Logger, upgrades: UpgradePolicy): Promise<Running> {
   const loaded = loadTlsOptions(config)
   if (!loaded.ok) return Promise.resolve(failed('wss', config.host, config.wssPort, loaded.error, logger))
   const https: HttpsServer = createHttpsServer(loaded.options, (_request, response) => {
@@ -123,6 +124,7 @@ export function startWss(config: TlsListenerConfig, accept: Accept, logger: Logg
     path: config.wsPath,
     perMessageDeflate: false,
     maxPayload: 268435460,
+    verifyClient: (info, done) => upgrades.verify(info.req, 'wss', done),
     handleProtocols: (offered) => {
       for (const protocol of MQTT_SUBPROTOCOLS) if (offered.has(protocol)) return protocol
       return false

@@ -32,7 +32,7 @@ export const SYS_VERSION_TOPIC = `${P}version`
 export const SYS_UPTIME_TOPIC = `${P}uptime`
 export const SYS_TIME_TOPIC = `${P}time`
 
-type NumericStat = Exclude<keyof BrokerStats, 'droppedByReason' | 'limitsHit' | 'startedAt'>
+type NumericStat = Exclude<keyof BrokerStats, 'droppedByReason' | 'limitsHit' | 'refusedByReason' | 'startedAt'>
 
 /** Counters: published on the initial publish and whenever the value changed (alias gets the same payload). */
 const COUNTERS: readonly { topics: readonly string[]; stat: NumericStat }[] = [

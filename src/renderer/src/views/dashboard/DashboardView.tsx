@@ -1,5 +1,5 @@
 import type { JSX } from 'react'
-import { DROP_REASONS, LIMIT_NAMES, type DropReason } from '../../../../shared/broker-types'
+import { DROP_REASONS, LIMIT_NAMES, REFUSAL_REASONS, type DropReason, type RefusalReason } from '../../../../shared/broker-types'
 import { Sparkline } from '../../components/Sparkline'
 import { formatBytes, formatCount, formatDuration, formatListenerAddress, formatRate, listenerLabel } from '../../lib/format'
 import { SERIES_LENGTH, type SeriesKey } from '../../lib/series'
@@ -16,6 +16,10 @@ const DROP_HELP: Record<DropReason, string> = {
   'session-ended': 'the session ended with messages pending',
   'rights-withdrawn': 'the ACL changed while it waited: no longer allowed to this client',
   'encoding-failed': 'the broker could not encode it for this client (see the log)'
+}
+
+const REFUSAL_HELP: Record<RefusalReason, string> = {
+  'ws-origin': 'a web page from another site tried the WebSocket listener (see wsAllowedOrigins)'
 }
 
 interface CardProps {
@@ -173,6 +177,33 @@ export function DashboardView(): JSX.Element | null {
                       <code>{name}</code>
                     </td>
                     <td className="num">{formatCount(count)}</td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
+          <h2 id="refused-title">Refused connections</h2>
+          <p className="muted">Connection attempts refused before they became clients, by reason.</p>
+          <table className="data-table compact" aria-labelledby="refused-title" data-testid="refused-table">
+            <thead>
+              <tr>
+                <th scope="col">Reason</th>
+                <th scope="col" className="num">
+                  Refused
+                </th>
+                <th scope="col">Meaning</th>
+              </tr>
+            </thead>
+            <tbody>
+              {REFUSAL_REASONS.map((reason) => {
+                const count = stats.refusedByReason?.[reason] ?? 0
+                return (
+                  <tr key={reason} className={count > 0 ? 'attention' : undefined}>
+                    <td>
+                      <code>{reason}</code>
+                    </td>
+                    <td className="num">{formatCount(count)}</td>
+                    <td className="muted">{REFUSAL_HELP[reason]}</td>
                   </tr>
                 )
               })}
