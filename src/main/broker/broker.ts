@@ -103,7 +103,8 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
     this.journal = options.store?.persistence ?? NO_PERSISTENCE
     this.loaded = options.store?.loaded ?? null
     this.auth = new Authenticator(this.logger)
-    if (this.settings.authFile !== null) this.auth.load(this.settings.authFile)
+    // Read off the event loop (a FIFO or device must not block it); start() waits for it.
+    if (this.settings.authFile !== null) void this.auth.load(this.settings.authFile, this.settings.maxSettingFileSize)
     this.router = new Router(this.auth)
     const broker = this
     this.sessions = new SessionRegistry(
@@ -144,6 +145,8 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
   // ───────────────────────────── lifecycle ─────────────────────────────
 
   async start(): Promise<ListenerInfo[]> {
+    // The first CONNECT must meet the auth file's rules (until it is loaded, every login is refused).
+    await this.auth.settled()
     this.sessions.resume()
     if (this.loaded !== null) await this.restore(this.loaded)
     this.loaded = null
@@ -487,8 +490,8 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
    * Re-read settings.authFile (SIGHUP, the UI). Connections stay; the new rules apply to their next
    * PUBLISH, SUBSCRIBE and delivery. A file with errors keeps the rules in force and says why.
    */
-  reloadAuth(): AuthReloadResult {
-    return this.auth.load(this.settings.authFile)
+  reloadAuth(): Promise<AuthReloadResult> {
+    return this.auth.load(this.settings.authFile, this.settings.maxSettingFileSize)
   }
 
   /** Validate and apply settings while running; listeners are rebound when their fields change. */
@@ -500,8 +503,8 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
       (typeof patch === 'object' && patch !== null && Object.hasOwn(patch, 'authFile'))
     ) {
       // The auth file is (re)loaded first, even when the path is the same: one with errors is refused and changes nothing.
-      const loaded = this.auth.load(result.settings.authFile)
-      if (!loaded.ok) return { ok: false, errors: loaded.errors.map((message) => ({ key: 'authFile', message })) }
+      const loaded = await this.auth.load(result.settings.authFile, result.settings.maxSettingFileSize)
+      if (!loaded.ok) return { ok: false, errors: loaded.errors.map((message) => ({ key: 'authFile', message: `authFile: ${message}` })) }
     }
     const previous = this.settings
     const changed = changedKeys(previous, result.settings)

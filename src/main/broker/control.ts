@@ -70,7 +70,7 @@ export interface BrokerControl {
    */
   updateSettings(patch: unknown, source?: SettingsSource): Promise<SettingsChangeResult>
   /** Re-read the auth file (SIGHUP, the UI); a file with errors keeps the rules in force. */
-  reloadAuth(): AuthReloadResult
+  reloadAuth(): Promise<AuthReloadResult>
 
   /** The durable store: where it is, what it holds, its last sync and failures. */
   storeStatus(): StoreStatus

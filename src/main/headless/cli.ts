@@ -93,7 +93,7 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
   if (settings.authFile !== null) {
     // A bad auth file stops the start with its errors (a running broker keeps its old rules instead).
     const { loadAuthFile } = await import('../broker/auth/auth-file')
-    const auth = loadAuthFile(settings.authFile)
+    const auth = await loadAuthFile(settings.authFile, { maxBytes: settings.maxSettingFileSize })
     if (!auth.ok) {
       for (const error of auth.errors) io.stderr(`brokerscope: ${error}`)
       return 2
@@ -160,7 +160,7 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
     const authFile = broker.getSettings().authFile
     if (authFile === null) return logger.info('SIGHUP: no --auth-file to reload')
     logger.info(`SIGHUP: reloading ${authFile}`)
-    broker.reloadAuth() // logs what it loaded, or why it kept the previous rules
+    void broker.reloadAuth() // logs what it loaded, or why it kept the previous rules
   })
   return 'running'
 }

@@ -72,7 +72,7 @@ export async function passwdMain(args: readonly string[], io: PasswdIo): Promise
     return usageError(`unknown command "${command}" (add, delete or list)`)
   }
 
-  const loaded = loadAuthFile(file, { missingOk: true })
+  const loaded = await loadAuthFile(file, { missingOk: true })
   if (!loaded.ok) {
     for (const error of loaded.errors) io.stderr(`brokerscope passwd: ${error}`)
     io.stderr('brokerscope passwd: fix the file first; it was not changed.')

@@ -154,7 +154,7 @@ describe('ACL', () => {
     const received = collectMessages(alice)
     await bob.publishAsync('open/1', 'before', { qos: 1 })
     writeAuthFile(tmp!.path('auth.json5'), { alice: 'a', bob: 'b' }, [...RULES, { user: 'bob', topic: 'open/#', access: 'write' }])
-    expect(b.broker.reloadAuth().ok).toBe(true)
+    expect((await b.broker.reloadAuth()).ok).toBe(true)
     await bob.publishAsync('open/2', 'after', { qos: 1 })
     await waitFor(() => received.length === 1, 'the message published after the reload')
     expect(received[0].topic).toBe('open/2')

@@ -94,14 +94,25 @@ describe('auth file', () => {
     expect(lines.get('users[0].username')).toBe(5)
   })
 
-  it('loadAuthFile says when the file is missing or unreadable, and never throws', () => {
+  it('loadAuthFile says when the file is missing or unreadable, and never throws', async () => {
     tmp = tempDir()
-    expect(loadAuthFile(tmp.path('nope.json5'))).toEqual({ ok: false, errors: [`${tmp.path('nope.json5')}: auth file not found`] })
-    expect(loadAuthFile(tmp.path('nope.json5'), { missingOk: true })).toEqual({ ok: true, data: { users: [], acl: [] } })
-    expect(loadAuthFile(tmp.dir)).toEqual({ ok: false, errors: [`${tmp.dir}: is a directory, not an auth file`] })
+    expect(await loadAuthFile(tmp.path('nope.json5'))).toEqual({
+      ok: false,
+      errors: [`auth file ${tmp.path('nope.json5')}: file not found`],
+      summary: 'cannot be read: see the broker log'
+    })
+    expect(await loadAuthFile(tmp.path('nope.json5'), { missingOk: true })).toEqual({ ok: true, data: { users: [], acl: [] } })
+    expect(await loadAuthFile(tmp.dir)).toEqual({
+      ok: false,
+      errors: [`auth file ${tmp.dir}: not a regular file (a directory)`],
+      summary: 'not a regular file'
+    })
     writeFileSync(tmp.path('list.json5'), '[1, 2]')
-    const top = loadAuthFile(tmp.path('list.json5'))
+    const top = await loadAuthFile(tmp.path('list.json5'))
     expect(top.ok).toBe(false)
-    if (!top.ok) expect(top.errors[0]).toMatch(/list\.json5:1: must contain an object at the top level/)
+    if (!top.ok) {
+      expect(top.errors[0]).toMatch(/list\.json5:1: must contain an object at the top level/)
+      expect(top.summary).toBe('not a valid auth file: see the broker log')
+    }
   })
 })

@@ -148,19 +148,16 @@ describe('authentication', () => {
     const connected = await b.connect({ clientId: 'stays', username: 'alice', password: 'one' })
 
     writeAuthFile(authFile, { alice: 'two', bob: 'bob' })
-    expect(b.broker.reloadAuth()).toEqual({ ok: true, path: authFile, users: 2, rules: 0 })
+    expect(await b.broker.reloadAuth()).toEqual({ ok: true, path: authFile, users: 2, rules: 0 })
     expect(await refusalCode(b.connect({ username: 'alice', password: 'one' }))).toBe(4)
     const bob = await b.connect({ username: 'bob', password: 'bob' })
     await bob.endAsync()
 
     writeFileSync(authFile, '{\n  users: [\n    { username: "alice", password: "two" },\n  ],\n}\n')
-    const result = b.broker.reloadAuth()
-    expect(result).toEqual({
-      ok: false,
-      path: authFile,
-      errors: [expect.stringMatching(/auth\.json5:3: users\[0\]\.password: must be a hash/)]
-    })
-    expect(b.log.some((line) => line.includes('ERROR') && line.includes('users[0].password'))).toBe(true)
+    const result = await b.broker.reloadAuth()
+    // The reply says what kind of problem it is; the log has the detail (file, line, key).
+    expect(result).toEqual({ ok: false, path: authFile, errors: ['not a valid auth file: see the broker log'] })
+    expect(b.log.some((line) => line.includes('ERROR') && /auth\.json5:3: users\[0\]\.password: must be a hash/.test(line))).toBe(true)
     // The previous rules are still in force.
     const alice = await b.connect({ username: 'alice', password: 'two' })
     await alice.endAsync()
@@ -174,10 +171,8 @@ describe('authentication', () => {
     const other = tmp!.path('other.json5')
     writeFileSync(other, '{ users: 3 }')
     const refused = await b.broker.updateSettings({ authFile: other })
-    expect(refused).toEqual({
-      ok: false,
-      errors: [{ key: 'authFile', message: expect.stringMatching(/other\.json5:1: users: must be a list/) }]
-    })
+    expect(refused).toEqual({ ok: false, errors: [{ key: 'authFile', message: 'authFile: not a valid auth file: see the broker log' }] })
+    expect(b.log.some((line) => /other\.json5:1: users: must be a list/.test(line))).toBe(true)
     expect(b.broker.getSettings().authFile).toBe(tmp!.path('auth.json5'))
 
     writeAuthFile(other, { carol: 'c' })
@@ -206,7 +201,7 @@ describe('authentication', () => {
     expect(await refusalCode(tb.connect({ protocolVersion: 5 }))).toBe(0x88)
     expect(tb.log.some((line) => line.includes('ERROR') && line.includes('users[0].password'))).toBe(true)
     writeAuthFile(authFile, { x: 'y' })
-    expect(tb.broker.reloadAuth().ok).toBe(true)
+    expect((await tb.broker.reloadAuth()).ok).toBe(true)
     const client = await tb.connect({ username: 'x', password: 'y' })
     await client.endAsync()
   })

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { loadAuthFile } from '../../../src/main/broker/auth/auth-file'
+import { loadAuthFile, parseAuthText } from '../../../src/main/broker/auth/auth-file'
 import { verifyPasswordSync } from '../../../src/main/broker/auth/password-hash'
 import { main } from '../../../src/main/headless/cli'
 import { passwdMain, type PasswdIo } from '../../../src/main/headless/passwd-command'
@@ -24,7 +24,7 @@ function capture(password?: string): PasswdIo & { out: string[]; err: string[]; 
 }
 
 function users(file: string): Array<{ username: string; password: string }> {
-  const loaded = loadAuthFile(file)
+  const loaded = parseAuthText(readFileSync(file, 'utf8'), file)
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'))
   return loaded.data.users
 }
@@ -73,7 +73,7 @@ describe('brokerscope passwd', () => {
     const del = capture()
     expect(await passwdMain([file, 'delete', 'bob'], del)).toBe(0)
     expect(del.out).toEqual([`deleted user bob from ${file}`])
-    const loaded = loadAuthFile(file)
+    const loaded = await loadAuthFile(file)
     expect(loaded).toEqual({
       ok: true,
       data: {

@@ -20,10 +20,11 @@
  *   auth.json5:3:14: invalid character 'x'
  *   auth.json5:9: acl[1].access: must be one of read, write, readwrite, deny (got "rw")
  */
-import { readFileSync } from 'node:fs'
 import JSON5 from 'json5'
+import { DEFAULT_SETTINGS } from '../../../shared/settings'
 import { closestMatch } from '../../config/cli-args'
 import { describeSyntaxError } from '../../config/config-file'
+import { readSettingFile } from '../../config/setting-file'
 import { scanJson5Lines, type Json5PathStep } from '../../config/json5-key-lines'
 import { validateTopicFilter } from '../topics/topic-validation'
 import { ACL_ACCESS, type AclRule } from './acl'
@@ -40,35 +41,36 @@ export interface AuthData {
   acl: AclRule[]
 }
 
-export type AuthFileResult = { ok: true; data: AuthData } | { ok: false; errors: string[] }
+/**
+ * `errors`: every problem, with the file name and line, for the log and the operator's terminal.
+ * `summary` (failures only): what a reply to the UI or the API may say; never the file's contents.
+ */
+export type AuthFileResult = { ok: true; data: AuthData } | { ok: false; errors: string[]; summary?: string }
 
 const TOP_KEYS = ['users', 'acl']
 const USER_KEYS = ['username', 'password']
 const RULE_KEYS = ['user', 'clientId', 'anonymous', 'topic', 'access']
 
-/** Read and check an auth file. Never throws. `missingOk`: a file that does not exist is empty. */
-export function loadAuthFile(path: string, options: { missingOk?: boolean } = {}): AuthFileResult {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException | null)?.code
-    if (code === 'ENOENT' && options.missingOk) return { ok: true, data: { users: [], acl: [] } }
-    const why =
-      code === 'ENOENT'
-        ? 'auth file not found'
-        : code === 'EISDIR'
-          ? 'is a directory, not an auth file'
-          : code === 'EACCES' || code === 'EPERM'
-            ? 'cannot read auth file (permission denied)'
-            : `cannot read auth file: ${err instanceof Error ? err.message : String(err)}`
-    return { ok: false, errors: [`${path}: ${why}`] }
+/** The summary of a file that was read but is not a valid auth file. */
+export const INVALID_AUTH_FILE = 'not a valid auth file: see the broker log'
+
+/**
+ * Read and check an auth file without blocking the event loop (see config/setting-file.ts: only a
+ * regular file up to `maxBytes`). Never throws. `missingOk`: a file that does not exist is empty.
+ */
+export async function loadAuthFile(path: string, options: { missingOk?: boolean; maxBytes?: number } = {}): Promise<AuthFileResult> {
+  const read = await readSettingFile(path, options.maxBytes ?? DEFAULT_SETTINGS.maxSettingFileSize)
+  if (!read.ok) {
+    if (read.problem === 'missing' && options.missingOk) return { ok: true, data: { users: [], acl: [] } }
+    return { ok: false, errors: [`auth file ${read.detail}`], summary: read.summary }
   }
+  let result: AuthFileResult
   try {
-    return parseAuthText(text, path)
+    result = parseAuthText(read.data.toString('utf8'), path)
   } catch (err) {
-    return { ok: false, errors: [`${path}: ${err instanceof Error ? err.message : String(err)}`] }
+    result = { ok: false, errors: [`${path}: ${err instanceof Error ? err.message : String(err)}`] }
   }
+  return result.ok ? result : { ...result, summary: INVALID_AUTH_FILE }
 }
 
 /** Parse and check auth file text; `name` is what error messages call the file. */

@@ -6,8 +6,13 @@
  * PUBLISH / SUBSCRIBE / delivery code checks that one boolean and nothing else.
  *
  * A reload that fails (the file cannot be read, does not parse, or does not validate) keeps the
- * rules in force and reports why. When the very first load fails there are no rules to keep: the
- * broker then refuses every CONNECT that needs a password (fail closed) until a reload succeeds.
+ * rules in force and reports why: in detail in the log, and as a plain summary in the result (which
+ * goes to the UI and the API, and must not show what the file holds). When the very first load
+ * fails there are no rules to keep: the broker then refuses every CONNECT that needs a password
+ * (fail closed) until a reload succeeds.
+ *
+ * Loading is asynchronous (config/setting-file.ts: a FIFO or a device named as the auth file must
+ * not block the event loop) and serialised: loads take effect in the order they were asked for.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { BrokerSettings } from '../../../shared/settings'
@@ -24,6 +29,7 @@ export type AuthDecision =
 
 export type AuthReloadResult =
   | { ok: true; path: string | null; users: number; rules: number }
+  /** `errors`: plain summaries for replies (the details are in the log). */
   | { ok: false; path: string | null; errors: string[] }
 
 interface CompiledAuth {
@@ -46,6 +52,8 @@ export class Authenticator {
   private views = new WeakMap<object, AclView>()
   private verified = new Map<string, { stored: string; mac: Buffer }>()
   private dummyHash: string | null = null
+  /** The load in progress (or the last one), so the next waits for it. */
+  private loading: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly logger: Logger) {}
 
@@ -65,20 +73,33 @@ export class Authenticator {
   }
 
   /**
-   * Load `path` (null: no auth file, so no users and no rules). On failure the rules in force stay
-   * (and with none loaded yet, password logins are refused until a load succeeds).
+   * Load `path` (null: no auth file, so no users and no rules), reading at most `maxBytes`. On
+   * failure the rules in force stay (and with none loaded yet, password logins are refused until a
+   * load succeeds). Loads run one after another, in the order they were asked for.
    */
-  load(path: string | null): AuthReloadResult {
+  load(path: string | null, maxBytes: number): Promise<AuthReloadResult> {
+    const next = this.loading.then(() => this.loadNow(path, maxBytes))
+    this.loading = next.catch(() => {})
+    return next
+  }
+
+  /** Resolves once every load asked for so far has finished. */
+  settled(): Promise<void> {
+    return this.loading.then(() => {})
+  }
+
+  private async loadNow(path: string | null, maxBytes: number): Promise<AuthReloadResult> {
     if (path === null) {
       this.install(null)
       return { ok: true, path: null, users: 0, rules: 0 }
     }
-    const result = loadAuthFile(path)
+    const result = await loadAuthFile(path, { maxBytes })
     if (!result.ok) {
-      if (this.compiled === null) this.failure = result.errors.join('; ')
+      const summary = result.summary ?? 'not a valid auth file: see the broker log'
+      if (this.compiled === null) this.failure = summary
       for (const error of result.errors) this.logger.error(`auth file: ${error}`)
       if (this.compiled !== null) this.logger.error(`auth file: keeping the rules loaded from ${this.compiled.path}`)
-      return { ok: false, path, errors: result.errors }
+      return { ok: false, path, errors: [summary] }
     }
     this.install(compile(path, result.data))
     const users = result.data.users.length

@@ -4,9 +4,12 @@
  * TLSSocket is a net.Socket), tagged 'tls' / 'wss' and carrying the client certificate's CN.
  *
  * Certificate problems (a missing or unreadable file, a key that does not match, PEM that does not
- * parse) are reported in the listener's ListenerInfo.error, never thrown, like a port in use.
+ * parse) are reported in the listener's ListenerInfo.error, never thrown, like a port in use. That
+ * error is shown in the UI, so it says only what kind of problem it is; the log has the detail
+ * (path, OS error, parser message). The files are read like every file a setting names
+ * (config/setting-file.ts): regular files only, up to maxSettingFileSize, off the event loop.
  */
-import { readFileSync } from 'node:fs'
+import { readSettingFile } from '../../config/setting-file'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { createSecureContext, createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls'
 import { WebSocketServer } from 'ws'
@@ -30,6 +33,8 @@ export interface TlsListenerConfig {
   caFile: string | null
   requireClientCertificate: boolean
   useIdentityAsUsername: boolean
+  /** The largest certFile, keyFile or caFile read, in bytes. */
+  maxSettingFileSize: number
 }
 
 /** A change to any of these restarts the listeners (ListenerSet.sameAs). */
@@ -40,7 +45,8 @@ export const TLS_CONFIG_KEYS = [
   'keyFile',
   'caFile',
   'requireClientCertificate',
-  'useIdentityAsUsername'
+  'useIdentityAsUsername',
+  'maxSettingFileSize'
 ] as const satisfies ReadonlyArray<keyof TlsListenerConfig>
 
 /** A TLS handshake that does not finish in this time is abandoned. */
@@ -48,10 +54,14 @@ const HANDSHAKE_TIMEOUT_MS = 10_000
 
 type Accept = (transport: Transport) => void
 
-/** Read the PEM files and check them; an error message names the file and what is wrong. */
-export function loadTlsOptions(config: TlsListenerConfig): { ok: true; options: TlsOptions } | { ok: false; error: string } {
+/** A TLS configuration problem: `error` for ListenerInfo (the UI), `detail` for the log. */
+export type TlsOptionsResult = { ok: true; options: TlsOptions } | { ok: false; error: string; detail: string }
+
+/** Read the PEM files and check them; the error names the setting and what kind of problem it is. */
+export async function loadTlsOptions(config: TlsListenerConfig): Promise<TlsOptionsResult> {
   if (config.certFile === null || config.keyFile === null) {
-    return { ok: false, error: 'needs certFile and keyFile (run `brokerscope gen-cert` for a development certificate)' }
+    const error = 'needs certFile and keyFile (run `brokerscope gen-cert` for a development certificate)'
+    return { ok: false, error, detail: error }
   }
   const files: Array<['certFile' | 'keyFile' | 'caFile', string]> = [
     ['certFile', config.certFile],
@@ -60,11 +70,9 @@ export function loadTlsOptions(config: TlsListenerConfig): { ok: true; options: 
   if (config.caFile !== null) files.push(['caFile', config.caFile])
   const contents: Partial<Record<'certFile' | 'keyFile' | 'caFile', Buffer>> = {}
   for (const [key, path] of files) {
-    try {
-      contents[key] = readFileSync(path)
-    } catch (err) {
-      return { ok: false, error: `cannot read ${key} ${path}: ${describeReadError(err)}` }
-    }
+    const read = await readSettingFile(path, config.maxSettingFileSize)
+    if (!read.ok) return { ok: false, error: `${key}: ${read.summary}`, detail: `cannot read ${key} ${read.detail}` }
+    contents[key] = read.data
   }
   // Client certificates are asked for when they are required, or when their CN is wanted as the user name.
   const requestCert = config.caFile !== null && (config.requireClientCertificate || config.useIdentityAsUsername)
@@ -80,10 +88,8 @@ export function loadTlsOptions(config: TlsListenerConfig): { ok: true; options: 
   try {
     createSecureContext(options)
   } catch (err) {
-    return {
-      ok: false,
-      error: `certFile ${config.certFile} / keyFile ${config.keyFile}${config.caFile ? ` / caFile ${config.caFile}` : ''}: ${describeTlsError(err)}`
-    }
+    const names = `certFile ${config.certFile} / keyFile ${config.keyFile}${config.caFile ? ` / caFile ${config.caFile}` : ''}`
+    return { ok: false, error: describeTlsError(err), detail: `${names}: ${err instanceof Error ? err.message : String(err)}` }
   }
   return { ok: true, options }
 }
@@ -97,9 +103,9 @@ export function certificateIdentity(socket: TLSSocket): string | null {
   return typeof name === 'string' && name.length > 0 ? name : null
 }
 
-export function startTls(config: TlsListenerConfig & SocketOptionsConfig, accept: Accept, logger: Logger): Promise<Running> {
-  const loaded = loadTlsOptions(config)
-  if (!loaded.ok) return Promise.resolve(failed('tls', config.host, config.tlsPort, loaded.error, logger))
+export async function startTls(config: TlsListenerConfig & SocketOptionsConfig, accept: Accept, logger: Logger): Promise<Running> {
+  const loaded = await loadTlsOptions(config)
+  if (!loaded.ok) return failed('tls', config.host, config.tlsPort, loaded, logger)
   const server = createTlsServer({ ...serverSocketOptions(config), ...loaded.options }, (socket) => {
     accept(new TcpTransport(socket, 'tls', config.useIdentityAsUsername ? certificateIdentity(socket) : null))
   })
@@ -109,9 +115,9 @@ export function startTls(config: TlsListenerConfig & SocketOptionsConfig, accept
   return listen(server, 'tls', config.host, config.tlsPort, logger, config).then((info) => ({ info, close: () => closeServer(server) }))
 }
 
-export function startWss(config: TlsListenerConfig, accept: Accept, logger: Logger, upgrades: UpgradePolicy): Promise<Running> {
-  const loaded = loadTlsOptions(config)
-  if (!loaded.ok) return Promise.resolve(failed('wss', config.host, config.wssPort, loaded.error, logger))
+export async function startWss(config: TlsListenerConfig, accept: Accept, logger: Logger, upgrades: UpgradePolicy): Promise<Running> {
+  const loaded = await loadTlsOptions(config)
+  if (!loaded.ok) return failed('wss', config.host, config.wssPort, loaded, logger)
   const https: HttpsServer = createHttpsServer(loaded.options, (_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain' })
     response.end('This is an MQTT over secure WebSocket endpoint; connect with an MQTT client.\n')
@@ -146,24 +152,17 @@ export function startWss(config: TlsListenerConfig, accept: Accept, logger: Logg
   }))
 }
 
-function failed(name: ListenerName, host: string, port: number, problem: string, logger: Logger): Running {
-  const error = `${name === 'tls' ? 'TLS' : 'secure WebSocket'} port ${port} on ${host}: ${problem}`
-  logger.error(error)
+function failed(name: ListenerName, host: string, port: number, problem: { error: string; detail: string }, logger: Logger): Running {
+  const what = `${name === 'tls' ? 'TLS' : 'secure WebSocket'} port ${port} on ${host}`
+  const error = `${what}: ${problem.error}`
+  logger.error(`${what}: ${problem.detail}`)
   const info: ListenerInfo = { name, host, port, listening: false, error }
   return { info, close: async () => {} }
 }
 
-function describeReadError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | null)?.code
-  if (code === 'ENOENT') return 'file not found'
-  if (code === 'EISDIR') return 'is a directory'
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
-  return err instanceof Error ? err.message : String(err)
-}
-
+/** What the UI may be told about a certificate that does not load (the parser's words go to the log). */
 function describeTlsError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err)
   if (/key values mismatch/i.test(message)) return 'the key does not belong to the certificate'
-  if (/no start line|bad base64|PEM/i.test(message)) return `not a PEM file (${message})`
-  return message
+  return 'certFile / keyFile / caFile: not a valid PEM certificate and key: see the broker log'
 }
