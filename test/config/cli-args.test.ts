@@ -58,7 +58,7 @@ describe('parseCliArgs', () => {
       configPath: null,
       dataDir: null,
       settings: {},
-      ui: { port: 8090, host: '127.0.0.1', token: null },
+      ui: { port: 8090, host: '127.0.0.1', token: null, tokenFile: null },
       errors: []
     })
   })
@@ -66,7 +66,7 @@ describe('parseCliArgs', () => {
   it('reads the inspector UI options and checks them', () => {
     const ok = parseCliArgs(['--ui-port', '0', '--ui-host=::1', '--ui-token', 'abcdefghijklmnop-_12'])
     expect(ok.errors).toEqual([])
-    expect(ok.ui).toEqual({ port: 0, host: '::1', token: 'abcdefghijklmnop-_12' })
+    expect(ok.ui).toEqual({ port: 0, host: '::1', token: 'abcdefghijklmnop-_12', tokenFile: null })
     expect(ok.settings).toEqual({})
     const bad = parseCliArgs(['--ui-port', '70000', '--ui-token', 'short', '--ui-host'])
     expect(bad.errors).toEqual([

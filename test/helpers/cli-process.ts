@@ -28,7 +28,11 @@ export interface CliBroker {
 }
 
 /** Start the CLI; resolves when its listeners and inspector UI are up. */
-export async function startCli(extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<CliBroker> {
+export async function startCli(
+  extraArgs: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  options: { token?: boolean } = {}
+): Promise<CliBroker> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npx electron-vite build`)
   const [tcpPort, wsPort, uiPort] = [await freePort(), await freePort(), await freePort()]
   const dataDir = mkdtempSync(join(tmpdir(), 'brokerscope-cli-'))
@@ -40,13 +44,14 @@ export async function startCli(extraArgs: readonly string[] = [], env: NodeJS.Pr
     String(wsPort),
     '--ui-port',
     String(uiPort),
-    '--ui-token',
-    CLI_TOKEN,
+    ...(options.token === false ? [] : ['--ui-token', CLI_TOKEN]),
     '--sys-interval',
     '0',
     ...extraArgs
   ]
-  const child = spawn(process.execPath, args, { env: { ...process.env, BROKERSCOPE_DATA_DIR: dataDir, ...env } })
+  const base = { ...process.env }
+  delete base.BROKERSCOPE_UI_TOKEN
+  const child = spawn(process.execPath, args, { env: { ...base, BROKERSCOPE_DATA_DIR: dataDir, ...env } })
   let output = ''
   let exitedWith: number | string | null | undefined
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))

@@ -22,8 +22,10 @@ export interface UiOptions {
   /** HTTP port of the inspector UI; 0 turns it off. */
   port: number
   host: string
-  /** Fixed access token (for scripts); null = a new random one each run. */
+  /** Fixed access token (for scripts); null = from tokenFile, $BROKERSCOPE_UI_TOKEN, or a new random one each run. */
   token: string | null
+  /** File whose first line is the access token (not visible in `ps`, unlike --ui-token). */
+  tokenFile: string | null
 }
 
 export const DEFAULT_UI_PORT = 8090
@@ -89,6 +91,7 @@ function buildOptions(): Map<string, OptionSpec> {
   options.set('--ui-port', { type: 'ui', field: 'port' })
   options.set('--ui-host', { type: 'ui', field: 'host' })
   options.set('--ui-token', { type: 'ui', field: 'token' })
+  options.set('--ui-token-file', { type: 'ui', field: 'tokenFile' })
   options.set('-c', { type: 'config' })
   options.set('--config', { type: 'config' })
   options.set('--data-dir', { type: 'data-dir' })
@@ -187,7 +190,7 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     configPath: null,
     dataDir: null,
     settings: {},
-    ui: { port: DEFAULT_UI_PORT, host: '127.0.0.1', token: null },
+    ui: { port: DEFAULT_UI_PORT, host: '127.0.0.1', token: null, tokenFile: null },
     errors: []
   }
   const settings = result.settings as Record<string, unknown>
@@ -284,11 +287,18 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     if (parsed.ok) settings[spec.key] = parsed.value
     else result.errors.push(parsed.error)
   }
+  if (result.ui.token !== null && result.ui.tokenFile !== null) result.errors.push('--ui-token and --ui-token-file: give only one')
   return result
 }
 
 function describeUiOption(field: keyof UiOptions): string {
-  return field === 'port' ? 'a port 0-65535, 0 = off' : field === 'host' ? 'an address' : 'at least 16 letters or digits'
+  return field === 'port'
+    ? 'a port 0-65535, 0 = off'
+    : field === 'host'
+      ? 'an address'
+      : field === 'tokenFile'
+        ? 'a file path'
+        : 'at least 16 letters or digits'
 }
 
 /** Check and store one --ui-* value; returns a problem or null. */
@@ -301,11 +311,19 @@ function setUiOption(ui: UiOptions, field: keyof UiOptions, value: string): stri
     const checked = validateSetting('host', value)
     if (!checked.ok) return 'is not a host name or IP address'
     ui.host = value
+  } else if (field === 'tokenFile') {
+    ui.tokenFile = value
   } else {
-    if (!/^[A-Za-z0-9_-]{16,128}$/.test(value)) return 'must be 16 to 128 letters, digits, - or _'
+    const problem = checkUiToken(value)
+    if (problem) return problem
     ui.token = value
   }
   return null
+}
+
+/** Null when `value` is a usable UI token (from the flag, a token file or the environment), else why not. */
+export function checkUiToken(value: string): string | null {
+  return /^[A-Za-z0-9_-]{16,128}$/.test(value) ? null : 'must be 16 to 128 letters, digits, - or _'
 }
 
 /** Edit distance, for "did you mean" hints. */
@@ -478,7 +496,16 @@ export function usage(): string {
       out.push(optionEntry(['-v', '--verbose'], '', ['log everything (same as --log-level debug)']))
       out.push(optionEntry(['--ui-port'], '<PORT>', [`inspector UI over HTTP, 0 = off [default: ${DEFAULT_UI_PORT}]`]))
       out.push(optionEntry(['--ui-host'], '<HOST>', ['address the inspector UI binds [default: 127.0.0.1]']))
-      out.push(optionEntry(['--ui-token'], '<TOKEN>', ['fixed UI access token for scripts [default: a new random one each run]']))
+      out.push(
+        optionEntry(['--ui-token'], '<TOKEN>', [
+          'fixed UI access token for scripts [default: a new random one each run]',
+          'other local users can read it in the process list (ps): prefer --ui-token-file',
+          'or the BROKERSCOPE_UI_TOKEN environment variable'
+        ])
+      )
+      out.push(
+        optionEntry(['--ui-token-file'], '<FILE>', ['read the UI access token from the first line of FILE (keep it private: chmod 600)'])
+      )
       out.push(
         optionEntry(['-c', '--config'], '<FILE>', [
           'read settings from a JSON5 or TOML (.toml) file (camelCase or kebab-case keys); flags override it'

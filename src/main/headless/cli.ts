@@ -16,6 +16,7 @@ import { isHandledStoreRejection } from '../broker/persistence/store-rejections'
 import type { Core } from '../core'
 import { createLogger, type Logger } from '../logger'
 import { VERSION } from '../version'
+import { exposedUiWarning, resolveUiToken } from './ui-access'
 
 export interface CliIo {
   stdout(line: string): void
@@ -34,16 +35,16 @@ const SHUTDOWN_TIMEOUT_MS = 10_000
  * Run the command line. Returns an exit code, or 'running' once the broker is listening; from
  * then on the process lives until SIGINT/SIGTERM (or a fatal error), which stop the broker and exit.
  */
-export async function main(argv: string[], io: CliIo = processIo): Promise<number | 'running'> {
+export async function main(argv: string[], io: CliIo = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number | 'running'> {
   try {
-    return await run(argv, io)
+    return await run(argv, io, env)
   } catch (err) {
     io.stderr(`brokerscope: ${errorText(err)}`)
     return 1
   }
 }
 
-async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
+async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number | 'running'> {
   // Subcommands (see passwd-command.ts, gen-cert-command.ts and ../tools/cli/tool-cli.ts).
   if (argv[0] === 'passwd') return (await import('./passwd-command')).passwdMain(argv.slice(1), io)
   if (argv[0] === 'gen-cert') return (await import('./gen-cert-command')).genCertMain(argv.slice(1), io)
@@ -100,7 +101,14 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
     }
   }
 
+  const uiToken = await resolveUiToken(args.ui, env)
+  if (!uiToken.ok) {
+    io.stderr(`brokerscope: ${uiToken.error}`)
+    return 2
+  }
+
   const logger = createLogger(settings.logLevel, io.stdout)
+  for (const warning of uiToken.warnings) logger.warn(warning)
   let core: Core | null = null
   let stopUi: () => Promise<void> = async () => {}
   const lifecycle = new Lifecycle(logger, async () => {
@@ -143,11 +151,13 @@ async function run(argv: string[], io: CliIo): Promise<number | 'running'> {
       const server = await startUiServer(inspector, {
         host: args.ui.host,
         port: args.ui.port,
-        token: args.ui.token ?? undefined,
+        token: uiToken.token ?? undefined,
         rendererDir
       })
       stopUi = () => server.close()
       io.stdout(`inspector UI on ${server.url}`)
+      const exposed = exposedUiWarning(args.ui.host, server.url)
+      if (exposed) logger.warn(exposed)
     } catch (err) {
       // The broker is useful without its UI: say why the UI is missing and keep serving MQTT.
       io.stderr(`brokerscope: inspector UI could not start: ${errorText(err)}`)

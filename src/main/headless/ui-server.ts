@@ -6,7 +6,9 @@
  * goes through the WebSocket, and its upgrade needs the token from the URL printed at start-up AND
  * an Origin equal to this server's own origin. The Origin check stops other web sites (and DNS
  * rebinding) from driving the broker from a user's browser; the token stops other local users
- * and programs. Refusals happen before the upgrade, with a plain HTTP status.
+ * and programs. Every request (pages and upgrades) must also name this server in its Host header
+ * (one of its own addresses, or localhost): a page on a rebound DNS name gets nothing, not even
+ * the static files. Refusals happen before the upgrade, with a plain HTTP status.
  *
  * Back-pressure: a socket whose send buffer is over the limit skips batches (counted); once it
  * drains, it gets one full batch (InspectorBatch.full) and continues. The broker is never blocked.
@@ -16,7 +18,7 @@ import { createReadStream } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { networkInterfaces } from 'node:os'
+import { hostname, networkInterfaces } from 'node:os'
 import { extname, resolve, sep } from 'node:path'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import type { InspectorBatch, WsResponse } from '../../shared/api'
@@ -93,10 +95,14 @@ export async function startUiServer(inspector: Inspector, options: UiServerOptio
   const sockets = new Set<UiSocket>()
   let stopBatches: (() => void) | null = null
   let allowedOrigins = new Set<string>()
+  /** Host header values (host[:port], lowercase) that name this server. */
+  let allowedHosts = new Set<string>()
   let csp = ''
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE })
   const server = createServer((req, res) => {
+    // DNS rebinding: a page on attacker.example resolved to 127.0.0.1 sends Host: attacker.example.
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return sendStatus(res, 421, csp)
     serveHttp(req, res, root, csp).catch(() => {
       if (!res.headersSent) sendStatus(res, 500, csp)
       else res.destroy()
@@ -105,6 +111,7 @@ export async function startUiServer(inspector: Inspector, options: UiServerOptio
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return refuse(socket, 421)
     const { pathname, query } = splitUrl(req.url)
     if (pathname !== '/api') return refuse(socket, 404)
     const given = new URLSearchParams(query).get('token')
@@ -197,6 +204,8 @@ export async function startUiServer(inspector: Inspector, options: UiServerOptio
   const port = typeof address === 'object' && address !== null ? address.port : 0
   const hosts = originHosts(host)
   allowedOrigins = new Set(hosts.map((h) => `http://${h}:${port}`))
+  // Without the port too: HTTP clients leave out the default port (80) in Host.
+  allowedHosts = new Set(hosts.flatMap((h) => [`${h.toLowerCase()}:${port}`, ...(port === 80 ? [h.toLowerCase()] : [])]))
   csp = [
     "default-src 'self'",
     `connect-src 'self' ${hosts.map((h) => `ws://${h}:${port}`).join(' ')}`,
@@ -338,7 +347,8 @@ const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', ''])
 function originHosts(host: string): string[] {
   const hosts = new Set(['127.0.0.1', 'localhost'])
   if (WILDCARD_HOSTS.has(host)) {
-    // Listening everywhere (opened to the LAN on purpose): accept this machine's own addresses.
+    // Listening everywhere (opened to the LAN on purpose): accept this machine's own addresses and name.
+    hosts.add(hostname().toLowerCase())
     for (const addresses of Object.values(networkInterfaces())) {
       for (const address of addresses ?? []) hosts.add(address.family === 'IPv6' ? `[${address.address}]` : address.address)
     }

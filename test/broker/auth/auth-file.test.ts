@@ -77,7 +77,7 @@ describe('auth file', () => {
     if (result.ok) return
     expect(result.errors).toEqual([
       'auth.json5:17: groups: unknown key; expected users, acl',
-      expect.stringMatching(/^auth\.json5:4: users\[1\]\.password: must be a hash like scrypt\$N\$r\$p\$salt\$hash/),
+      expect.stringMatching(/^auth\.json5:4: users\[1\]\.password: must be a hash like scrypt-sha256\$N\$r\$p\$salt\$hash/),
       'auth.json5:5: users[2].username: "alice" is already users[0]; give each user once',
       'auth.json5:11: acl[1].access: must be one of read, write, readwrite, deny (got "rw")',
       `auth.json5:13: acl[2].topic: '#' must occupy a whole level (got "c/#x")`,

@@ -46,7 +46,7 @@ describe('brokerscope passwd', () => {
     expect(io.asked).toBe(0)
     let stored = users(file)
     expect(stored.map((u) => u.username)).toEqual(['alice'])
-    expect(stored[0].password).toMatch(/^scrypt\$16384\$8\$1\$/)
+    expect(stored[0].password).toMatch(/^scrypt-sha256\$16384\$8\$1\$/)
     expect(readFileSync(file, 'utf8')).not.toContain('pw1')
     expect(verifyPasswordSync('pw1', stored[0].password)).toBe(true)
     expect(statSync(file).mode & 0o777).toBe(0o600)
@@ -77,7 +77,7 @@ describe('brokerscope passwd', () => {
     expect(loaded).toEqual({
       ok: true,
       data: {
-        users: [{ username: 'alice', password: expect.stringMatching(/^scrypt\$/) }],
+        users: [{ username: 'alice', password: expect.stringMatching(/^scrypt-sha256\$/) }],
         acl: [{ user: 'bob', topic: 'bob/#', access: 'readwrite' }]
       }
     })

@@ -8,10 +8,10 @@ import {
 } from '../../../src/main/broker/auth/password-hash'
 
 describe('password hashes', () => {
-  it('are scrypt$N$r$p$salt$hash with the default parameters and a random salt', () => {
+  it('are scrypt-sha256$N$r$p$salt$hash with the default parameters and a random salt', () => {
     const a = hashPassword('secret')
     const b = hashPassword('secret')
-    expect(a).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/)
+    expect(a).toMatch(/^scrypt-sha256\$16384\$8\$1\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/)
     expect(a).not.toBe(b) // a new salt each time
     const parsed = parsePasswordHash(a)
     expect(parsed).toMatchObject({ N: DEFAULT_SCRYPT_PARAMS.N, r: 8, p: 1 })
@@ -32,12 +32,12 @@ describe('password hashes', () => {
 
   it('keep their own cost parameters, so a hash made with other ones still verifies', async () => {
     const stored = hashPassword('pw', { N: 2048, r: 4, p: 2 })
-    expect(stored.startsWith('scrypt$2048$4$2$')).toBe(true)
+    expect(stored.startsWith('scrypt-sha256$2048$4$2$')).toBe(true)
     expect(await verifyPassword('pw', stored)).toBe(true)
   })
 
   it('refuse malformed hashes with a reason, and never verify against them', async () => {
-    expect(parsePasswordHash('plaintext')).toMatch(/must be a hash like scrypt\$N\$r\$p\$salt\$hash/)
+    expect(parsePasswordHash('plaintext')).toMatch(/must be a hash like scrypt-sha256\$N\$r\$p\$salt\$hash/)
     expect(parsePasswordHash('scrypt$1000$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==')).toMatch(/power of two/)
     expect(parsePasswordHash('scrypt$1024$0$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==')).toMatch(/r must be/)
     expect(parsePasswordHash('scrypt$1024$8$1$not*base64$aGFzaGhhc2hoYXNoaGFzaA==')).toMatch(/salt is not base64/)

@@ -4,7 +4,7 @@
  *
  *   {
  *     users: [
- *       { username: 'alice', password: 'scrypt$16384$8$1$…$…' },   // brokerscope passwd FILE add alice
+ *       { username: 'alice', password: 'scrypt-sha256$16384$8$1$…$…' },   // brokerscope passwd FILE add alice
  *     ],
  *     acl: [
  *       { user: 'alice', topic: 'alice/#', access: 'readwrite' },
@@ -32,7 +32,7 @@ import { parsePasswordHash } from './password-hash'
 
 export interface AuthUser {
   username: string
-  /** scrypt$N$r$p$salt$hash (see password-hash.ts). */
+  /** scrypt-sha256$N$r$p$salt$hash, or the older scrypt$… (see password-hash.ts). */
   password: string
 }
 
@@ -107,12 +107,12 @@ export function validateAuthData(data: unknown, where: (path: string) => string 
   const users: AuthUser[] = []
   const seen = new Map<string, number>()
   const rawUsers = data.users ?? []
-  if (!Array.isArray(rawUsers)) fail('users', 'must be a list like [{ username: "alice", password: "scrypt$…" }]')
+  if (!Array.isArray(rawUsers)) fail('users', 'must be a list like [{ username: "alice", password: "scrypt-sha256$…" }]')
   else
     rawUsers.forEach((entry: unknown, index) => {
       const path = `users[${index}]`
       if (!isRecord(entry)) {
-        fail(path, 'must be an object like { username: "alice", password: "scrypt$…" }')
+        fail(path, 'must be an object like { username: "alice", password: "scrypt-sha256$…" }')
         return
       }
       let good = true

@@ -1,13 +1,20 @@
 /**
- * Password hashes for the auth file: scrypt (node:crypto) with a random 16-byte salt, stored as
+ * Password hashes for the auth file: scrypt (node:crypto) with a random 16-byte salt, of the
+ * password's SHA-256, stored as
  *
- *   scrypt$N$r$p$<salt, base64>$<hash, base64>
+ *   scrypt-sha256$N$r$p$<salt, base64>$<hash, base64>
  *
- * e.g. scrypt$16384$8$1$3q2+7w...$Zm9v... The cost parameters travel with the hash, so a file keeps
- * working when the defaults change. Verification recomputes the hash with the stored parameters and
- * compares with timingSafeEqual.
+ * Why SHA-256 first: scrypt keys HMAC-SHA-256 (in its PBKDF2 step) with the password, and HMAC pads
+ * a key with zero bytes and replaces one longer than 64 bytes by its SHA-256. So with the password
+ * itself as the key, "bobpw\0" verified as "bobpw", and a password over 64 bytes as its own
+ * SHA-256. Hashed first, every password becomes exactly 32 bytes and distinct byte strings stay
+ * distinct. The older `scrypt$N$r$p$salt$hash` entries (the password itself as the key) still
+ * verify; `brokerscope passwd` writes the new kind.
+ *
+ * The cost parameters travel with the hash, so a file keeps working when the defaults change.
+ * Verification recomputes the hash with the stored parameters and compares with timingSafeEqual.
  */
-import { randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 
 export interface ScryptParams {
   /** CPU/memory cost, a power of two. */
@@ -29,13 +36,19 @@ const MAX_P = 16
 export interface ParsedHash extends ScryptParams {
   salt: Buffer
   hash: Buffer
+  /** scrypt-sha256$…: the password's SHA-256 is what scrypt hashes. False for the older scrypt$… entries. */
+  prehashed: boolean
 }
+
+/** The current kind (what hashPassword writes) and the older one (still verified). */
+const PREHASHED_SCHEME = 'scrypt-sha256'
+const LEGACY_SCHEME = 'scrypt'
 
 /** Parse a stored hash; returns a description of the problem instead when it is not one. */
 export function parsePasswordHash(stored: string): ParsedHash | string {
   const parts = stored.split('$')
-  if (parts.length !== 6 || parts[0] !== 'scrypt') {
-    return 'must be a hash like scrypt$N$r$p$salt$hash (make one with `brokerscope passwd FILE add USER`)'
+  if (parts.length !== 6 || (parts[0] !== PREHASHED_SCHEME && parts[0] !== LEGACY_SCHEME)) {
+    return 'must be a hash like scrypt-sha256$N$r$p$salt$hash (make one with `brokerscope passwd FILE add USER`)'
   }
   const [, n, r, p, salt, hash] = parts
   const N = Number(n)
@@ -51,7 +64,12 @@ export function parsePasswordHash(stored: string): ParsedHash | string {
   const hashBytes = Buffer.from(hash, 'base64')
   if (saltBytes.length < 8) return 'the salt is shorter than 8 bytes'
   if (hashBytes.length < 16) return 'the hash is shorter than 16 bytes'
-  return { N, r: R, p: P, salt: saltBytes, hash: hashBytes }
+  return { N, r: R, p: P, salt: saltBytes, hash: hashBytes, prehashed: parts[0] === PREHASHED_SCHEME }
+}
+
+/** What scrypt is given for this password: its SHA-256 (fixed length, see above), or itself for old hashes. */
+function scryptInput(password: string | Buffer, prehashed: boolean): Buffer | string {
+  return prehashed ? createHash('sha256').update(password).digest() : password
 }
 
 function options(params: ScryptParams): ScryptOptions {
@@ -59,15 +77,24 @@ function options(params: ScryptParams): ScryptOptions {
   return { N: params.N, r: params.r, p: params.p, maxmem: 128 * params.N * params.r * 2 + 1024 * 1024 }
 }
 
-function format(params: ScryptParams, salt: Buffer, hash: Buffer): string {
-  return `scrypt$${params.N}$${params.r}$${params.p}$${salt.toString('base64')}$${hash.toString('base64')}`
+function format(scheme: string, params: ScryptParams, salt: Buffer, hash: Buffer): string {
+  return `${scheme}$${params.N}$${params.r}$${params.p}$${salt.toString('base64')}$${hash.toString('base64')}`
 }
 
 /** Hash a password with a new random salt (synchronous: for the passwd command and tests). */
 export function hashPassword(password: string | Buffer, params: ScryptParams = DEFAULT_SCRYPT_PARAMS): string {
   const salt = randomBytes(SALT_BYTES)
-  const hash = scryptSync(password, salt, HASH_BYTES, options(params))
-  return format(params, salt, hash)
+  const hash = scryptSync(scryptInput(password, true), salt, HASH_BYTES, options(params))
+  return format(PREHASHED_SCHEME, params, salt, hash)
+}
+
+/**
+ * The older kind (scrypt$…, the password itself given to scrypt), kept so tests can check that
+ * files written before scrypt-sha256 still verify. Not used to write new hashes.
+ */
+export function hashPasswordLegacy(password: string | Buffer, params: ScryptParams = DEFAULT_SCRYPT_PARAMS): string {
+  const salt = randomBytes(SALT_BYTES)
+  return format(LEGACY_SCHEME, params, salt, scryptSync(password, salt, HASH_BYTES, options(params)))
 }
 
 /** hashPassword off the event loop (scrypt on libuv's pool): for a running broker (the management API's users). */
@@ -83,7 +110,7 @@ export function verifyPassword(password: string | Buffer, stored: string | Parse
   const parsed = typeof stored === 'string' ? parsePasswordHash(stored) : stored
   if (typeof parsed === 'string') return Promise.resolve(false)
   return new Promise((resolve) => {
-    scrypt(password, parsed.salt, parsed.hash.length, options(parsed), (err, derived) => {
+    scrypt(scryptInput(password, parsed.prehashed), parsed.salt, parsed.hash.length, options(parsed), (err, derived) => {
       resolve(err === null && derived.length === parsed.hash.length && timingSafeEqual(derived, parsed.hash))
     })
   })
@@ -93,6 +120,6 @@ export function verifyPassword(password: string | Buffer, stored: string | Parse
 export function verifyPasswordSync(password: string | Buffer, stored: string | ParsedHash): boolean {
   const parsed = typeof stored === 'string' ? parsePasswordHash(stored) : stored
   if (typeof parsed === 'string') return false
-  const derived = scryptSync(password, parsed.salt, parsed.hash.length, options(parsed))
+  const derived = scryptSync(scryptInput(password, parsed.prehashed), parsed.salt, parsed.hash.length, options(parsed))
   return timingSafeEqual(derived, parsed.hash)
 }

@@ -11,6 +11,9 @@ import { RecordBar } from '../record/RecordBar'
 import { TrafficDetails } from './TrafficDetails'
 import { TrafficLog } from './TrafficLog'
 
+/** Said wherever a CSV export is made: cells are changed so a spreadsheet cannot run them. */
+const CSV_FORMULA_NOTE = "cells starting with = + - @ got a leading ' so a spreadsheet shows them as text instead of running them"
+
 export function TrafficView(): JSX.Element {
   const ring = useTrafficStore((s) => s.ring)
   const paused = useTrafficStore((s) => s.paused)
@@ -64,7 +67,12 @@ export function TrafficView(): JSX.Element {
   const exportAs = (kind: 'json' | 'csv'): void => {
     const text = kind === 'json' ? trafficToJson(rows) : trafficToCsv(rows)
     downloadText(exportFileName(kind), text, kind === 'json' ? 'application/json' : 'text/csv;charset=utf-8')
-    showMessage(true, `Exported ${formatCount(rows.length)} packets as ${kind.toUpperCase()}`)
+    showMessage(
+      true,
+      kind === 'csv'
+        ? `Exported ${formatCount(rows.length)} packets as CSV (${CSV_FORMULA_NOTE})`
+        : `Exported ${formatCount(rows.length)} packets as JSON`
+    )
   }
 
   return (
@@ -85,7 +93,7 @@ export function TrafficView(): JSX.Element {
           <button type="button" className="small" onClick={() => exportAs('json')} disabled={rows.length === 0}>
             Export JSON
           </button>
-          <button type="button" className="small" onClick={() => exportAs('csv')} disabled={rows.length === 0}>
+          <button type="button" className="small" onClick={() => exportAs('csv')} disabled={rows.length === 0} title={CSV_FORMULA_NOTE}>
             Export CSV
           </button>
         </div>
