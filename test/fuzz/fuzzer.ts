@@ -59,7 +59,7 @@ export class Prng {
 }
 
 /** The PRNG for one case: independent of every other case, so any case can be regenerated alone. */
-function caseRng(seed: number, index: number): Prng {
+export function caseRng(seed: number, index: number): Prng {
   let h = (seed ^ 0x9e3779b9) >>> 0
   h = Math.imul(h ^ index, 0x85ebca6b) >>> 0
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0

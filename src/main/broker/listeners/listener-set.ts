@@ -61,8 +61,25 @@ export class ListenerSet {
     )
   }
 
-  async start(config: ListenerConfig): Promise<ListenerInfo[]> {
-    await this.stop()
+  /** Starts and stops run one at a time, in order: two settings changes at once must not bind the same port twice. */
+  private turn: Promise<unknown> = Promise.resolve()
+
+  private inTurn<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(step)
+    this.turn = next.catch(() => {})
+    return next
+  }
+
+  start(config: ListenerConfig): Promise<ListenerInfo[]> {
+    return this.inTurn(() => this.startNow(config))
+  }
+
+  stop(): Promise<void> {
+    return this.inTurn(() => this.stopNow())
+  }
+
+  private async startNow(config: ListenerConfig): Promise<ListenerInfo[]> {
+    await this.stopNow()
     this.config = { ...config }
     const starts: Promise<Running>[] = []
     if (config.tcpPort > 0) starts.push(this.startTcp(config))
@@ -74,7 +91,7 @@ export class ListenerSet {
     return this.infos()
   }
 
-  async stop(): Promise<void> {
+  private async stopNow(): Promise<void> {
     const running = this.running
     this.running = []
     this.config = null
@@ -165,10 +182,19 @@ export function listen(
   })
 }
 
+/**
+ * Stop listening. Connections already accepted are not waited for: they are the broker's to end
+ * (stop() disconnects them first; a settings change that rebinds the listeners leaves TCP and TLS
+ * clients connected). Waiting for the close callback, which fires only once every connection has
+ * gone, made such a settings change hang for as long as one client stayed (found by the
+ * inspector command fuzzer).
+ */
 export function closeServer(server: TcpServer | HttpServer): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve()
-    server.close(() => resolve())
+    server.close()
     if ('closeAllConnections' in server) server.closeAllConnections()
+    // The listening socket is closed at once; let its handle finish closing before the port is bound again.
+    setImmediate(resolve)
   })
 }
