@@ -121,6 +121,15 @@ describe('the inspector publish command uses it', () => {
     expect(command({ correlationData: Buffer.alloc(65_536).toString('base64') })).toThrow(/correlationData/)
     expect(command({ userProperties: { ok: ['a', 'b\u0000'] } })).toThrow(/user property value must not contain U\+0000/)
   })
+
+  it('keeps a user property named __proto__ (it was dropped; seen while writing the inspector fuzzer)', () => {
+    const properties = JSON.parse('{"userProperties":{"__proto__":"x","a":["1","2"]}}') as Record<string, unknown>
+    const parsed = publishCommand({ topic: 't', payload: '', qos: 0, retain: false, properties }, 'publish')
+    expect(Object.entries(parsed.properties?.userProperties ?? {})).toEqual([
+      ['__proto__', 'x'],
+      ['a', ['1', '2']]
+    ])
+  })
 })
 
 describe('the decoder applies the same rules to v5 string properties', () => {

@@ -222,7 +222,8 @@ function properties(value: unknown, what: string): JsonMessageProperties {
 
 function userProperties(value: unknown, what: string): Record<string, string | string[]> {
   const record = plainObject(value, what)
-  const out: Record<string, string | string[]> = {}
+  // No prototype: a user property named "__proto__" is a user property, not a prototype to set.
+  const out = Object.create(null) as Record<string, string | string[]>
   for (const [key, entry] of Object.entries(record)) {
     if (typeof entry === 'string') out[key] = entry
     else if (Array.isArray(entry) && entry.every((item) => typeof item === 'string')) out[key] = [...(entry as string[])]
