@@ -54,6 +54,7 @@ export type LimitName =
   | 'maxTopicLength'
   | 'maxSubscriptionsPerClient'
   | 'drainTimeout'
+  | 'maxSettingFileSize'
 
 export const LIMIT_NAMES: readonly LimitName[] = [
   'maxConnections',
@@ -65,7 +66,8 @@ export const LIMIT_NAMES: readonly LimitName[] = [
   'maxTopicLevels',
   'maxTopicLength',
   'maxSubscriptionsPerClient',
-  'drainTimeout'
+  'drainTimeout',
+  'maxSettingFileSize'
 ]
 
 /** MQTT 5 PUBLISH properties the broker passes through unchanged. */

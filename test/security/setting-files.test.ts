@@ -133,6 +133,9 @@ describe('the broker process, told to use such files', () => {
       ok: true,
       result: { ok: false, errors: [{ message: 'authFile: larger than maxSettingFileSize (1024 bytes)' }] }
     })
+    // Counted like every limit: the dashboard's "Limits hit" table.
+    const snapshot = await inspector.call('snapshot')
+    expect(snapshot).toMatchObject({ ok: true, result: { stats: { limitsHit: { maxSettingFileSize: 1 } } } })
     await inspector.call('updateSettings', [{ maxSettingFileSize: 16 * 1024 * 1024 }])
   })
 

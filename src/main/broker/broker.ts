@@ -102,7 +102,7 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
     this.retained = options.retained ?? new MemoryRetainedStore()
     this.journal = options.store?.persistence ?? NO_PERSISTENCE
     this.loaded = options.store?.loaded ?? null
-    this.auth = new Authenticator(this.logger)
+    this.auth = new Authenticator(this.logger, (limit) => this.limitHit(limit))
     // Read off the event loop (a FIFO or device must not block it); start() waits for it.
     if (this.settings.authFile !== null) void this.auth.load(this.settings.authFile, this.settings.maxSettingFileSize)
     this.router = new Router(this.auth)
@@ -134,7 +134,10 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
       drop: (session, message, reason) => this.drop(session, message, reason),
       connectTimeoutMs: options.connectTimeoutMs
     })
-    this.listenerSet = new ListenerSet((transport) => this.accept(transport), this.logger, new OriginPolicy(this))
+    this.listenerSet = new ListenerSet((transport) => this.accept(transport), this.logger, {
+      upgrades: new OriginPolicy(this),
+      limitHit: (limit) => this.limitHit(limit)
+    })
     this.sys = new SysTopics({
       version: this.version,
       stats: () => this.stats(),

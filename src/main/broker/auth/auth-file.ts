@@ -45,7 +45,7 @@ export interface AuthData {
  * `errors`: every problem, with the file name and line, for the log and the operator's terminal.
  * `summary` (failures only): what a reply to the UI or the API may say; never the file's contents.
  */
-export type AuthFileResult = { ok: true; data: AuthData } | { ok: false; errors: string[]; summary?: string }
+export type AuthFileResult = { ok: true; data: AuthData } | { ok: false; errors: string[]; summary?: string; tooLarge?: boolean }
 
 const TOP_KEYS = ['users', 'acl']
 const USER_KEYS = ['username', 'password']
@@ -62,7 +62,9 @@ export async function loadAuthFile(path: string, options: { missingOk?: boolean;
   const read = await readSettingFile(path, options.maxBytes ?? DEFAULT_SETTINGS.maxSettingFileSize)
   if (!read.ok) {
     if (read.problem === 'missing' && options.missingOk) return { ok: true, data: { users: [], acl: [] } }
-    return { ok: false, errors: [`auth file ${read.detail}`], summary: read.summary }
+    const failed: AuthFileResult = { ok: false, errors: [`auth file ${read.detail}`], summary: read.summary }
+    if (read.problem === 'too-large') failed.tooLarge = true
+    return failed
   }
   let result: AuthFileResult
   try {

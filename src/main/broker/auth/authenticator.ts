@@ -55,7 +55,11 @@ export class Authenticator {
   /** The load in progress (or the last one), so the next waits for it. */
   private loading: Promise<unknown> = Promise.resolve()
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    /** The auth file was refused for maxSettingFileSize. */
+    private readonly limitHit: (limit: 'maxSettingFileSize') => void = () => {}
+  ) {}
 
   /** Does a CONNECT need looking at, with these settings? (Not on the hot path: once per CONNECT.) */
   needsConnectCheck(settings: BrokerSettings): boolean {
@@ -95,6 +99,7 @@ export class Authenticator {
     }
     const result = await loadAuthFile(path, { maxBytes })
     if (!result.ok) {
+      if (result.tooLarge) this.limitHit('maxSettingFileSize')
       const summary = result.summary ?? 'not a valid auth file: see the broker log'
       if (this.compiled === null) this.failure = summary
       for (const error of result.errors) this.logger.error(`auth file: ${error}`)

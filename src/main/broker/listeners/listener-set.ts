@@ -11,6 +11,14 @@ import { TLS_CONFIG_KEYS, startTls, startWss, type TlsListenerConfig } from './t
 import { startUnix } from './unix-listener'
 import { WsTransport } from './ws-transport'
 
+/** What the listeners tell the broker, or ask it. */
+export interface ListenerHooks {
+  /** Decides on WebSocket upgrades (ws and wss) before they happen: the Origin check (origin-policy.ts). */
+  upgrades?: UpgradePolicy
+  /** A certificate file was refused for maxSettingFileSize. */
+  limitHit?: (limit: 'maxSettingFileSize') => void
+}
+
 export interface ListenerConfig extends TlsListenerConfig, SocketOptionsConfig {
   host: string
   tcpPort: number
@@ -39,9 +47,12 @@ export class ListenerSet {
   constructor(
     private readonly accept: (transport: Transport) => void,
     private readonly logger: Logger,
-    /** Decides on WebSocket upgrades (ws and wss) before they happen: the Origin check (origin-policy.ts). */
-    private readonly upgrades: UpgradePolicy = SERVE_EVERY_ORIGIN
+    private readonly hooks: ListenerHooks = {}
   ) {}
+
+  private get upgrades(): UpgradePolicy {
+    return this.hooks.upgrades ?? SERVE_EVERY_ORIGIN
+  }
 
   infos(): ListenerInfo[] {
     return this.running.map((r) => ({ ...r.info }))
@@ -84,8 +95,8 @@ export class ListenerSet {
     const starts: Promise<Running>[] = []
     if (config.tcpPort > 0) starts.push(this.startTcp(config))
     if (config.wsPort > 0) starts.push(this.startWs(config))
-    if (config.tlsPort > 0) starts.push(startTls(config, this.accept, this.logger))
-    if (config.wssPort > 0) starts.push(startWss(config, this.accept, this.logger, this.upgrades))
+    if (config.tlsPort > 0) starts.push(startTls(config, this.accept, this.logger, this.hooks.limitHit))
+    if (config.wssPort > 0) starts.push(startWss(config, this.accept, this.logger, this.upgrades, this.hooks.limitHit))
     if (config.unixSocket !== null) starts.push(startUnix(config.unixSocket, this.accept, this.logger))
     this.running = await Promise.all(starts)
     return this.infos()

@@ -53,12 +53,13 @@ export const TLS_CONFIG_KEYS = [
 const HANDSHAKE_TIMEOUT_MS = 10_000
 
 type Accept = (transport: Transport) => void
+type LimitHit = (limit: 'maxSettingFileSize') => void
 
 /** A TLS configuration problem: `error` for ListenerInfo (the UI), `detail` for the log. */
 export type TlsOptionsResult = { ok: true; options: TlsOptions } | { ok: false; error: string; detail: string }
 
 /** Read the PEM files and check them; the error names the setting and what kind of problem it is. */
-export async function loadTlsOptions(config: TlsListenerConfig): Promise<TlsOptionsResult> {
+export async function loadTlsOptions(config: TlsListenerConfig, limitHit?: LimitHit): Promise<TlsOptionsResult> {
   if (config.certFile === null || config.keyFile === null) {
     const error = 'needs certFile and keyFile (run `brokerscope gen-cert` for a development certificate)'
     return { ok: false, error, detail: error }
@@ -71,6 +72,7 @@ export async function loadTlsOptions(config: TlsListenerConfig): Promise<TlsOpti
   const contents: Partial<Record<'certFile' | 'keyFile' | 'caFile', Buffer>> = {}
   for (const [key, path] of files) {
     const read = await readSettingFile(path, config.maxSettingFileSize)
+    if (!read.ok && read.problem === 'too-large') limitHit?.('maxSettingFileSize')
     if (!read.ok) return { ok: false, error: `${key}: ${read.summary}`, detail: `cannot read ${key} ${read.detail}` }
     contents[key] = read.data
   }
@@ -103,8 +105,13 @@ export function certificateIdentity(socket: TLSSocket): string | null {
   return typeof name === 'string' && name.length > 0 ? name : null
 }
 
-export async function startTls(config: TlsListenerConfig & SocketOptionsConfig, accept: Accept, logger: Logger): Promise<Running> {
-  const loaded = await loadTlsOptions(config)
+export async function startTls(
+  config: TlsListenerConfig & SocketOptionsConfig,
+  accept: Accept,
+  logger: Logger,
+  limitHit?: LimitHit
+): Promise<Running> {
+  const loaded = await loadTlsOptions(config, limitHit)
   if (!loaded.ok) return failed('tls', config.host, config.tlsPort, loaded, logger)
   const server = createTlsServer({ ...serverSocketOptions(config), ...loaded.options }, (socket) => {
     accept(new TcpTransport(socket, 'tls', config.useIdentityAsUsername ? certificateIdentity(socket) : null))
@@ -115,8 +122,14 @@ export async function startTls(config: TlsListenerConfig & SocketOptionsConfig, 
   return listen(server, 'tls', config.host, config.tlsPort, logger, config).then((info) => ({ info, close: () => closeServer(server) }))
 }
 
-export async function startWss(config: TlsListenerConfig, accept: Accept, logger: Logger, upgrades: UpgradePolicy): Promise<Running> {
-  const loaded = await loadTlsOptions(config)
+export async function startWss(
+  config: TlsListenerConfig,
+  accept: Accept,
+  logger: Logger,
+  upgrades: UpgradePolicy,
+  limitHit?: LimitHit
+): Promise<Running> {
+  const loaded = await loadTlsOptions(config, limitHit)
   if (!loaded.ok) return failed('wss', config.host, config.wssPort, loaded, logger)
   const https: HttpsServer = createHttpsServer(loaded.options, (_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain' })
