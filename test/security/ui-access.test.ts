@@ -18,7 +18,7 @@ import { isLoopbackHost, resolveUiToken } from '../../src/main/headless/ui-acces
 import { startUiServer, type UiServer } from '../../src/main/headless/ui-server'
 import { Inspector } from '../../src/main/inspector/inspector'
 import { MemorySavedMessageStore } from '../../src/main/inspector/saved-messages'
-import { startTestBroker, type TestBroker } from '../helpers/broker-harness'
+import { startTestBroker, waitFor, type TestBroker } from '../helpers/broker-harness'
 import { startCli } from '../helpers/cli-process'
 
 let dir: string
@@ -94,6 +94,7 @@ describe('the UI token', () => {
     expect(isLoopbackHost('127.0.0.1') && isLoopbackHost('::1') && isLoopbackHost('localhost') && isLoopbackHost('127.1.2.3')).toBe(true)
     expect(isLoopbackHost('0.0.0.0') || isLoopbackHost('192.168.1.2') || isLoopbackHost('::')).toBe(false)
     const exposed = await startCli(['--ui-host', '0.0.0.0'])
+    await waitFor(() => exposed.output().includes('plain HTTP'), 'the warning')
     expect(exposed.output()).toMatch(/WARN .*inspector UI listens on 0\.0\.0\.0 over plain HTTP/)
     // The warning does not repeat the token.
     expect(
@@ -104,6 +105,7 @@ describe('the UI token', () => {
     ).not.toContain('cli-test-token')
     await exposed.stop()
     const local = await startCli()
+    await waitFor(() => local.output().includes('running; press Ctrl-C'), 'the start-up to finish')
     expect(local.output()).not.toContain('plain HTTP')
     await local.stop()
   })

@@ -49,7 +49,7 @@ describe('rights withdrawn by a reload', () => {
       will: { topic: 'alice/status', payload: Buffer.from('gone'), qos: 0, retain: false }
     })
     writeAuthFile(authFile, USERS, AFTER)
-    expect(tb!.broker.reloadAuth()).toMatchObject({ ok: true })
+    expect(await tb!.broker.reloadAuth()).toMatchObject({ ok: true })
     const dropsBefore = tb!.broker.stats().droppedByReason['not-authorized']
     alice.stream.destroy()
     await waitFor(() => !tb!.broker.listClients().some((c) => c.clientId === 'alice' && c.connected), 'alice gone')
@@ -69,7 +69,7 @@ describe('rights withdrawn by a reload', () => {
     await watcher.publishAsync('feed/1', 'queued', { qos: 1 })
     await waitFor(() => tb!.broker.listClients().find((c) => c.clientId === 'bob')?.queued === 1, 'queued for bob')
     writeAuthFile(authFile, USERS, AFTER)
-    expect(tb!.broker.reloadAuth()).toMatchObject({ ok: true })
+    expect(await tb!.broker.reloadAuth()).toMatchObject({ ok: true })
 
     const again = await tb!.connect({ clientId: 'bob', username: 'bob', password: 'b', clean: false })
     const received = collectMessages(again)
