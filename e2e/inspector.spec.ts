@@ -327,5 +327,6 @@ test('Export CSV downloads the filtered traffic with a header row', async ({ ins
     expect(new Date(record[column('time')]).getTime()).not.toBeNaN()
   }
   expect(records.map((r) => r[column('payload')])).toEqual(['p1', 'p2, with a comma', 'p3 "quoted"'])
-  await expect(page.getByTestId('action-message')).toHaveText('Exported 3 packets as CSV')
+  // The export says what it did to formula-like cells (issue 16: CSV formula injection).
+  await expect(page.getByTestId('action-message')).toHaveText(/^Exported 3 packets as CSV \(cells starting with = \+ - @ got a leading '/)
 })
