@@ -139,6 +139,7 @@ const SAFE_SETTINGS: Record<string, { make: (r: Prng) => Json; safe: (value: unk
   wsAllowedOrigins: { make: (r) => r.pick(['', 'https://a.example', '*', 'not an origin', 'http://x:1,http://y:2']), safe: () => true },
   maxSettingFileSize: { make: (r) => r.pick([1024, 16 * 1024 * 1024, 10, -1]), safe: () => true },
   // Paths the broker must refuse without blocking or reading (see FILE_PLACEHOLDERS), or none.
+  inspectorRecordWithoutUi: { make: (r) => r.chance(0.5), safe: () => true },
   authFile: {
     make: (r) => r.pick([null, ...Object.keys(FILE_PLACEHOLDERS)]),
     safe: (v) => v === null || (typeof v === 'string' && Object.hasOwn(FILE_PLACEHOLDERS, v))
@@ -265,6 +266,41 @@ function validRequest(r: Prng, id: number): { id: Json; command: string; args: J
         return [{ name: r.pick(NAME_POOL), ...publishArgs(r) }]
       case 'deleteSavedMessage':
         return [r.pick(NAME_POOL)]
+      case 'deleteRetainedSubtree':
+      case 'topicHistory':
+        return [r.pick(TOPIC_POOL)]
+      case 'historyPayload':
+        return [r.pick(TOPIC_POOL), r.int(200)]
+      case 'activity':
+        return []
+      case 'findTopics':
+        return [
+          {
+            topic: r.pick(['', 'fuzz/#', 'fuzz/+/c', 'ü', '#']),
+            payload: r.pick(['', 'a', '(a+)+$', '^.*$', '[', '\\', '(?<x>a)\\k<x>', randomString(r, 10)]),
+            mode: r.pick(['substring', 'regex']),
+            caseSensitive: r.chance(0.5),
+            history: r.chance(0.5)
+          }
+        ]
+      case 'watchSeries':
+        return [[{ topic: r.pick(TOPIC_POOL), path: r.pick(['', 'a', 'a.b[0]', '[', 'x'.repeat(100)]) }]]
+      case 'decodeSchema':
+        return [
+          r.chance(0.5)
+            ? {
+                kind: 'protobuf',
+                proto: r.pick([
+                  'syntax = "proto3"; message M { int32 a = 1; }',
+                  'message',
+                  '',
+                  'syntax = "proto3"; message M { M m = 1; }'
+                ]),
+                messageType: r.pick(['M', '', 'N']),
+                payload: base64(r, 16)
+              }
+            : { kind: 'sparkplug', payload: base64(r, 32) }
+        ]
     }
   })()
   return { id, command, args }
