@@ -87,6 +87,7 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
   private readonly retained: RetainedStore
   private readonly connections: ConnectionHub
   private readonly listenerSet: ListenerSet
+  private readonly originPolicy: OriginPolicy
   private readonly sys: SysTopics
   private housekeeping: NodeJS.Timeout | null = null
   /** Where retained messages and durable sessions are kept (NO_PERSISTENCE: memory only). */
@@ -134,8 +135,9 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
       drop: (session, message, reason) => this.drop(session, message, reason),
       connectTimeoutMs: options.connectTimeoutMs
     })
+    this.originPolicy = new OriginPolicy(this)
     this.listenerSet = new ListenerSet((transport) => this.accept(transport), this.logger, {
-      upgrades: new OriginPolicy(this),
+      upgrades: this.originPolicy,
       limitHit: (limit) => this.limitHit(limit)
     })
     this.sys = new SysTopics({
@@ -514,6 +516,7 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
     if (changed.length === 0) return { ok: true, settings: { ...previous } }
     this.settings = result.settings
     this.logger.setLevel(result.settings.logLevel)
+    this.originPolicy.settingsChanged()
     for (const key of changed) {
       this.logger.info(
         `settings (${source}): ${key} ${showSettingValue(key, previous[key])} → ${showSettingValue(key, result.settings[key])}`

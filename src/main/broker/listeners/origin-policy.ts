@@ -21,12 +21,11 @@ export interface UpgradePolicy {
 /** Serves every upgrade (tests, tools that build a ListenerSet alone). */
 export const SERVE_EVERY_ORIGIN: UpgradePolicy = { verify: (_request, _listener, done) => done(true) }
 
-/** What the policy reads from the broker: the settings in force, its counters, log and events. */
+/** What the policy reads from the broker: the settings in force, its counters and log. */
 export interface OriginPolicyHost {
   readonly settings: Pick<BrokerSettings, 'wsAllowedOrigins'>
   readonly counters: { countRefusal(reason: RefusalReason): void }
   readonly logger: Logger
-  readonly events: { on(type: 'settings.changed', listener: () => void): () => void }
 }
 
 export class OriginPolicy implements UpgradePolicy {
@@ -37,8 +36,11 @@ export class OriginPolicy implements UpgradePolicy {
 
   constructor(private readonly host: OriginPolicyHost) {
     this.current()
-    // A new value is applied (and '*' warned about) when it comes into force, not at the next upgrade.
-    host.events.on('settings.changed', () => this.current())
+  }
+
+  /** The settings changed: a new value is applied (and '*' warned about) now, not at the next upgrade. */
+  settingsChanged(): void {
+    this.current()
   }
 
   /** The setting in force, parsed once per value. */
