@@ -27,6 +27,8 @@ import WebSocket from 'ws'
 import { Broker } from '../../src/main/broker/broker'
 import { startUiServer, type UiServer } from '../../src/main/headless/ui-server'
 import { Inspector } from '../../src/main/inspector/inspector'
+import { toolCommandTable } from '../../src/main/tools/tool-commands'
+import { ToolHost } from '../../src/main/tools/tool-host'
 import type { SavedMessageStore } from '../../src/main/inspector/saved-messages'
 import { createLogger } from '../../src/main/logger'
 import { COMMAND_NAMES, type SavedMessage, type WsServerMessage } from '../../src/shared/api'
@@ -147,10 +149,29 @@ const SAFE_SETTINGS: Record<string, { make: (r: Prng) => Json; safe: (value: unk
 }
 
 /**
+ * The tools' commands that act (run devices, replay) keep to what this shared machine can take:
+ * a started generator runs at most 2 devices at 1 message a second for 2 messages, and a replay
+ * goes only to this broker. Their validation is still fuzzed through saveGenerator and
+ * previewGenerator, which act on nothing.
+ */
+function sanitizeTools(request: { command: Json; args: Json }): void {
+  if (!Array.isArray(request.args)) return
+  const first = request.args[0]
+  if (first === null || typeof first !== 'object' || Array.isArray(first)) return
+  if (request.command === 'startGenerator') {
+    if (typeof first.devices === 'number') first.devices = Math.min(Math.max(first.devices, 1), 2)
+    first.pace = { kind: 'interval', ms: 1000 }
+    first.stop = { kind: 'count', count: 2 }
+  }
+  if (request.command === 'startReplay' && first.url !== undefined && first.url !== null) first.url = []
+}
+
+/**
  * After mutation, an updateSettings patch may hold any value for any key: one the broker would
  * accept for a key that is not safe to change here becomes [] (which no setting accepts).
  */
 function sanitizeSettings(request: { command: Json; args: Json }): void {
+  sanitizeTools(request)
   if (request.command !== 'updateSettings' || !Array.isArray(request.args)) return
   const patch = request.args[0]
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return
@@ -222,6 +243,23 @@ function publishArgs(r: Prng): Record<string, Json> {
   if (typeof command.payload === 'string' && r.chance(0.5)) command.payloadEncoding = r.pick(['utf8', 'base64'])
   if (r.chance(0.5)) command.properties = properties(r)
   return command
+}
+
+function generatorSpec(r: Prng): Record<string, Json> {
+  return {
+    name: r.pick(NAME_POOL),
+    topic: r.pick(['sim/{{device}}/t', 'sim/{{counter}}', '{{', 'sim/#', '']),
+    payload: r.pick(['{"t": {{random 20.0 25.0}}}', '{{counter}}', '{{nope}}', '{{random 1}}', 'plain']),
+    qos: r.int(3),
+    retain: r.chance(0.2),
+    devices: r.pick([1, 2, 0, 100_000]),
+    pace: r.pick<Json>([
+      { kind: 'interval', ms: 1000 },
+      { kind: 'rate', perSecond: 1 },
+      { kind: 'interval', ms: 0 }
+    ]),
+    stop: r.pick<Json>([{ kind: 'count', count: 2 }, { kind: 'duration', seconds: 1 }, { kind: 'forever' }])
+  }
 }
 
 function settingsPatch(r: Prng): Record<string, Json> {
@@ -301,6 +339,27 @@ function validRequest(r: Prng, id: number): { id: Json; command: string; args: J
               }
             : { kind: 'sparkplug', payload: base64(r, 32) }
         ]
+      case 'toolStatus':
+      case 'listGenerators':
+      case 'stopRecording':
+      case 'listRecordings':
+      case 'pauseReplay':
+      case 'resumeReplay':
+      case 'stopReplay':
+        return []
+      case 'saveGenerator':
+      case 'previewGenerator':
+      case 'startGenerator':
+        return [generatorSpec(r)]
+      case 'deleteGenerator':
+      case 'pauseGenerator':
+      case 'resumeGenerator':
+      case 'stopGenerator':
+        return [r.pick(NAME_POOL)]
+      case 'startRecording':
+        return [{ pcap: r.chance(0.5) }]
+      case 'startReplay':
+        return [{ recording: r.pick(['none.jsonl', '../x.jsonl', '', 'rec.jsonl']), speed: r.pick([0, 1, 2, -1]), url: null }]
     }
   })()
   return { id, command, args }
@@ -534,10 +593,19 @@ export async function runInspectorFuzz(options: InspectorFuzzOptions): Promise<I
     if (!EXPECTED_ERRORS.some((pattern) => pattern.test(text))) fail('error-logged', text)
   })
   const tcpPort = await freePort()
-  const broker = new Broker({ sysInterval: 0, tcpPort, wsPort: 0 }, { logger })
+  // The tools' own caps, kept small here (their keys are not fuzzed with valid values).
+  const broker = new Broker(
+    { sysInterval: 0, tcpPort, wsPort: 0, persistence: false, simulateMaxDevices: 4, recordMaxBytes: 1024 * 1024, recordMaxSeconds: 30 },
+    { logger }
+  )
   await broker.start()
   // A small traffic log: snapshots (fuzzed like any command) stay cheap.
-  const inspector = new Inspector(broker, { savedMessages: new BoundedSavedMessages(), trafficCapacity: 500 })
+  const tools = new ToolHost({ broker, dataDir: dir, logger })
+  const inspector = new Inspector(broker, {
+    savedMessages: new BoundedSavedMessages(),
+    trafficCapacity: 500,
+    toolCommands: toolCommandTable(tools)
+  })
   const token = `fuzz-${seed.toString(36)}-token-0123456789`
   const withFiles = (text: string): string =>
     text.includes('"@')
@@ -699,6 +767,7 @@ export async function runInspectorFuzz(options: InspectorFuzzOptions): Promise<I
   clearInterval(probeTimer)
   await Promise.all([healthy.endAsync(true), witness.endAsync(true)]).catch(() => {})
   await server.close()
+  await tools.dispose()
   inspector.dispose()
   await broker.stop()
   process.off('uncaughtException', onUncaught)

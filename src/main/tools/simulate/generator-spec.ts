@@ -46,7 +46,12 @@ export function checkGenerator(raw: unknown, maxDevices: number): GeneratorCheck
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     return { ok: false, problems: [{ field: '', message: 'a generator must be an object' }] }
   const record = raw as Record<string, unknown>
-  for (const key of Object.keys(record)) if (!KEYS.includes(key)) problem(key, `unknown field "${key}"`)
+  for (const key of Object.keys(record)) {
+    if (KEYS.includes(key)) continue
+    // Named, not echoed whole: a key can be any size (found by the inspector command fuzzer).
+    const shown = key.length > 40 ? `${key.slice(0, 40)}…` : key
+    problem(shown, `unknown field "${shown}"`)
+  }
 
   const name = record.name
   if (typeof name !== 'string' || name.trim() === '') problem('name', 'name must be a non-empty string')
