@@ -339,6 +339,8 @@ function validRequest(r: Prng, id: number): { id: Json; command: string; args: J
               }
             : { kind: 'sparkplug', payload: base64(r, 32) }
         ]
+      case 'storeStatus':
+      case 'clearStoredData':
       case 'toolStatus':
       case 'listGenerators':
       case 'stopRecording':
