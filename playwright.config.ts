@@ -3,10 +3,10 @@ import type { Transport } from './e2e/fixtures'
 
 /**
  * Specs that exist only for the headless shell: the inspector's HTTP/WebSocket server (token,
- * Origin) and a browser MQTT client on the WebSocket listener (no inspector, the same broker code
- * in both shells: run once).
+ * Origin) and browser MQTT clients on the WebSocket listener, with its Origin check (the same
+ * broker code in both shells: run once; ws-origin also needs its own Chromium host rule).
  */
-export const HEADLESS_ONLY_SPECS = ['ui-security.spec.ts', 'mqtt-browser.spec.ts']
+export const HEADLESS_ONLY_SPECS = ['ui-security.spec.ts', 'mqtt-browser.spec.ts', 'ws-origin.spec.ts']
 /** Specs of the desktop app itself: menus, tray, port in use, the app data folder, IPC senders; and the real-binary smoke test. */
 export const ELECTRON_ONLY_SPECS = ['desktop-*.spec.ts', 'electron-smoke.spec.ts']
 
