@@ -40,16 +40,19 @@ export function utf8ByteLength(value: string): number {
   return bytes
 }
 
+/** Why a string cannot be an MQTT UTF-8 Encoded String, for callers that word it their own way. */
+export type MqttStringIssue = { kind: 'nul' } | { kind: 'surrogate' } | { kind: 'too-long'; bytes: number }
+
 /**
- * Null when `value` can travel as an MQTT UTF-8 Encoded String, else why not, naming it `what`:
- * no U+0000 [MQTT-1.5.4-2], well-formed (no unpaired surrogate, which has no UTF-8 form)
- * [MQTT-1.5.4-1], at most 65,535 UTF-8 bytes [MQTT-1.5.4]. Linear, and on the PUBLISH hot path
+ * Null when `value` can travel as an MQTT UTF-8 Encoded String, else what is wrong: U+0000
+ * [MQTT-1.5.4-2], an unpaired surrogate (it has no UTF-8 form, so the bytes would be ill-formed)
+ * [MQTT-1.5.4-1], more than 65,535 UTF-8 bytes [MQTT-1.5.4]. Linear, and on the PUBLISH hot path
  * (topic names) as cheap as one pass over the characters.
  */
-export function mqttStringProblem(value: string, what: string): string | null {
+export function mqttStringIssue(value: string): MqttStringIssue | null {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
-    if (c === 0) return `${what} must not contain U+0000`
+    if (c === 0) return { kind: 'nul' }
     if (c >= 0xd800 && c <= 0xdfff) {
       if (c <= 0xdbff) {
         const next = i + 1 < value.length ? value.charCodeAt(i + 1) : 0
@@ -58,14 +61,28 @@ export function mqttStringProblem(value: string, what: string): string | null {
           continue
         }
       }
-      return `${what} contains an unpaired surrogate (invalid UTF-8)`
+      return { kind: 'surrogate' }
     }
   }
   if (value.length > SAFE_UTF16_LENGTH) {
     const bytes = utf8ByteLength(value)
-    if (bytes > MAX_STRING_BYTES) return `${what} is longer than ${MAX_STRING_BYTES} bytes (${bytes} UTF-8 bytes)`
+    if (bytes > MAX_STRING_BYTES) return { kind: 'too-long', bytes }
   }
   return null
+}
+
+/** mqttStringIssue in words, naming the string `what`. */
+export function mqttStringProblem(value: string, what: string): string | null {
+  const issue = mqttStringIssue(value)
+  if (issue === null) return null
+  switch (issue.kind) {
+    case 'nul':
+      return `${what} must not contain U+0000`
+    case 'surrogate':
+      return `${what} contains an unpaired surrogate (invalid UTF-8)`
+    case 'too-long':
+      return `${what} is longer than ${MAX_STRING_BYTES} bytes (${issue.bytes} UTF-8 bytes)`
+  }
 }
 
 /** Null when `byteLength` bytes fit MQTT Binary Data, else why not. */

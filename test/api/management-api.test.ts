@@ -464,7 +464,7 @@ describe('users (PMQ), in the auth file', () => {
     expect(added.json).toEqual({ username: 'pmqtt' })
     const file = JSON.parse(readFileSync(h!.authFile, 'utf8'))
     expect(file.users.map((u: { username: string }) => u.username)).toEqual(['alice', 'pmqtt'])
-    expect(file.users[1].password).toMatch(/^scrypt\$16384\$8\$1\$/)
+    expect(file.users[1].password).toMatch(/^scrypt-sha256\$16384\$8\$1\$/)
     const mqttUser = await client({ clientId: 'pmq', username: 'pmqtt', password: 'test1' })
     expect(mqttUser.connected).toBe(true)
     // The new user works for the API too (basic auth).

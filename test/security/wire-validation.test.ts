@@ -138,7 +138,7 @@ describe('the decoder applies the same rules to v5 string properties', () => {
     let packets = 0
     const decoder = new PacketDecoder(
       { onPacket: () => packets++, onDecodeError: (e) => (error = e) },
-      { settings: { maximumPacketSize: MAX_PACKET_BYTES } }
+      { maximumPacketSize: MAX_PACKET_BYTES }
     )
     decoder.push(
       mqttPacket.generate(

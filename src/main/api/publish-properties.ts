@@ -5,10 +5,10 @@
  * [MQTT-1.5.4-2]; correlation data at most 65,535 bytes [MQTT-1.5.6-1]; a response topic is a topic
  * name without wildcards [MQTT-3.3.2-14].
  *
- * checkMqttString is the single place these rules are applied here: when the shared MQTT property
- * validator lands in src/shared/, it should call that instead.
+ * checkMqttString words the shared validator's answer (src/shared/mqtt-wire.ts) in this API's terms.
  */
 import type { MessageProperties } from '../../shared/broker-types'
+import { MAX_STRING_BYTES, mqttStringIssue } from '../../shared/mqtt-wire'
 
 export interface ApiPublishProperties {
   payload_format_indicator?: 0 | 1
@@ -19,18 +19,18 @@ export interface ApiPublishProperties {
   user_properties?: Record<string, string | string[]>
 }
 
-const MAX_STRING_BYTES = 65535
-const encoder = new TextEncoder()
-/** A UTF-16 surrogate without its pair: no UTF-8 encoding exists for it. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
 /** Why `value` cannot be an MQTT UTF-8 string, or null. */
 export function checkMqttString(value: string): string | null {
-  if (LONE_SURROGATE.test(value)) return 'is not valid UTF-8 (it has a lone surrogate)'
-  if (value.includes('\u0000')) return 'must not contain U+0000'
-  const bytes = encoder.encode(value).length
-  if (bytes > MAX_STRING_BYTES) return `is ${bytes} bytes in UTF-8; at most ${MAX_STRING_BYTES}`
-  return null
+  const issue = mqttStringIssue(value)
+  if (issue === null) return null
+  switch (issue.kind) {
+    case 'surrogate':
+      return 'is not valid UTF-8 (it has a lone surrogate)'
+    case 'nul':
+      return 'must not contain U+0000'
+    case 'too-long':
+      return `is ${issue.bytes} bytes in UTF-8; at most ${MAX_STRING_BYTES}`
+  }
 }
 
 export type PropertiesResult = { ok: true; properties: MessageProperties | undefined } | { ok: false; field: string; message: string }

@@ -14,9 +14,10 @@ export type UsersResult<T> = { ok: true; value: T } | { ok: false; status: 400 |
 export class AuthFileUsers {
   private queue: Promise<unknown> = Promise.resolve()
 
-  list(path: string): { ok: true; value: string[] } | { ok: false; status: 409; message: string } {
-    const loaded = loadAuthFile(path, { missingOk: true })
-    if (!loaded.ok) return { ok: false, status: 409, message: `the auth file has errors: ${loaded.errors.join('; ')}` }
+  async list(path: string): Promise<{ ok: true; value: string[] } | { ok: false; status: 409; message: string }> {
+    const loaded = await loadAuthFile(path, { missingOk: true })
+    // The summary only: a reply must not show what the file holds (issue 16, finding 5).
+    if (!loaded.ok) return { ok: false, status: 409, message: `the auth file has errors: ${loaded.summary ?? 'see the broker log'}` }
     return { ok: true, value: loaded.data.users.map((user) => user.username) }
   }
 
@@ -24,7 +25,7 @@ export class AuthFileUsers {
   set(path: string, username: string, password: string): Promise<UsersResult<'added' | 'changed'>> {
     return this.serialized(async () => {
       const hash = await hashPasswordAsync(password)
-      return this.edit(path, (data) => {
+      return await this.edit(path, (data) => {
         const existing = data.users.find((user) => user.username === username)
         if (existing) existing.password = hash
         else data.users.push({ username, password: hash })
@@ -44,10 +45,12 @@ export class AuthFileUsers {
     )
   }
 
-  private edit<T>(path: string, change: (data: AuthData) => T | null): UsersResult<T> {
-    const loaded = loadAuthFile(path, { missingOk: true })
-    if (!loaded.ok)
-      return { ok: false, status: 409, message: `the auth file has errors, so it was not changed: ${loaded.errors.join('; ')}` }
+  private async edit<T>(path: string, change: (data: AuthData) => T | null): Promise<UsersResult<T>> {
+    const loaded = await loadAuthFile(path, { missingOk: true })
+    if (!loaded.ok) {
+      const why = loaded.summary ?? 'see the broker log'
+      return { ok: false, status: 409, message: `the auth file has errors, so it was not changed: ${why}` }
+    }
     const outcome = change(loaded.data)
     if (outcome === null) return { ok: false, status: 404, message: 'no such user' }
     const store = new JsonFileStore<AuthData>(

@@ -28,7 +28,7 @@ export const userRoutes: RouteModule = (app, { broker, logger }) => {
     async (_request, reply) => {
       const path = authFile()
       if (path === null) return reply.code(409).send(noFile)
-      const listed = users.list(path)
+      const listed = await users.list(path)
       if (!listed.ok) return reply.code(listed.status).send(apiError('AUTH_FILE_ERROR', listed.message))
       return listed.value.map((username) => ({ username }))
     }
@@ -61,7 +61,7 @@ export const userRoutes: RouteModule = (app, { broker, logger }) => {
       const result = await users.set(path, username, password)
       if (!result.ok) return reply.code(result.status).send(apiError('AUTH_FILE_ERROR', result.message))
       logger.info(`management API: ${result.value} user ${username} in ${path}`)
-      broker.reloadAuth()
+      await broker.reloadAuth()
       return reply.code(result.value === 'added' ? 201 : 200).send({ username })
     }
   )
@@ -87,7 +87,7 @@ export const userRoutes: RouteModule = (app, { broker, logger }) => {
           .send(apiError(code, result.status === 404 ? `no user "${request.params.username}"` : result.message))
       }
       logger.info(`management API: removed user ${request.params.username} from ${path}`)
-      broker.reloadAuth()
+      await broker.reloadAuth()
       return reply.code(204).send()
     }
   )

@@ -101,7 +101,9 @@ export function hashPasswordLegacy(password: string | Buffer, params: ScryptPara
 export function hashPasswordAsync(password: string | Buffer, params: ScryptParams = DEFAULT_SCRYPT_PARAMS): Promise<string> {
   const salt = randomBytes(SALT_BYTES)
   return new Promise((resolve, reject) => {
-    scrypt(password, salt, HASH_BYTES, options(params), (err, hash) => (err ? reject(err) : resolve(format(params, salt, hash))))
+    scrypt(scryptInput(password, true), salt, HASH_BYTES, options(params), (err, hash) =>
+      err ? reject(err) : resolve(format(PREHASHED_SCHEME, params, salt, hash))
+    )
   })
 }
 
