@@ -75,10 +75,9 @@ describe('inspector fuzzer findings', () => {
         tb.broker.updateSettings({ maxSettingFileSize: 8192 })
       ])
       expect(a.ok && b.ok).toBe(true)
-      expect(tb.broker.listeners().map((l) => [l.name, l.listening, l.error])).toEqual([
-        ['tcp', true, null],
-        ['ws', true, null]
-      ])
+      const listeners = tb.broker.listeners()
+      expect(listeners.map((l) => l.name)).toEqual(expect.arrayContaining(['tcp', 'ws']))
+      for (const listener of listeners) expect([listener.name, listener.listening, listener.error]).toEqual([listener.name, true, null])
       const client = await mqtt.connectAsync(tb.url('tcp'), { reconnectPeriod: 0 })
       await client.endAsync()
     } finally {
