@@ -5,6 +5,7 @@
  * file, the IPC API and the settings form use. Pure: no I/O.
  */
 import { DEFAULT_SETTINGS, SETTING_FIELDS, validateSetting, type BrokerSettings } from '../../shared/settings'
+import { UI_TOKEN_RULE, uiTokenProblem } from './ui-token'
 
 export interface CliParseResult {
   help: boolean
@@ -276,7 +277,7 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
 }
 
 function describeUiOption(field: keyof UiOptions): string {
-  return field === 'port' ? 'a port 0-65535, 0 = off' : field === 'host' ? 'an address' : 'at least 16 letters or digits'
+  return field === 'port' ? 'a port 0-65535, 0 = off' : field === 'host' ? 'an address' : UI_TOKEN_RULE
 }
 
 /** Check and store one --ui-* value; returns a problem or null. */
@@ -290,7 +291,8 @@ function setUiOption(ui: UiOptions, field: keyof UiOptions, value: string): stri
     if (!checked.ok) return 'is not a host name or IP address'
     ui.host = value
   } else {
-    if (!/^[A-Za-z0-9_-]{16,128}$/.test(value)) return 'must be 16 to 128 letters, digits, - or _'
+    const problem = uiTokenProblem(value)
+    if (problem !== null) return problem
     ui.token = value
   }
   return null
@@ -465,7 +467,12 @@ export function usage(): string {
       out.push(optionEntry(['-v', '--verbose'], '', ['log everything (same as --log-level debug)']))
       out.push(optionEntry(['--ui-port'], '<PORT>', [`inspector UI over HTTP, 0 = off [default: ${DEFAULT_UI_PORT}]`]))
       out.push(optionEntry(['--ui-host'], '<HOST>', ['address the inspector UI binds [default: 127.0.0.1]']))
-      out.push(optionEntry(['--ui-token'], '<TOKEN>', ['fixed UI access token for scripts [default: a new random one each run]']))
+      out.push(
+        optionEntry(['--ui-token'], '<TOKEN>', [
+          'fixed UI access token for scripts [default: a new random one each run]',
+          `(${UI_TOKEN_RULE})`
+        ])
+      )
       out.push(
         optionEntry(['-c', '--config'], '<FILE>', [
           'read settings from a JSON5 or TOML (.toml) file (camelCase or kebab-case keys); flags override it'

@@ -20,6 +20,7 @@ import { networkInterfaces } from 'node:os'
 import { extname, resolve, sep } from 'node:path'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import type { InspectorBatch, WsResponse } from '../../shared/api'
+import { uiTokenProblem } from '../config/ui-token'
 import type { Inspector } from '../inspector/inspector'
 
 export interface UiServerOptions {
@@ -27,7 +28,7 @@ export interface UiServerOptions {
   host?: string
   /** Port (default 8090; 0 picks a free one). */
   port?: number
-  /** Access token (default: 32 random hex characters). Letters, digits, '-', '_', '.', '~' only. */
+  /** Access token (default: 32 random hex characters); see config/ui-token.ts for the rule. */
   token?: string
   /** The built renderer (out/renderer). */
   rendererDir: string
@@ -85,7 +86,8 @@ const CONTENT_TYPES: Record<string, string> = {
 export async function startUiServer(inspector: Inspector, options: UiServerOptions): Promise<UiServer> {
   const host = options.host ?? '127.0.0.1'
   const token = options.token ?? randomBytes(16).toString('hex')
-  if (!/^[A-Za-z0-9._~-]{1,256}$/.test(token)) throw new Error('UI token must be 1-256 URL-safe characters (letters, digits, - _ . ~)')
+  const tokenProblem = uiTokenProblem(token)
+  if (tokenProblem !== null) throw new Error(`UI token ${tokenProblem}`)
   const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS
   const root = await realpath(options.rendererDir).catch(() => resolve(options.rendererDir))
