@@ -99,6 +99,7 @@ export async function startUiServer(inspector: Inspector, options: UiServerOptio
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE })
   const server = createServer((req, res) => {
+    if (splitUrl(req.url).pathname === '/api/access') return answerAccessCheck(req, res, token, csp)
     serveHttp(req, res, root, csp).catch(() => {
       if (!res.headersSent) sendStatus(res, 500, csp)
       else res.destroy()
@@ -260,6 +261,23 @@ async function serveHttp(req: IncomingMessage, res: ServerResponse, root: string
   const stream = createReadStream(file.path)
   stream.on('error', () => res.destroy())
   stream.pipe(res)
+}
+
+/**
+ * GET /api/access?token=…: 204 when the token is this run's, 403 when it is missing or wrong. A
+ * browser cannot read the status of a refused WebSocket upgrade, so the page asks here to tell a
+ * refused token (say so, stop retrying) from a broker that is down (keep retrying). It answers
+ * nothing the upgrade does not already answer.
+ */
+function answerAccessCheck(req: IncomingMessage, res: ServerResponse, token: string, csp: string): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD')
+    return sendStatus(res, 405, csp)
+  }
+  const given = new URLSearchParams(splitUrl(req.url).query).get('token')
+  setSecurityHeaders(res, csp)
+  res.writeHead(given !== null && sameSecret(given, token) ? 204 : 403, { 'Cache-Control': 'no-store' })
+  res.end()
 }
 
 /**

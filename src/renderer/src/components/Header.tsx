@@ -7,7 +7,8 @@ import { HelpTooltip } from './HelpTooltip'
 const STATUS_TEXT = {
   connecting: 'Connecting…',
   connected: 'Connected',
-  reconnecting: 'Reconnecting…'
+  reconnecting: 'Reconnecting…',
+  denied: 'Refused: wrong address'
 } as const
 
 export function Header(): JSX.Element {
