@@ -168,9 +168,12 @@ export const COMMANDS = {
   deleteSession: command<[clientId: string], boolean>(),
   getRetained: command<[topic: string], FullPayload | null>(),
   deleteRetained: command<[topic: string], boolean>(),
+  /** Delete every retained message but the $SYS ones; returns how many were deleted. */
   clearRetained: command<[], number>(),
-  /** Delete the retained messages of `topic` and every topic below it; returns how many were deleted. */
+  /** Delete the retained messages of `topic` and every topic below it (never $SYS); returns how many were deleted. */
   deleteRetainedSubtree: command<[topic: string], number>(),
+  /** Delete the retained messages of these topics (what the page shows; never $SYS); returns how many were deleted. */
+  deleteRetainedTopics: command<[topics: string[]], number>(),
   getTrafficPayload: command<[id: number], FullPayload | null>(),
   clearTraffic: command<[], void>(),
   setTrafficPaused: command<[paused: boolean], void>(),

@@ -21,6 +21,7 @@
 import type { FullPayload, InspectorBatch, InspectorSnapshot, RetainedRow, SeriesPoints, SettingsUpdateResult } from '../../shared/api'
 import type { BrokerEventOf } from '../../shared/broker-types'
 import { DEFAULT_SETTINGS, type BrokerSettings } from '../../shared/settings'
+import { isSysTopic } from '../../shared/topic-match'
 import type { BrokerControl } from '../broker/control'
 import { ActivityTracker } from './activity'
 import { BatchScheduler, type BatchListener } from './batch-scheduler'
@@ -42,7 +43,8 @@ import {
   schemaDecodeRequest,
   seriesSpecs,
   settingsPatch,
-  text
+  text,
+  textList
 } from './command-validation'
 import { findTopics } from './payload-search'
 import type { SavedMessageStore } from './saved-messages'
@@ -108,6 +110,9 @@ const DEFAULTS = {
   maxTopicChars: 4 * 1024 * 1024,
   listIntervalMs: 250
 } as const
+
+/** Topics one deleteRetainedTopics may name (the page sends what it shows, in chunks if more). */
+const MAX_LISTED_TOPICS = 100_000
 
 const INSPECTOR_SETTING_KEYS = [
   'inspectorHistoryPerTopic',
@@ -437,7 +442,7 @@ export class Inspector {
         }
       },
       deleteRetained: { args: args(['topic', topic]), run: (name) => broker.deleteRetained(name) },
-      clearRetained: { args: noArgs(), run: () => broker.clearRetained() },
+      clearRetained: { args: noArgs(), run: () => this.deleteRetainedWhere(() => true) },
       storeStatus: { args: noArgs(), run: () => broker.storeStatus() },
       clearStoredData: {
         args: noArgs(),
@@ -449,6 +454,13 @@ export class Inspector {
         }
       },
       deleteRetainedSubtree: { args: args(['topic', topic]), run: (name) => this.deleteRetainedSubtree(name) },
+      deleteRetainedTopics: {
+        args: args(['topics', textList(MAX_LISTED_TOPICS, MAX_ID_LENGTH)]),
+        run: (topics) => {
+          const named = new Set(topics)
+          return this.deleteRetainedWhere((name) => named.has(name))
+        }
+      },
       getTrafficPayload: { args: args(['id', nonNegativeInteger]), run: (id) => this.traffic.payload(id) },
       clearTraffic: { args: noArgs(), run: () => this.traffic.clear() },
       setTrafficPaused: { args: args(['paused', flag]), run: (paused) => this.traffic.setPaused(paused) },
@@ -487,12 +499,17 @@ export class Inspector {
     }
   }
 
-  /** Delete the retained message of `topic` and of every topic below it (never $SYS ones unless asked for by name). */
+  /** Delete the retained message of `topic` and of every topic below it. */
   private deleteRetainedSubtree(topic: string): number {
     const prefix = `${topic}/`
+    return this.deleteRetainedWhere((name) => name === topic || name.startsWith(prefix))
+  }
+
+  /** Delete the retained messages whose topic passes `wanted`, never a $SYS one; returns how many went. */
+  private deleteRetainedWhere(wanted: (topic: string) => boolean): number {
     let deleted = 0
     for (const info of this.broker.listRetained()) {
-      if (info.topic !== topic && !info.topic.startsWith(prefix)) continue
+      if (isSysTopic(info.topic) || !wanted(info.topic)) continue
       if (this.broker.deleteRetained(info.topic)) deleted++
     }
     return deleted

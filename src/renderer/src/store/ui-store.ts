@@ -6,6 +6,7 @@ export type ThemeChoice = 'system' | 'light' | 'dark'
 
 const THEME_KEY = 'brokerscope.theme'
 const VIEW_KEY = 'brokerscope.view'
+const SHOW_SYS_KEY = 'brokerscope.showSys'
 
 function storedTheme(): ThemeChoice {
   const value = readStored(THEME_KEY)
@@ -21,7 +22,10 @@ export interface UiState {
   view: ViewId
   theme: ThemeChoice
   helpOpen: boolean
+  /** Show the broker's own $SYS topics in Topics, Retained and their counts (off by default: they crowd a newcomer's own). */
+  showSys: boolean
   setView(view: ViewId): void
+  setShowSys(show: boolean): void
   setTheme(theme: ThemeChoice): void
   /** system → light → dark → system */
   cycleTheme(): void
@@ -32,6 +36,11 @@ export const useUiStore = create<UiState>()((set, get) => ({
   view: storedView(),
   theme: storedTheme(),
   helpOpen: false,
+  showSys: readStored(SHOW_SYS_KEY) === 'true',
+  setShowSys: (showSys) => {
+    writeStored(SHOW_SYS_KEY, String(showSys))
+    set({ showSys })
+  },
   setView: (view) => {
     writeStored(VIEW_KEY, view)
     set({ view })

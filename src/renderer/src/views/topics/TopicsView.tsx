@@ -6,7 +6,7 @@ import { ConfirmDialog } from '../../components/ConfirmDialog'
 import { useThrottledValue } from '../../components/useThrottledValue'
 import { formatAgo, formatBytes, formatCount, formatDateTime } from '../../lib/format'
 import { base64ToBytesSafe, previewPayload } from '../../lib/payload'
-import { compileTopicSearch } from '../../lib/topic-match'
+import { compileTopicSearch, isSysTopic } from '../../lib/topic-match'
 import { allParentPaths, buildTopicTree, parentPath, visibleTreeRows, type TopicTreeNode } from '../../lib/topic-tree'
 import { NONE, useInspectorStore } from '../../store/inspector-store'
 import { usePublishStore } from '../../store/publish-store'
@@ -37,7 +37,10 @@ function lastValue(node: TopicTreeNode): { text: string; hex: boolean } {
 }
 
 export function TopicsView(): JSX.Element {
-  const liveTopics = useInspectorStore((s) => s.data?.topics ?? NONE)
+  const allTopics = useInspectorStore((s) => s.data?.topics ?? NONE)
+  const showSys = useUiStore((s) => s.showSys)
+  const liveTopics = useMemo(() => (showSys ? allTopics : allTopics.filter((t) => !isSysTopic(t.topic))), [allTopics, showSys])
+  const sysHidden = allTopics.length - liveTopics.length
   const notTracked = useInspectorStore((s) => s.data?.topicsNotTracked ?? 0)
   const evicted = useInspectorStore((s) => s.data?.topicsEvicted ?? 0)
   // Rebuilding the tree on every batch is wasted work: at most 4 times a second.
@@ -136,7 +139,8 @@ export function TopicsView(): JSX.Element {
   const retainedInSubtree = useMemo(() => {
     if (!selectedNode) return 0
     const prefix = `${selectedNode.path}/`
-    return retained.filter((r) => r.topic === selectedNode.path || r.topic.startsWith(prefix)).length
+    // $SYS is never deleted (the inspector refuses), so it is never counted here either.
+    return retained.filter((r) => !isSysTopic(r.topic) && (r.topic === selectedNode.path || r.topic.startsWith(prefix))).length
   }, [retained, selectedNode])
 
   const copy = async (text: string, done: string): Promise<void> => {
@@ -190,6 +194,7 @@ export function TopicsView(): JSX.Element {
         <h1>Topics</h1>
         <span className="muted">
           {formatCount(topics.length)} topics · {formatCount(tree.messages)} messages
+          {sysHidden > 0 ? ` (${formatCount(sysHidden)} $SYS topics hidden)` : ''}
         </span>
         {(notTracked > 0 || evicted > 0) && (
           <span className="warning-text small-text" data-testid="topics-not-tracked">
@@ -218,6 +223,10 @@ export function TopicsView(): JSX.Element {
         <button type="button" className="small" onClick={() => setExpanded(new Set())}>
           Collapse all
         </button>
+        <label className="field-inline">
+          <input type="checkbox" checked={showSys} onChange={(e) => useUiStore.getState().setShowSys(e.target.checked)} />
+          Show $SYS
+        </label>
         {!compiled.ok && <span className="field-error">Filter {compiled.error}</span>}
         <span className="toolbar-spacer" />
         <button type="button" className="small" aria-pressed={showTalkers} onClick={() => setShowTalkers(!showTalkers)}>
