@@ -3,7 +3,7 @@
  * headless app with real MQTT.js clients. Screenshots go to test-results/screenshots/ (or
  * docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
-import { expect, openView, saveScreenshot, test } from './fixtures'
+import { expect, openView, saveScreenshot, test, trafficRows } from './fixtures'
 
 test('a page with a wrong, missing or stale token says what to do and stops retrying (bug 3)', async ({ page, broker }) => {
   let attempts = 0
@@ -83,4 +83,43 @@ test.describe('with $SYS on', () => {
     expect(got.some((t) => t.startsWith('$SYS/'))).toBe(true)
     await page.getByLabel('Show $SYS').uncheck()
   })
+})
+
+test('Traffic: Pause freezes this view only and keeps recording; Clear empties this view only (bug 8)', async ({
+  inspector: page,
+  broker,
+  mqttClient,
+  context
+}) => {
+  const other = await context.newPage()
+  await other.goto(broker.uiUrl)
+  await expect(other.getByTestId('connection-status')).toHaveText('Connected', { timeout: 15_000 })
+  await openView(page, 'traffic', 'Traffic')
+  await openView(other, 'traffic', 'Traffic')
+  const device = await mqttClient('pause-device')
+  const topicCells = (p: typeof page) => trafficRows(p).filter({ hasText: 'pause/' })
+
+  await device.publishAsync('pause/before', 'b', { qos: 0 })
+  await expect(topicCells(page)).toHaveCount(1)
+  await page.getByTestId('traffic-pause').click()
+  await expect(page.getByTestId('traffic-paused')).toBeVisible()
+  for (let i = 0; i < 3; i++) await device.publishAsync(`pause/during-${i}`, `d${i}`, { qos: 0 })
+  // The other window was not paused: it shows them at once.
+  await expect(topicCells(other)).toHaveCount(4)
+  // This one stays as it was, and says what is waiting.
+  await expect(page.getByTestId('traffic-paused')).toContainText(/[1-9]\d* new packets? will show on resume/)
+  await expect(topicCells(page)).toHaveCount(1)
+  await saveScreenshot(page, 'traffic-paused')
+  await page.getByTestId('traffic-pause').click()
+  await expect(topicCells(page)).toHaveCount(4)
+  await expect(page.getByTestId('traffic-paused')).toHaveCount(0)
+
+  // Clear is this view's too: the other window keeps its rows, and new packets still come in here.
+  await page.getByTestId('traffic-clear').click()
+  await expect(topicCells(page)).toHaveCount(0)
+  await expect(topicCells(other)).toHaveCount(4)
+  await device.publishAsync('pause/after', 'a', { qos: 0 })
+  await expect(topicCells(page)).toHaveCount(1)
+  await expect(topicCells(other)).toHaveCount(5)
+  await other.close()
 })
