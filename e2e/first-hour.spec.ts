@@ -3,6 +3,7 @@
  * headless app with real MQTT.js clients. Screenshots go to test-results/screenshots/ (or
  * docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
+import { readFile } from 'node:fs/promises'
 import { expect, openView, saveScreenshot, test, trafficRows } from './fixtures'
 
 test('a page with a wrong, missing or stale token says what to do and stops retrying (bug 3)', async ({ page, broker }) => {
@@ -22,10 +23,19 @@ test('a page with a wrong, missing or stale token says what to do and stops retr
   await page.goto(broker.uiUrl)
   await expect(page.getByTestId('connection-status')).toHaveText('Connected', { timeout: 15_000 })
   // …until the broker runs with another one (a restart): the stale token is refused, and forgotten.
-  await page.evaluate(() => sessionStorage.setItem('brokerscope.token', 'token-of-an-earlier-run-123'))
+  await page.evaluate(() =>
+    (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
+      'brokerscope.token',
+      'token-of-an-earlier-run-123'
+    )
+  )
   await page.goto(`${broker.uiOrigin}/`)
   await expect(page.getByTestId('connection-refused')).toBeVisible({ timeout: 10_000 })
-  expect(await page.evaluate(() => sessionStorage.getItem('brokerscope.token'))).toBeNull()
+  expect(
+    await page.evaluate(() =>
+      (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('brokerscope.token')
+    )
+  ).toBeNull()
 })
 
 test.describe('with $SYS on', () => {
@@ -122,4 +132,23 @@ test('Traffic: Pause freezes this view only and keeps recording; Clear empties t
   await expect(topicCells(page)).toHaveCount(1)
   await expect(topicCells(other)).toHaveCount(5)
   await other.close()
+})
+
+test('Traffic export carries whole payloads, and says when one was cut (bug 5)', async ({ inspector: page, mqttClient }) => {
+  const big = `{"blob":"${'x'.repeat(205_000)}","end":"END-OF-PAYLOAD"}`
+  const device = await mqttClient('export-device')
+  await openView(page, 'traffic', 'Traffic')
+  await device.publishAsync('export/big', big, { qos: 1 })
+  await device.publishAsync('export/small', 'tiny', { qos: 1 })
+  await page.getByLabel('Topic filter').fill('export/#')
+  await expect(trafficRows(page).filter({ hasText: 'export/small' })).toHaveCount(1)
+  const downloading = page.waitForEvent('download')
+  await page.getByRole('button', { name: 'Export JSON' }).click()
+  const file = await (await downloading).path()
+  const records = JSON.parse(await readFile(file, 'utf8')) as Array<{ topic: string; payload: string; payloadTruncated: boolean }>
+  const bigRecord = records.find((r) => r.topic === 'export/big')
+  expect(bigRecord?.payload.length).toBe(big.length)
+  expect(bigRecord?.payload).toBe(big)
+  expect(bigRecord?.payloadTruncated).toBe(false)
+  await expect(page.getByTestId('action-message')).toHaveText(/^Exported \d+ packets as JSON with their whole payloads$/)
 })

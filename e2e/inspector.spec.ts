@@ -327,5 +327,5 @@ test('Export CSV downloads the filtered traffic with a header row', async ({ ins
     expect(new Date(record[column('time')]).getTime()).not.toBeNaN()
   }
   expect(records.map((r) => r[column('payload')])).toEqual(['p1', 'p2, with a comma', 'p3 "quoted"'])
-  await expect(page.getByTestId('action-message')).toHaveText('Exported 3 packets as CSV')
+  await expect(page.getByTestId('action-message')).toHaveText('Exported 3 packets as CSV with their whole payloads')
 })

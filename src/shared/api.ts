@@ -175,6 +175,8 @@ export const COMMANDS = {
   /** Delete the retained messages of these topics (what the page shows; never $SYS); returns how many were deleted. */
   deleteRetainedTopics: command<[topics: string[]], number>(),
   getTrafficPayload: command<[id: number], FullPayload | null>(),
+  /** The whole payloads of these traffic rows (for exports), in order; null for one the ring no longer keeps. At most MAX_PAYLOADS_PER_CALL ids. */
+  trafficPayloads: command<[ids: number[]], Array<FullPayload | null>>(),
   clearTraffic: command<[], void>(),
   setTrafficPaused: command<[paused: boolean], void>(),
   updateSettings: command<[patch: Partial<BrokerSettings>], SettingsUpdateResult>(),
@@ -213,6 +215,9 @@ export type InspectorCommands = { [K in CommandName]: (...args: CommandArgs<K>) 
 export const COMMAND_NAMES: readonly CommandName[] = Object.freeze(Object.keys(COMMANDS) as CommandName[])
 
 // ───────────────────────────── topic history, activity, find, charts ─────────────────────────────
+
+/** Ids one trafficPayloads call may name. */
+export const MAX_PAYLOADS_PER_CALL = 1000
 
 /** A chart series stops this long after the last watchSeries that named it. */
 export const CHART_LEASE_MS = 15_000

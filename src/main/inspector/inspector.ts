@@ -18,7 +18,15 @@
  *   wire.ts              broker types → JSON rows
  *   command-table.ts     the commands, checked and dispatched
  */
-import type { FullPayload, InspectorBatch, InspectorSnapshot, RetainedRow, SeriesPoints, SettingsUpdateResult } from '../../shared/api'
+import {
+  MAX_PAYLOADS_PER_CALL,
+  type FullPayload,
+  type InspectorBatch,
+  type InspectorSnapshot,
+  type RetainedRow,
+  type SeriesPoints,
+  type SettingsUpdateResult
+} from '../../shared/api'
 import type { BrokerEventOf } from '../../shared/broker-types'
 import { DEFAULT_SETTINGS, type BrokerSettings } from '../../shared/settings'
 import { isSysTopic } from '../../shared/topic-match'
@@ -34,6 +42,7 @@ import {
   CommandError,
   findQuery,
   flag,
+  integerList,
   MAX_ID_LENGTH,
   MAX_NAME_LENGTH,
   noArgs,
@@ -462,6 +471,10 @@ export class Inspector {
         }
       },
       getTrafficPayload: { args: args(['id', nonNegativeInteger]), run: (id) => this.traffic.payload(id) },
+      trafficPayloads: {
+        args: args(['ids', integerList(MAX_PAYLOADS_PER_CALL)]),
+        run: (ids) => ids.map((id) => this.traffic.payload(id))
+      },
       clearTraffic: { args: noArgs(), run: () => this.traffic.clear() },
       setTrafficPaused: { args: args(['paused', flag]), run: (paused) => this.traffic.setPaused(paused) },
       updateSettings: { args: args(['patch', settingsPatch]), run: (patch) => this.updateSettings(patch) },

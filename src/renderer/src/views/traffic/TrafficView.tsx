@@ -3,7 +3,7 @@ import { getApi } from '../../api'
 import { ActionMessage, errorText, useActionMessage } from '../../components/ActionMessage'
 import { downloadText } from '../../lib/download'
 import { formatCount } from '../../lib/format'
-import { exportFileName, trafficToCsv, trafficToJson } from '../../lib/traffic-export'
+import { exportFileName, fetchExportPayloads, trafficToCsv, trafficToJson } from '../../lib/traffic-export'
 import { compileTrafficFilter, PACKET_TYPES } from '../../lib/traffic-filter'
 import { useInspectorStore } from '../../store/inspector-store'
 import { useTrafficStore } from '../../store/traffic-store'
@@ -69,10 +69,25 @@ export function TrafficView(): JSX.Element {
     }
   }
 
-  const exportAs = (kind: 'json' | 'csv'): void => {
-    const text = kind === 'json' ? trafficToJson(rows) : trafficToCsv(rows)
-    downloadText(exportFileName(kind), text, kind === 'json' ? 'application/json' : 'text/csv;charset=utf-8')
-    showMessage(true, `Exported ${formatCount(rows.length)} packets as ${kind.toUpperCase()}`)
+  const exportAs = async (kind: 'json' | 'csv'): Promise<void> => {
+    setBusy(true)
+    try {
+      const shown = rows
+      const { payloads, cut } = await fetchExportPayloads(shown, (ids) => getApi().call('trafficPayloads', ids))
+      const text = kind === 'json' ? trafficToJson(shown, payloads) : trafficToCsv(shown, payloads)
+      downloadText(exportFileName(kind), text, kind === 'json' ? 'application/json' : 'text/csv;charset=utf-8')
+      const what = `Exported ${formatCount(shown.length)} packets as ${kind.toUpperCase()}`
+      showMessage(
+        true,
+        cut === 0
+          ? `${what} with their whole payloads`
+          : `${what}; ${formatCount(cut)} payload${cut === 1 ? ' is' : 's are'} only the first bytes (payloadTruncated): the broker no longer kept the rest (its log keeps 64 MiB of payloads)`
+      )
+    } catch (error) {
+      showMessage(false, `Export failed: ${errorText(error)}`)
+    } finally {
+      setBusy(false)
+    }
   }
 
   return (
@@ -96,10 +111,10 @@ export function TrafficView(): JSX.Element {
           <button type="button" className="small" onClick={clearLog} title="Empty this view (this window only)" data-testid="traffic-clear">
             Clear
           </button>
-          <button type="button" className="small" onClick={() => exportAs('json')} disabled={rows.length === 0}>
+          <button type="button" className="small" onClick={() => void exportAs('json')} disabled={rows.length === 0 || busy}>
             Export JSON
           </button>
-          <button type="button" className="small" onClick={() => exportAs('csv')} disabled={rows.length === 0}>
+          <button type="button" className="small" onClick={() => void exportAs('csv')} disabled={rows.length === 0 || busy}>
             Export CSV
           </button>
         </div>
