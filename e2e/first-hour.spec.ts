@@ -152,3 +152,20 @@ test('Traffic export carries whole payloads, and says when one was cut (bug 5)',
   expect(bigRecord?.payloadTruncated).toBe(false)
   await expect(page.getByTestId('action-message')).toHaveText(/^Exported \d+ packets as JSON with their whole payloads$/)
 })
+
+test.describe('with a small history', () => {
+  // 1 MiB of history: one entry may hold 64 KiB, so a 205 KB payload is kept only as its preview there.
+  test.use({ brokerArgs: ['--inspector-history-bytes', '1048576'] })
+
+  test('Topics: a large value the history did not keep loads whole on demand (bug 6)', async ({ inspector: page, mqttClient }) => {
+    const big = `${'y'.repeat(205_000)}END-OF-VALUE`
+    const device = await mqttClient('topics-big')
+    await device.publishAsync('big/value', big, { qos: 1 })
+    await openView(page, 'topics', 'Topics')
+    await page.getByLabel('Filter topics').fill('big/value')
+    await page.locator('[role="treeitem"][data-path="big/value"]').click()
+    const value = page.getByTestId('topic-detail').getByTestId('decoded-payload')
+    await expect(value).toContainText('END-OF-VALUE', { timeout: 10_000 })
+    await expect(value).not.toContainText('shown)')
+  })
+})

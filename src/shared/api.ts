@@ -186,6 +186,11 @@ export const COMMANDS = {
   /** The history kept for one topic, oldest first (payload previews; full payloads by historyPayload). */
   topicHistory: command<[topic: string], TopicHistory>(),
   historyPayload: command<[topic: string, id: number], FullPayload | null>(),
+  /**
+   * The whole payload of the topic's latest message, from wherever the inspector or the broker
+   * still holds it (the history, the traffic log, the retained message); null when none does.
+   */
+  latestPayload: command<[topic: string], FullPayload | null>(),
   /** Messages/s and bytes/s per topic and per publishing client over the last 10 s and 60 s. */
   activity: command<[], ActivityReport>(),
   /** Search topics and payloads (latest values and history). */

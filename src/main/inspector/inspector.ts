@@ -486,6 +486,7 @@ export class Inspector {
         args: args(['topic', topic], ['id', nonNegativeInteger]),
         run: (name, id) => this.history.payload(this.topics.record(name), id)
       },
+      latestPayload: { args: args(['topic', topic]), run: (name) => this.latestWholePayload(name) },
       activity: { args: noArgs(), run: () => this.activity.report(Date.now()) },
       findTopics: {
         args: args(['query', findQuery]),
@@ -510,6 +511,24 @@ export class Inspector {
       decodeSchema: { args: args(['request', schemaDecodeRequest]), run: (request) => decodeSchema(request) },
       ...(this.toolCommands ?? toolsUnavailable())
     }
+  }
+
+  /**
+   * The whole payload of a topic's latest message: the history's newest when it kept it, else the
+   * traffic log's newest PUBLISH on the topic, else the retained message, each only when it is
+   * that latest message (same size; the history by time too).
+   */
+  private latestWholePayload(topic: string): FullPayload | null {
+    const entry = this.topics.record(topic)
+    if (entry === null || entry.lastSize === 0) return null
+    const whole = (payload: Uint8Array): FullPayload => ({ payload: Buffer.from(payload).toString('base64'), size: payload.length })
+    const kept = this.history.newestPayload(entry)
+    if (kept !== null && kept.time === entry.lastUpdated && kept.payload.length === entry.lastSize) return whole(kept.payload)
+    const logged = this.traffic.latestPublishPayload(topic)
+    if (logged !== null && logged.length === entry.lastSize) return whole(logged)
+    const retained = this.broker.getRetained(topic)
+    if (retained !== null && retained.payload.length === entry.lastSize) return whole(retained.payload)
+    return null
   }
 
   /** Delete the retained message of `topic` and of every topic below it. */

@@ -259,6 +259,19 @@ export class TrafficCapture {
     return { payload: entry.payload.toString('base64'), size: entry.payload.length }
   }
 
+  /**
+   * The newest PUBLISH received on `topic` whose payload the ring still holds, searched from the
+   * newest row back (an on-demand lookup: at most `capacity` rows).
+   */
+  latestPublishPayload(topic: string): Buffer | null {
+    for (let i = this.ring.size - 1; i >= 0; i--) {
+      const entry = this.ring.get(i)!
+      const row = entry.row
+      if (row.type === 'publish' && row.direction === 'in' && row.topic === topic) return entry.payload
+    }
+    return null
+  }
+
   clear(): void {
     this.ring.clear()
     for (const entry of this.pending.clear()) entry.pending = false

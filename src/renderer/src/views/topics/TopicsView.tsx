@@ -1,11 +1,12 @@
 import { useVirtualizer } from '@tanstack/react-virtual'
 import { useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react'
+import type { TopicNode } from '../../../../shared/api'
 import { getApi } from '../../api'
 import { ActionMessage, errorText, useActionMessage } from '../../components/ActionMessage'
 import { ConfirmDialog } from '../../components/ConfirmDialog'
 import { useThrottledValue } from '../../components/useThrottledValue'
 import { formatAgo, formatBytes, formatCount, formatDateTime } from '../../lib/format'
-import { base64ToBytesSafe, previewPayload } from '../../lib/payload'
+import { base64ToBytesSafe, bytesAsText, previewPayload, toHex } from '../../lib/payload'
 import { compileTopicSearch, isSysTopic } from '../../lib/topic-match'
 import { allParentPaths, buildTopicTree, parentPath, visibleTreeRows, type TopicTreeNode } from '../../lib/topic-tree'
 import { NONE, useInspectorStore } from '../../store/inspector-store'
@@ -150,6 +151,23 @@ export function TopicsView(): JSX.Element {
     } catch (error) {
       say(false, `Could not copy: ${errorText(error)}`)
     }
+  }
+  /** Copy the latest payload whole (asked of the inspector), or its preview when nothing keeps it whole. */
+  const copyPayload = async (node: TopicNode): Promise<void> => {
+    let whole: Uint8Array | null = null
+    try {
+      const answer = await getApi().call('latestPayload', node.topic)
+      whole = answer ? base64ToBytesSafe(answer.payload) : null
+    } catch {
+      // Fall back to the preview below.
+    }
+    if (whole !== null) return copy(bytesAsText(whole) ?? toHex(whole), `Payload copied (${formatBytes(whole.length)})`)
+    const preview = base64ToBytesSafe(node.lastPayload)
+    const cut = preview !== null && node.lastSize > preview.length
+    return copy(
+      lastValueText(node.lastPayload),
+      cut ? `Copied the first ${formatBytes(preview.length)}: the whole payload is no longer kept` : 'Payload copied'
+    )
   }
   const deleteRetained = async (): Promise<void> => {
     setConfirmDelete(false)
@@ -442,11 +460,7 @@ export function TopicsView(): JSX.Element {
                 Copy topic
               </button>
               {selectedTopic && (
-                <button
-                  type="button"
-                  className="small"
-                  onClick={() => void copy(lastValueText(selectedTopic.lastPayload), 'Payload copied')}
-                >
+                <button type="button" className="small" onClick={() => void copyPayload(selectedTopic)}>
                   Copy payload
                 </button>
               )}
