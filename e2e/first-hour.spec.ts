@@ -169,3 +169,39 @@ test.describe('with a small history', () => {
     await expect(value).not.toContainText('shown)')
   })
 })
+
+test('a 200 KB hex dump: one line per 16 bytes, never wrapped, only what is in view rendered (bug 9)', async ({
+  inspector: page,
+  mqttClient
+}) => {
+  await page.setViewportSize({ width: 1400, height: 900 })
+  const payload = Buffer.alloc(200 * 1024)
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff
+  const device = await mqttClient('hex-device')
+  await openView(page, 'traffic', 'Traffic')
+  await device.publishAsync('hex/blob', payload, { qos: 0 })
+  await trafficRows(page).filter({ hasText: 'hex/blob' }).first().click()
+  const detail = page.getByTestId('traffic-detail')
+  const hex = detail.getByRole('region', { name: 'Payload content' })
+  await expect(detail.getByRole('button', { name: 'Hex' })).toHaveAttribute('aria-pressed', 'true')
+  await expect(hex).toContainText('00000000  00 07 0e 15 1c 23 2a 31  38 3f 46 4d 54 5b 62 69 |.....#*18?FMT[bi|')
+  const shape = await hex.evaluate((el) => {
+    const lines = [...el.querySelectorAll('.hex-line')] as HTMLElement[]
+    return {
+      rendered: lines.length,
+      chars: (el.textContent ?? '').length,
+      // A wrapped line would be taller than one line of text.
+      tallest: Math.max(...lines.map((line) => line.getBoundingClientRect().height)),
+      lineHeight: Number.parseFloat(getComputedStyle(lines[0]).lineHeight),
+      wraps: lines.some((line) => getComputedStyle(line).whiteSpace !== 'pre')
+    }
+  })
+  expect(shape.rendered).toBeLessThan(60)
+  expect(shape.chars).toBeLessThan(60 * 80)
+  expect(shape.wraps).toBe(false)
+  expect(shape.tallest).toBeLessThanOrEqual(shape.lineHeight + 0.5)
+  // The last line is reachable.
+  await hex.evaluate((el) => el.scrollTo(0, el.scrollHeight))
+  await expect(hex).toContainText(`000${(payload.length - 16).toString(16)}  `)
+  await saveScreenshot(page, 'traffic-hex')
+})
