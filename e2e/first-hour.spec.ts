@@ -186,14 +186,15 @@ test('a 200 KB hex dump: one line per 16 bytes, never wrapped, only what is in v
   await expect(detail.getByRole('button', { name: 'Hex' })).toHaveAttribute('aria-pressed', 'true')
   await expect(hex).toContainText('00000000  00 07 0e 15 1c 23 2a 31  38 3f 46 4d 54 5b 62 69 |.....#*18?FMT[bi|')
   const shape = await hex.evaluate((el) => {
-    const lines = [...el.querySelectorAll('.hex-line')] as HTMLElement[]
+    const lines = [...el.querySelectorAll('.hex-line')]
+    const style = (line: (typeof lines)[number]) => el.ownerDocument.defaultView!.getComputedStyle(line)
     return {
       rendered: lines.length,
       chars: (el.textContent ?? '').length,
       // A wrapped line would be taller than one line of text.
       tallest: Math.max(...lines.map((line) => line.getBoundingClientRect().height)),
-      lineHeight: Number.parseFloat(getComputedStyle(lines[0]).lineHeight),
-      wraps: lines.some((line) => getComputedStyle(line).whiteSpace !== 'pre')
+      lineHeight: Number.parseFloat(style(lines[0]).lineHeight),
+      wraps: lines.some((line) => style(line).whiteSpace !== 'pre')
     }
   })
   expect(shape.rendered).toBeLessThan(60)

@@ -38,7 +38,15 @@ export interface TrafficRow {
   payloadPreview?: string
   /** Packet properties, bytes as base64; `{ truncated: true, approximateChars }` when larger than about 2 KiB. */
   properties?: Record<string, unknown>
+  /**
+   * A message the broker published itself from the UI's Publish view (clientId BROKER_CLIENT_ID):
+   * no client sent it, so it is logged as the broker's own PUBLISH, with how many sessions it went to.
+   */
+  fromBroker?: { recipients: number }
 }
+
+/** The client id the traffic log shows for messages the broker publishes itself (the UI's Publish view). */
+export const BROKER_CLIENT_ID = 'BrokerScope'
 
 export interface RetainedRow {
   topic: string

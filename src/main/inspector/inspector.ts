@@ -426,7 +426,10 @@ export class Inspector {
         args: args(['command', publishCommand]),
         run: (command) => {
           try {
-            return { recipients: broker.publish(toPublishRequest(command)) }
+            const request = toPublishRequest(command)
+            const recipients = broker.publish(request)
+            this.traffic.recordBrokerPublish(request, recipients)
+            return { recipients }
           } catch (error) {
             throw new CommandError(`publish: ${error instanceof Error ? error.message : String(error)}`)
           }

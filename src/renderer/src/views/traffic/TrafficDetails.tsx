@@ -49,7 +49,7 @@ export function TrafficDetails({ row, onClose }: { row: TrafficRow; onClose(): v
   const facts: [string, string][] = [
     ['Time', `${formatDateTime(row.time)} (${formatClock(row.time)})`],
     ['Direction', row.direction === 'in' ? '↓ in (client → broker)' : '↑ out (broker → client)'],
-    ['Client', row.clientId || '(none)'],
+    ['Client', row.fromBroker ? `${row.clientId} (the broker itself: sent from the Publish view)` : row.clientId || '(none)'],
     ['Type', row.type.toUpperCase()],
     ['Packet size', formatBytes(row.size)]
   ]
@@ -60,6 +60,10 @@ export function TrafficDetails({ row, onClose }: { row: TrafficRow; onClose(): v
   if (row.dup !== undefined) facts.push(['DUP', row.dup ? 'yes' : 'no'])
   if (row.reasonCode !== undefined) facts.push(['Reason code', `${row.reasonCode} (0x${row.reasonCode.toString(16).padStart(2, '0')})`])
   if (row.payloadSize !== undefined) facts.push(['Payload size', formatBytes(row.payloadSize)])
+  if (row.fromBroker) {
+    const n = row.fromBroker.recipients
+    facts.push(['Delivered to', n === 0 ? 'no session (no subscriber matched)' : `${n} session${n === 1 ? '' : 's'}`])
+  }
 
   return (
     <aside className="detail-panel" aria-label="Packet details" data-testid="traffic-detail">

@@ -30,11 +30,25 @@ const Row = memo(function Row({ row, index }: { row: TrafficRow; index: number }
         {row.direction === 'in' ? '↓' : '↑'}
         <span className="sr-only">{row.direction}</span>
       </div>
-      <div role="cell" className="ellipsis mono" title={row.clientId}>
+      <div
+        role="cell"
+        className={`ellipsis mono ${row.fromBroker ? 'from-broker' : ''}`}
+        title={row.fromBroker ? 'published by the broker itself (the Publish view)' : row.clientId}
+      >
         {row.clientId}
       </div>
       <div role="cell" className={`ptype ptype-${row.type.toLowerCase()}`}>
         {row.type.toUpperCase()}
+        {row.fromBroker && (
+          <span
+            className="recipients"
+            title={`went to ${row.fromBroker.recipients} session${row.fromBroker.recipients === 1 ? '' : 's'}`}
+            data-testid="recipients"
+          >
+            {' '}
+            → {row.fromBroker.recipients}
+          </span>
+        )}
       </div>
       <div role="cell" className="ellipsis mono" title={row.topic}>
         {row.topic ?? ''}
