@@ -5,14 +5,17 @@
  */
 import type {
   BrokerStats,
+  ClientDetails,
   ClientInfo,
   DropReason,
   ListenerInfo,
   MessageProperties,
   PacketDirection,
+  PendingMessageInfo,
   QoS,
   StoreStatus,
-  SubscriptionInfo
+  SubscriptionInfo,
+  WillInfo
 } from './broker-types'
 import type { BrokerSettings, SettingError } from './settings'
 import { TOOL_COMMANDS } from './tools-api'
@@ -60,6 +63,18 @@ export interface RetainedRow {
 
 /** MessageProperties with correlation data as base64, for the wire. */
 export type JsonMessageProperties = Omit<MessageProperties, 'correlationData'> & { correlationData?: string }
+
+/** ClientDetails for the wire: payload previews as base64. */
+export interface ClientDetailsRow extends Omit<ClientDetails, 'will' | 'inflight' | 'queued'> {
+  will: (Omit<WillInfo, 'preview' | 'properties'> & { preview: string; properties: JsonMessageProperties }) | null
+  inflight: PendingMessageRow[]
+  queued: PendingMessageRow[]
+}
+
+export type PendingMessageRow = Omit<PendingMessageInfo, 'preview'> & { preview: string }
+
+/** In-flight and queued messages a clientDetails answer lists at most (each). */
+export const CLIENT_DETAIL_MESSAGES = 100
 
 export interface TopicNode {
   topic: string
@@ -173,6 +188,8 @@ export const COMMANDS = {
   snapshot: command<[], InspectorSnapshot>(),
   publish: command<[command: PublishCommand], { recipients: number }>(),
   disconnectClient: command<[clientId: string], boolean>(),
+  /** One client in full: connection, announced limits, will, subscriptions, in-flight and queued messages; null when unknown. */
+  clientDetails: command<[clientId: string], ClientDetailsRow | null>(),
   deleteSession: command<[clientId: string], boolean>(),
   getRetained: command<[topic: string], FullPayload | null>(),
   deleteRetained: command<[topic: string], boolean>(),

@@ -19,6 +19,7 @@
  *   command-table.ts     the commands, checked and dispatched
  */
 import {
+  CLIENT_DETAIL_MESSAGES,
   MAX_PAYLOADS_PER_CALL,
   type FullPayload,
   type InspectorBatch,
@@ -61,7 +62,7 @@ import { decodeSchema } from './schema-decoders'
 import { TopicHistory } from './topic-history'
 import { TopicTree, type TopicEntry } from './topic-tree'
 import { TrafficCapture } from './traffic-capture'
-import { retainedRow, toPublishRequest } from './wire'
+import { clientDetailsRow, retainedRow, toPublishRequest } from './wire'
 
 export type { BatchListener } from './batch-scheduler'
 export { MAX_ROW_PROPERTY_CHARS, MAX_ROW_TOPIC_CHARS, toPublishRequest } from './wire'
@@ -436,6 +437,13 @@ export class Inspector {
         }
       },
       disconnectClient: { args: args(['clientId', text(MAX_ID_LENGTH)]), run: (clientId) => broker.disconnectClient(clientId) },
+      clientDetails: {
+        args: args(['clientId', text(MAX_ID_LENGTH)]),
+        run: (clientId) => {
+          const details = broker.clientDetails(clientId, CLIENT_DETAIL_MESSAGES)
+          return details === null ? null : clientDetailsRow(details)
+        }
+      },
       deleteSession: {
         args: args(['clientId', text(MAX_ID_LENGTH)]),
         run: (clientId) => {
