@@ -4,7 +4,7 @@
  * docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import { readFile } from 'node:fs/promises'
-import { expect, openView, saveScreenshot, test, trafficRows } from './fixtures'
+import { cellOf, expect, openView, saveScreenshot, test, trafficRows } from './fixtures'
 
 test('a page with a wrong, missing or stale token says what to do and stops retrying (bug 3)', async ({ page, broker }) => {
   let attempts = 0
@@ -205,4 +205,73 @@ test('a 200 KB hex dump: one line per 16 bytes, never wrapped, only what is in v
   await hex.evaluate((el) => el.scrollTo(0, el.scrollHeight))
   await expect(hex).toContainText(`000${(payload.length - 16).toString(16)}  `)
   await saveScreenshot(page, 'traffic-hex')
+})
+
+test('Clients: a click opens the client panel (connection, will, subscriptions, queued), Show its traffic, confirm before kick and delete (client details)', async ({
+  inspector: page,
+  mqttClient
+}) => {
+  const sensor = await mqttClient('panel-sensor', {
+    username: 'alice',
+    keepalive: 45,
+    clean: false,
+    properties: { sessionExpiryInterval: 600, receiveMaximum: 20, topicAliasMaximum: 3 },
+    will: {
+      topic: 'devices/panel-sensor/status',
+      payload: Buffer.from('offline'),
+      qos: 1,
+      retain: true,
+      properties: { willDelayInterval: 2 }
+    }
+  })
+  await sensor.subscribeAsync('panel/cmd/#', { qos: 1 })
+  await openView(page, 'clients', 'Clients')
+  const table = page.getByRole('table', { name: 'Clients' })
+  const row = table.getByRole('row', { name: /panel-sensor/ })
+  await expect(await cellOf(table, row, 'Username')).toHaveText('alice')
+  await row.click()
+  const panel = page.getByTestId('client-detail')
+  const connection = panel.getByTestId('client-connection')
+  await expect(connection).toContainText('MQTT 5.0')
+  await expect(connection).toContainText('alice')
+  await expect(connection).toContainText('45 s')
+  await expect(connection).toContainText(/Receive maximum\s*client 20 · broker 65,535/)
+  await expect(connection).toContainText(/Topic alias maximum\s*client 3/)
+  await expect(connection).toContainText(/127\.0\.0\.1:\d+ via tcp/)
+  await expect(panel.getByTestId('will')).toContainText('devices/panel-sensor/status')
+  await expect(panel.getByTestId('will')).toContainText('offline')
+  await expect(panel.getByTestId('will')).toContainText('2 s after the connection is lost')
+  await expect(panel.getByTestId('client-subscriptions')).toContainText('panel/cmd/#')
+  await saveScreenshot(page, 'client-details')
+
+  // Disconnect asks first; Cancel changes nothing.
+  await panel.getByRole('button', { name: 'Disconnect…' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Disconnect panel-sensor?' })
+  await expect(dialog).toContainText('publishes its will')
+  await dialog.getByRole('button', { name: 'Cancel' }).click()
+  await expect(await cellOf(table, row, 'Status')).toHaveText('online')
+  await row.getByTestId('disconnect-client').click()
+  await page.getByRole('dialog').getByRole('button', { name: 'Disconnect' }).click()
+  await expect(await cellOf(table, row, 'Status')).toHaveText('offline')
+
+  // Offline: messages for it queue, and the panel lists them.
+  const publisher = await mqttClient('panel-publisher')
+  for (let i = 0; i < 3; i++) await publisher.publishAsync(`panel/cmd/${i}`, `command ${i}`, { qos: 1 })
+  await expect(panel.getByTestId('client-queued')).toContainText('panel/cmd/2', { timeout: 10_000 })
+  await expect(panel.getByTestId('client-queued').getByRole('row')).toHaveCount(4)
+
+  // The CONNECT in Traffic shows the will too; Show its traffic filters the log to this client.
+  await panel.getByTestId('client-show-traffic').click()
+  await expect(page.getByRole('main').getByRole('heading', { level: 1, name: 'Traffic' })).toBeVisible()
+  await expect(page.getByLabel('Client filter')).toHaveValue('panel-sensor')
+  await trafficRows(page).filter({ hasText: 'CONNECT' }).first().click()
+  await expect(page.getByTestId('traffic-detail').getByTestId('will')).toContainText('devices/panel-sensor/status')
+
+  // Delete session asks first too, and says what goes.
+  await openView(page, 'clients', 'Clients')
+  await row.getByTestId('delete-session').click()
+  const confirm = page.getByRole('dialog', { name: 'Delete the session of panel-sensor?' })
+  await expect(confirm).toContainText('3 queued messages')
+  await confirm.getByRole('button', { name: 'Delete session' }).click()
+  await expect(table.getByRole('row', { name: /panel-sensor/ })).toHaveCount(0)
 })

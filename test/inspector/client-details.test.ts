@@ -76,8 +76,9 @@ describe('clientDetails', () => {
 
     // The CONNECT row shows the will too.
     const connect = inspector.snapshot().traffic.find((r) => r.type === 'connect' && r.clientId === 'panel-device')
-    expect(connect?.properties?.will).toMatchObject({ topic: 'devices/panel/status', qos: 1, retain: true, payloadSize: 7 })
-    expect(text((connect?.properties?.will as { payload: string }).payload)).toBe('offline')
+    const will = connect?.properties?.will as { topic: string; qos: number; retain: boolean; payloadSize: number; payload: string }
+    expect(will).toMatchObject({ topic: 'devices/panel/status', qos: 1, retain: true, payloadSize: 7 })
+    expect(text(will.payload)).toBe('offline')
   })
 
   it('an offline session has no connection limits; an unknown id is null', async () => {
