@@ -3,7 +3,11 @@
  * headless app with real MQTT.js clients. Screenshots go to test-results/screenshots/ (or
  * docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
+import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
+import { networkInterfaces } from 'node:os'
+import { promisify } from 'node:util'
+import type { Page } from '@playwright/test'
 import { cellOf, expect, openView, saveScreenshot, test, trafficRows } from './fixtures'
 
 test('a page with a wrong, missing or stale token says what to do and stops retrying (bug 3)', async ({ page, broker }) => {
@@ -274,4 +278,81 @@ test('Clients: a click opens the client panel (connection, will, subscriptions, 
   await expect(confirm).toContainText('3 queued messages')
   await confirm.getByRole('button', { name: 'Delete session' }).click()
   await expect(table.getByRole('row', { name: /panel-sensor/ })).toHaveCount(0)
+})
+
+const run = promisify(execFile)
+
+function readClipboard(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()
+  )
+}
+
+/** This machine's first non-loopback IPv4 address, as the connect help should name it. */
+function lanAddress(): string | null {
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) if (!entry.internal && entry.family === 'IPv4') return entry.address
+  }
+  return null
+}
+
+test.describe('first run', () => {
+  test.use({ brokerArgs: ['--sys-interval', '1'] })
+
+  test('connect help: addresses to copy, snippets that work as pasted, the loopback note and one-click LAN access; $SYS hidden in Topics', async ({
+    inspector: page,
+    broker,
+    context
+  }) => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: broker.uiOrigin })
+    const help = page.getByTestId('connect-help')
+    // Nobody has connected yet: the help is open by itself.
+    await expect(help).toHaveAttribute('open', '')
+    await expect(help).toContainText('No client has connected yet.')
+    await expect(help.getByLabel('Listener addresses')).toContainText(`mqtt://127.0.0.1:${broker.tcpPort}`)
+    await expect(help.getByLabel('Listener addresses')).toContainText(`ws://127.0.0.1:${broker.wsPort}/mqtt`)
+    await expect(help.getByTestId('loopback-note')).toContainText('devices on your network (an ESP32, a phone, another computer) cannot')
+    await saveScreenshot(page, 'first-run')
+
+    await help.getByRole('button', { name: 'Copy the TCP address' }).click()
+    expect(await readClipboard(page)).toBe(`mqtt://127.0.0.1:${broker.tcpPort}`)
+
+    // The mosquitto_pub snippet, copied and run as it is: its message shows up.
+    await help.getByRole('button', { name: 'Copy mosquitto_pub: send one' }).click()
+    const command = await readClipboard(page)
+    expect(command).toBe(`mosquitto_pub -h 127.0.0.1 -p ${broker.tcpPort} -t 'test/hello' -m 'hello from mosquitto_pub'`)
+    await run('sh', ['-c', command])
+    await openView(page, 'topics', 'Topics')
+    await expect(page.locator('[role="treeitem"][data-path="test"]')).toBeVisible()
+    // $SYS is retained every second here, but hidden from the tree and its count until asked for.
+    await expect(page.locator('[role="treeitem"][data-path="$SYS"]')).toHaveCount(0)
+    await expect(page.getByRole('main').getByText(/^1 topics · 1 messages \(\d+ \$SYS topics hidden\)$/)).toBeVisible()
+    await expect(page.getByTestId('nav-topics')).toContainText('1')
+    await page.getByLabel('Show $SYS').check()
+    await expect(page.locator('[role="treeitem"][data-path="$SYS"]')).toBeVisible()
+    await page.getByLabel('Show $SYS').uncheck()
+
+    // One click opens the broker to the LAN: the help names this machine's address, and a device
+    // using that address gets through (before, it was refused).
+    await openView(page, 'dashboard', 'Dashboard')
+    const lan = lanAddress()
+    const fromDevice = `mosquitto_pub -h ${lan} -p ${broker.tcpPort} -t device/hello -m hi`
+    if (lan !== null) {
+      await expect(help.getByTestId('loopback-note')).toContainText(lan)
+      await expect(run('sh', ['-c', fromDevice])).rejects.toThrow()
+    }
+    await help.getByTestId('allow-lan').click()
+    await expect(page.getByTestId('action-message')).toContainText('Listening on every interface')
+    await expect(help.getByTestId('lan-note')).toContainText('Devices on your network can connect')
+    await expect(page.getByRole('list', { name: 'Listeners' })).toContainText(`mqtt://0.0.0.0:${broker.tcpPort}`)
+    if (lan !== null) {
+      await expect(help.getByTestId('lan-note')).toContainText(lan)
+      await run('sh', ['-c', fromDevice])
+      await openView(page, 'topics', 'Topics')
+      await expect(page.locator('[role="treeitem"][data-path="device"]')).toBeVisible()
+      await openView(page, 'dashboard', 'Dashboard')
+    }
+    await help.getByRole('button', { name: 'This machine only' }).click()
+    await expect(help.getByTestId('loopback-note')).toBeVisible()
+  })
 })

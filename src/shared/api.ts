@@ -168,6 +168,13 @@ export interface FullPayload {
   size: number
 }
 
+/** This machine as devices on the network see it. */
+export interface NetworkAddresses {
+  hostname: string
+  /** Non-loopback addresses, IPv4 first. */
+  addresses: Array<{ address: string; family: 'IPv4' | 'IPv6'; interface: string }>
+}
+
 /** A command's argument and result types. A marker: the value carries nothing at run time. */
 export interface CommandSpec<Args extends unknown[], Result> {
   readonly args?: Args
@@ -225,6 +232,8 @@ export const COMMANDS = {
    * CHART_LEASE_MS stop). Returns the points the history already holds for each.
    */
   watchSeries: command<[series: SeriesSpec[]], SeriesPoints[]>(),
+  /** This machine's name and network addresses (for the connect help: what devices on the LAN would use). */
+  networkAddresses: command<[], NetworkAddresses>(),
   /** Decode a payload with a schema-based decoder (protobuf with a .proto, Sparkplug B). */
   decodeSchema: command<[request: SchemaDecodeRequest], SchemaDecodeResult>(),
   /** The durable store (data folder/store): location, size, records, last sync, failures. */

@@ -56,6 +56,7 @@ import {
   text,
   textList
 } from './command-validation'
+import { networkAddresses } from './network-addresses'
 import { findTopics } from './payload-search'
 import type { SavedMessageStore } from './saved-messages'
 import { decodeSchema } from './schema-decoders'
@@ -519,6 +520,7 @@ export class Inspector {
           }
         }
       },
+      networkAddresses: { args: noArgs(), run: () => networkAddresses() },
       decodeSchema: { args: args(['request', schemaDecodeRequest]), run: (request) => decodeSchema(request) },
       ...(this.toolCommands ?? toolsUnavailable())
     }

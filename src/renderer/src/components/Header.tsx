@@ -51,6 +51,18 @@ export function Header(): JSX.Element {
         <button
           type="button"
           className="small"
+          onClick={() => {
+            useUiStore.getState().setConnectHelpOpen(true)
+            useUiStore.getState().setView('dashboard')
+          }}
+          title="Addresses and ready snippets for mosquitto, MQTT.js, Python and ESP32"
+          data-testid="connect-help-button"
+        >
+          How to connect
+        </button>
+        <button
+          type="button"
+          className="small"
           onClick={cycleTheme}
           title="Theme: follow the system, light or dark"
           data-testid="theme-toggle"

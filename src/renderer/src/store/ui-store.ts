@@ -24,6 +24,9 @@ export interface UiState {
   helpOpen: boolean
   /** Show the broker's own $SYS topics in Topics, Retained and their counts (off by default: they crowd a newcomer's own). */
   showSys: boolean
+  /** The Dashboard's "How to connect": null until the user opens or closes it (then it is open on a first run). */
+  connectHelpOpen: boolean | null
+  setConnectHelpOpen(open: boolean): void
   setView(view: ViewId): void
   setShowSys(show: boolean): void
   setTheme(theme: ThemeChoice): void
@@ -37,6 +40,8 @@ export const useUiStore = create<UiState>()((set, get) => ({
   theme: storedTheme(),
   helpOpen: false,
   showSys: readStored(SHOW_SYS_KEY) === 'true',
+  connectHelpOpen: null,
+  setConnectHelpOpen: (connectHelpOpen) => set({ connectHelpOpen }),
   setShowSys: (showSys) => {
     writeStored(SHOW_SYS_KEY, String(showSys))
     set({ showSys })
