@@ -356,3 +356,61 @@ test.describe('first run', () => {
     await expect(help.getByTestId('loopback-note')).toBeVisible()
   })
 })
+
+test('at 800×600: nothing cut in the header, Traffic details below the log with every column, Clients actions in view, a foldable nav (bug 10)', async ({
+  inspector: page,
+  mqttClient
+}) => {
+  await page.setViewportSize({ width: 800, height: 600 })
+  /** The element is on screen whole: inside the viewport and not clipped by any ancestor. */
+  const wholeOnScreen = (locator: ReturnType<Page['locator']>) =>
+    locator.evaluate((el) => {
+      const r = el.getBoundingClientRect()
+      if (r.width === 0 || r.left < 0 || r.top < 0 || r.right > 800 + 0.5 || r.bottom > 600 + 0.5) return false
+      for (let p = el.parentElement; p; p = p.parentElement) {
+        const style = el.ownerDocument.defaultView!.getComputedStyle(p)
+        if (style.overflowX === 'visible' && style.overflowY === 'visible') continue
+        const box = p.getBoundingClientRect()
+        if (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5) return false
+      }
+      return true
+    })
+
+  // The nav folds away; the toggle shows it over the view, and picking a view folds it again.
+  await expect(page.getByTestId('nav')).toHaveCount(0)
+  for (const address of await page.getByRole('list', { name: 'Listeners' }).locator('code').all()) {
+    expect(await wholeOnScreen(address), `${await address.textContent()} shown whole`).toBe(true)
+  }
+  await page.getByTestId('nav-toggle').click()
+  await page.getByTestId('nav-traffic').click()
+  await expect(page.getByTestId('nav')).toHaveCount(0)
+  await expect(page.getByRole('main').getByRole('heading', { level: 1, name: 'Traffic' })).toBeVisible()
+
+  const device = await mqttClient('narrow-device-with-a-long-client-id')
+  await device.publishAsync('narrow/sensors/kitchen/temperature', '{"celsius":21.5}', { qos: 1 })
+  await trafficRows(page).filter({ hasText: 'narrow/sensors' }).first().click()
+  await expect(page.getByTestId('traffic-detail')).toBeVisible()
+  const log = page.getByTestId('traffic-table')
+  for (const header of ['Client', 'Type', 'Topic', 'Payload']) {
+    expect(await wholeOnScreen(log.getByRole('columnheader', { name: header })), `${header} column`).toBe(true)
+  }
+  const row = trafficRows(page).filter({ hasText: 'narrow/sensors' }).first()
+  await expect(row).toContainText('{"celsius":21.5}')
+  expect(await wholeOnScreen(page.getByTestId('traffic-detail').getByRole('heading', { level: 2 }))).toBe(true)
+  await saveScreenshot(page, 'narrow-traffic')
+
+  // Clients: the id, status and actions stay in view; less needed columns step aside, and say so.
+  await page.getByTestId('nav-toggle').click()
+  await page.getByTestId('nav-clients').click()
+  const table = page.getByRole('table', { name: 'Clients' })
+  const clientRow = table.getByRole('row', { name: /narrow-device/ })
+  expect(await wholeOnScreen(clientRow.getByTestId('disconnect-client'))).toBe(true)
+  expect(await wholeOnScreen(table.getByRole('columnheader', { name: 'Status' }))).toBe(true)
+  await expect(page.getByTestId('columns-hidden')).toContainText('Hidden to fit:')
+  expect(await page.getByTestId('clients-table').evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true)
+  // With the client panel open (below the table), still so.
+  await clientRow.click()
+  await expect(page.getByTestId('client-detail')).toBeVisible()
+  expect(await wholeOnScreen(clientRow.getByTestId('disconnect-client'))).toBe(true)
+  await saveScreenshot(page, 'narrow-clients')
+})

@@ -4,6 +4,7 @@ import { Header } from './components/Header'
 import { Nav } from './components/Nav'
 import { PortConflictBanner } from './components/PortConflictBanner'
 import { useGlobalShortcuts } from './components/useGlobalShortcuts'
+import { useNarrow } from './components/useNarrow'
 import { formatClock } from './lib/format'
 import { VIEWS, type ViewId } from './lib/views'
 import { startConnection } from './store/connection'
@@ -109,14 +110,18 @@ export function App(): JSX.Element {
   useGlobalShortcuts()
   useThemeAttribute()
   const view = useUiStore((s) => s.view)
+  const navChoice = useUiStore((s) => s.navOpen)
+  const narrow = useNarrow()
   const hasData = useInspectorStore((s) => s.data !== null)
   const View = VIEW_COMPONENTS[view]
   const label = VIEWS.find((v) => v.id === view)?.label ?? ''
+  // Narrow: the nav is folded away until asked for, then lies over the view (picking a view folds it).
+  const navOpen = navChoice ?? !narrow
 
   return (
-    <div className="app">
-      <Header />
-      <Nav />
+    <div className={`app ${navOpen ? 'nav-open' : 'nav-closed'} ${narrow ? 'narrow' : 'wide'}`}>
+      <Header navOpen={navOpen} />
+      {navOpen && <Nav overlay={narrow} />}
       <main className="app-main" aria-label={label}>
         <StaleBanner />
         <PortConflictBanner />

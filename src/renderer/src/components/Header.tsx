@@ -11,7 +11,7 @@ const STATUS_TEXT = {
   denied: 'Refused: wrong address'
 } as const
 
-export function Header(): JSX.Element {
+export function Header({ navOpen }: { navOpen: boolean }): JSX.Element {
   const status = useInspectorStore((s) => s.status)
   const listeners = useInspectorStore((s) => s.data?.listeners)
   const wsPath = useInspectorStore((s) => s.data?.settings.wsPath)
@@ -20,6 +20,17 @@ export function Header(): JSX.Element {
 
   return (
     <header className="app-header">
+      <button
+        type="button"
+        className="small nav-toggle"
+        aria-expanded={navOpen}
+        aria-label={navOpen ? 'Hide the views' : 'Show the views'}
+        title={navOpen ? 'Hide the views (Alt+1…8 still switch)' : 'Show the views'}
+        onClick={() => useUiStore.getState().setNavOpen(!navOpen)}
+        data-testid="nav-toggle"
+      >
+        ☰
+      </button>
       <div className="brand">
         <svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true">
           <circle cx="9" cy="9" r="7.5" className="brand-ring" />
@@ -58,7 +69,8 @@ export function Header(): JSX.Element {
           title="Addresses and ready snippets for mosquitto, MQTT.js, Python and ESP32"
           data-testid="connect-help-button"
         >
-          How to connect
+          <span className="label-long">How to connect</span>
+          <span className="label-short">Connect</span>
         </button>
         <button
           type="button"
@@ -67,7 +79,7 @@ export function Header(): JSX.Element {
           title="Theme: follow the system, light or dark"
           data-testid="theme-toggle"
         >
-          Theme: {theme === 'system' ? 'System' : theme === 'light' ? 'Light' : 'Dark'}
+          Theme<span className="label-long">: {theme === 'system' ? 'System' : theme === 'light' ? 'Light' : 'Dark'}</span>
         </button>
         <HelpTooltip />
       </div>

@@ -11,7 +11,8 @@ function useVisibleCount(list: ReadonlyArray<{ topic: string }> | undefined, sho
   }, [list, showSys])
 }
 
-export function Nav(): JSX.Element {
+/** The views. `overlay`: it lies over the view (a narrow window) and folds away once a view is picked. */
+export function Nav({ overlay = false }: { overlay?: boolean }): JSX.Element {
   const view = useUiStore((s) => s.view)
   const setView = useUiStore((s) => s.setView)
   const data = useInspectorStore((s) => s.data)
@@ -23,7 +24,7 @@ export function Nav(): JSX.Element {
     ? { clients: data.stats.clientsConnected, subscriptions: data.subscriptions.length, retained, topics }
     : {}
   return (
-    <nav className="app-nav" aria-label="Views">
+    <nav className={`app-nav ${overlay ? 'overlay' : ''}`} aria-label="Views" data-testid="nav">
       <ul>
         {VIEWS.map((v) => (
           <li key={v.id}>
@@ -32,7 +33,10 @@ export function Nav(): JSX.Element {
               aria-current={view === v.id ? 'page' : undefined}
               aria-keyshortcuts={`Alt+${v.digit}`}
               title={`${v.label} (Alt+${v.digit}, or g then ${v.goKey})`}
-              onClick={() => setView(v.id)}
+              onClick={() => {
+                setView(v.id)
+                if (overlay) useUiStore.getState().setNavOpen(null)
+              }}
               data-testid={`nav-${v.id}`}
             >
               {v.label}

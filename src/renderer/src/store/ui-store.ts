@@ -27,6 +27,9 @@ export interface UiState {
   /** The Dashboard's "How to connect": null until the user opens or closes it (then it is open on a first run). */
   connectHelpOpen: boolean | null
   setConnectHelpOpen(open: boolean): void
+  /** The nav, as the user last set it; null: open in a wide window, folded away in a narrow one. */
+  navOpen: boolean | null
+  setNavOpen(open: boolean | null): void
   setView(view: ViewId): void
   setShowSys(show: boolean): void
   setTheme(theme: ThemeChoice): void
@@ -41,6 +44,8 @@ export const useUiStore = create<UiState>()((set, get) => ({
   helpOpen: false,
   showSys: readStored(SHOW_SYS_KEY) === 'true',
   connectHelpOpen: null,
+  navOpen: null,
+  setNavOpen: (navOpen) => set({ navOpen }),
   setConnectHelpOpen: (connectHelpOpen) => set({ connectHelpOpen }),
   setShowSys: (showSys) => {
     writeStored(SHOW_SYS_KEY, String(showSys))

@@ -72,6 +72,7 @@ export function ClientsView(): JSX.Element {
         id: 'address',
         header: 'Address',
         size: 110,
+        meta: { priority: 3 },
         cell: (info) => (
           <span
             className="ellipsis mono"
@@ -87,21 +88,29 @@ export function ClientsView(): JSX.Element {
         id: 'username',
         header: 'Username',
         size: 90,
+        meta: { priority: 2 },
         cell: (info) => (
           <span className="ellipsis mono" title={info.getValue() || 'anonymous'}>
             {info.getValue() || <em className="muted">–</em>}
           </span>
         )
       }),
-      column.accessor('protocolVersion', { header: 'MQTT', size: 54, cell: (info) => PROTOCOL[info.getValue()] ?? info.getValue() }),
+      column.accessor('protocolVersion', {
+        header: 'MQTT',
+        size: 54,
+        meta: { priority: 4 },
+        cell: (info) => PROTOCOL[info.getValue()] ?? info.getValue()
+      }),
       column.accessor('cleanStart', {
         header: () => <span title="Clean start (v5) / clean session (v3)">Clean</span>,
         size: 52,
+        meta: { priority: 6, label: 'Clean' },
         cell: (info) => (info.getValue() ? 'yes' : 'no')
       }),
       column.accessor('sessionExpiryInterval', {
         header: () => <span title="Session expiry interval">Expiry</span>,
         size: 70,
+        meta: { priority: 6, label: 'Expiry' },
         cell: (info) => (
           <span title={`session expiry: ${formatExpiry(info.getValue())}`}>
             {info.getValue() === 0 ? '0 s' : formatExpiry(info.getValue())}
@@ -111,12 +120,14 @@ export function ClientsView(): JSX.Element {
       column.accessor('keepAlive', {
         header: 'Keep-alive',
         size: 78,
+        meta: { priority: 5 },
         cell: (info) => (info.getValue() === 0 ? 'off' : `${info.getValue()} s`)
       }),
       column.accessor((c) => (c.connected ? (c.connectedAt ?? 0) : (c.disconnectedAt ?? 0)), {
         id: 'since',
         header: () => <span title="Connected since (online) or offline since">Since</span>,
         size: 76,
+        meta: { priority: 4, label: 'Since' },
         cell: (info) => {
           const t = info.getValue()
           if (!t) return '–'
@@ -131,26 +142,31 @@ export function ClientsView(): JSX.Element {
       column.accessor('subscriptions', {
         header: 'Subs',
         size: 44,
+        meta: { priority: 5 },
         cell: (info) => <span className="num">{formatCount(info.getValue())}</span>
       }),
       column.accessor('inflight', {
         header: 'In-flight',
         size: 62,
+        meta: { priority: 5 },
         cell: (info) => <span className="num">{formatCount(info.getValue())}</span>
       }),
       column.accessor('queued', {
         header: 'Queued',
         size: 60,
+        meta: { priority: 4 },
         cell: (info) => <span className="num">{formatCount(info.getValue())}</span>
       }),
       column.accessor('messagesIn', {
         header: 'Msgs in',
         size: 62,
+        meta: { priority: 6 },
         cell: (info) => <span className="num">{formatCount(info.getValue())}</span>
       }),
       column.accessor('messagesOut', {
         header: 'Msgs out',
         size: 70,
+        meta: { priority: 6 },
         cell: (info) => <span className="num">{formatCount(info.getValue())}</span>
       }),
       column.accessor('connected', {

@@ -103,6 +103,7 @@ export function RetainedView(): JSX.Element {
         id: 'payload',
         header: 'Payload',
         size: 180,
+        meta: { priority: 2 },
         cell: (info) => {
           const p = previewOf(info.row.original)
           return (
@@ -112,11 +113,17 @@ export function RetainedView(): JSX.Element {
           )
         }
       }),
-      column.accessor('qos', { header: 'QoS', size: 44 }),
-      column.accessor('size', { header: 'Size', size: 66, cell: (info) => <span className="num">{formatBytes(info.getValue())}</span> }),
+      column.accessor('qos', { header: 'QoS', size: 44, meta: { priority: 4 } }),
+      column.accessor('size', {
+        header: 'Size',
+        size: 66,
+        meta: { priority: 3 },
+        cell: (info) => <span className="num">{formatBytes(info.getValue())}</span>
+      }),
       column.accessor('updatedAt', {
         header: 'Updated',
         size: 80,
+        meta: { priority: 3 },
         cell: (info) => <span title={formatDateTime(info.getValue())}>{formatShortTime(info.getValue(), Date.now())}</span>
       }),
       column.display({

@@ -7,6 +7,8 @@ import { base64ToBytesSafe, previewPayload } from '../../lib/payload'
 const ROW_HEIGHT = 24
 
 const HEADERS = ['Time', 'Dir', 'Client', 'Type', 'Topic', 'QoS', 'Retain', 'Size', 'Payload'] as const
+/** Columns a narrow log leaves out (see styles.css: the traffic log's container query). */
+const OPTIONAL: Partial<Record<(typeof HEADERS)[number], string>> = { QoS: 'col-qos', Retain: 'col-retain', Size: 'col-size' }
 
 const Row = memo(function Row({ row, index }: { row: TrafficRow; index: number }): JSX.Element {
   let payload = ''
@@ -53,9 +55,13 @@ const Row = memo(function Row({ row, index }: { row: TrafficRow; index: number }
       <div role="cell" className="ellipsis mono" title={row.topic}>
         {row.topic ?? ''}
       </div>
-      <div role="cell">{row.qos ?? ''}</div>
-      <div role="cell">{row.retain ? 'R' : ''}</div>
-      <div role="cell" className="num">
+      <div role="cell" className="col-qos">
+        {row.qos ?? ''}
+      </div>
+      <div role="cell" className="col-retain">
+        {row.retain ? 'R' : ''}
+      </div>
+      <div role="cell" className="num col-size">
         {formatBytes(row.size)}
       </div>
       <div role="cell" className={`ellipsis mono ${hex ? 'hex' : ''}`} data-index={index}>
@@ -157,7 +163,7 @@ export function TrafficLog({ rows, selectedId, onSelect, onTogglePause }: Traffi
         <div role="row" className="traffic-row" aria-rowindex={1}>
           {HEADERS.map((h) => (
             // biome-ignore lint/a11y/useFocusableInteractive: column headers are not sortable here
-            <div role="columnheader" key={h} className={h === 'Size' ? 'num' : undefined}>
+            <div role="columnheader" key={h} className={`${h === 'Size' ? 'num' : ''} ${OPTIONAL[h] ?? ''}`}>
               {h}
             </div>
           ))}
