@@ -646,7 +646,11 @@ async function flood(publisherTopics: string[], subscriberTopic: string, subscri
     ui.close()
   }
   if (page) {
-    result.notes.push(`page: Topics view, ${job.page?.topic} charted (${await page.chartPoints()} points shown)`)
+    result.notes.push(
+      job.page?.view === 'traffic'
+        ? `page: Traffic view, following (${await page.trafficRowsShown()} rows shown at the end); ${page.placement}`
+        : `page: Topics view, ${job.page?.topic} charted (${await page.chartPoints()} points shown); ${page.placement}`
+    )
     await page.close()
   }
   for (const c of [...subs, ...pubs]) c.close()
@@ -816,11 +820,17 @@ async function latency(rate: number): Promise<void> {
     setImmediate(pace)
   }
   setImmediate(pace)
+  // latency-traffic-page: a real page on the Traffic view, opened once packets flow.
+  const page = job.ui && job.page ? await openInspectorPage(job.ui, job.page) : null
   const rates = await measureWindow(
     () => (receiver.recordLatency = true),
     () => (receiver.recordLatency = false)
   )
   running = false
+  if (page) {
+    result.notes.push(`page: Traffic view, following (${await page.trafficRowsShown()} rows shown at the end); ${page.placement}`)
+    await page.close()
+  }
   await drain(
     () => counters.received >= seq,
     () => counters.received,
