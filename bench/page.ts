@@ -12,7 +12,7 @@
  * (Performance.getMetrics, JSHeapUsedSize).
  */
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type CDPSession, type Page } from '@playwright/test'
@@ -50,6 +50,8 @@ export interface InspectorPage {
   placement: string
   /** Traffic rows the page shows (the Traffic view). */
   trafficRowsShown(): Promise<number>
+  /** CPU time (ms) the browser's processes have used so far: every process started under the generator. */
+  browserCpuMs(): number
   /** JSHeapUsedSize in bytes. */
   heapBytes(): Promise<number>
   /** Click a visible tree row (alternating between the first rows); resolves with nothing, the latency is collected in the page. */
@@ -119,6 +121,7 @@ async function inspectorPage(browser: Browser, page: Page, placement: string): P
   return {
     page,
     placement,
+    browserCpuMs: () => descendantCpuMs(process.pid),
     trafficRowsShown: async () => {
       const text = (await page.getByTestId('traffic-count').textContent()) ?? ''
       return Number(/Showing ([\d,]+)/.exec(text)?.[1].replace(/,/g, '') ?? Number.NaN)
@@ -145,4 +148,30 @@ async function inspectorPage(browser: Browser, page: Page, placement: string): P
     },
     close: () => browser.close()
   }
+}
+
+/** utime + stime (ms) of every descendant of `root` (the browser and its renderers; /proc ticks of 10 ms). */
+function descendantCpuMs(root: number): number {
+  const parents = new Map<number, number>()
+  const cpu = new Map<number, number>()
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const fields = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1].split(' ')
+      parents.set(Number(name), Number(fields[1]))
+      cpu.set(Number(name), (Number(fields[11]) + Number(fields[12])) * 10)
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  let total = 0
+  for (const [pid, ms] of cpu) {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
+      if (p === root) {
+        total += ms
+        break
+      }
+    }
+  }
+  return total
 }

@@ -235,7 +235,8 @@ export const SCENARIOS: Scenario[] = [
       { key: 'vsBaseline', label: 'received vs fan-in without a UI', unit: '×', better: 'higher', headline: false },
       rate('sent', 'published'),
       loss,
-      undelivered
+      undelivered,
+      { key: 'pageCpu', label: 'browser CPU', unit: '% of a core', better: 'lower', headline: false }
     ],
     ceilings: [],
     available: true,
@@ -255,7 +256,8 @@ export const SCENARIOS: Scenario[] = [
       { key: 'vsBaseline', label: 'received vs fan-in without a UI', unit: '×', better: 'higher', headline: false },
       rate('sent', 'published'),
       loss,
-      undelivered
+      undelivered,
+      { key: 'pageCpu', label: 'browser CPU', unit: '% of a core', better: 'lower', headline: false }
     ],
     ceilings: [],
     available: true,
@@ -276,7 +278,8 @@ export const SCENARIOS: Scenario[] = [
       { key: 'p99', label: 'p99', unit: 'ms', better: 'lower', headline: true },
       { key: 'max', label: 'max', unit: 'ms', better: 'lower', headline: false },
       loss,
-      undelivered
+      undelivered,
+      { key: 'pageCpu', label: 'browser CPU', unit: '% of a core', better: 'lower', headline: false }
     ],
     ceilings: [],
     generatorSpins: true,
