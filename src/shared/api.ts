@@ -15,7 +15,7 @@ import type {
   QoS,
   StoreStatus,
   SubscriptionInfo,
-  WillInfo
+  ClientWill
 } from './broker-types'
 import type { BrokerSettings, SettingError } from './settings'
 import { TOOL_COMMANDS } from './tools-api'
@@ -66,7 +66,7 @@ export type JsonMessageProperties = Omit<MessageProperties, 'correlationData'> &
 
 /** ClientDetails for the wire: payload previews as base64. */
 export interface ClientDetailsRow extends Omit<ClientDetails, 'will' | 'inflight' | 'queued'> {
-  will: (Omit<WillInfo, 'preview' | 'properties'> & { preview: string; properties: JsonMessageProperties }) | null
+  will: (Omit<ClientWill, 'preview' | 'properties'> & { preview: string; properties: JsonMessageProperties }) | null
   inflight: PendingMessageRow[]
   queued: PendingMessageRow[]
 }

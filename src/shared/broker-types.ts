@@ -109,8 +109,8 @@ export interface AnnouncedLimits {
   sharedSubscriptionAvailable: boolean
 }
 
-/** A session's will, as it will be published (MQTT 5 §3.1.3.2). */
-export interface WillInfo {
+/** A session's will as the client panel shows it (MQTT 5 §3.1.3.2): its first bytes only (see WillInfo for the API's whole one). */
+export interface ClientWill {
   topic: string
   qos: QoS
   retain: boolean
@@ -144,7 +144,7 @@ export interface ClientDetails {
   announced: { receiveMaximum: number; maximumPacketSize: number; topicAliasMaximum: number } | null
   /** What the CONNACK announced to this connection, which it is held to; null offline. */
   limits: AnnouncedLimits | null
-  will: WillInfo | null
+  will: ClientWill | null
   subscriptions: SubscriptionInfo[]
   /** The first in-flight messages (send order) and queued ones (oldest first), at most the number asked for of each. */
   inflight: PendingMessageInfo[]

@@ -327,11 +327,12 @@ export function showSettingValue(key: keyof BrokerSettings, value: unknown): str
  * - live: at once, for every client (the next packet, delivery or timer check);
  * - new-connections: for clients that connect after the change; connected clients keep what they
  *   were told or held to at CONNECT (their CONNACK's limits, keep alive, session expiry);
- * - listener-restart: applying it restarts the listeners: TCP and TLS clients stay connected,
- *   WebSocket clients are disconnected (their clients reconnect);
+ * - listener-restart: applying it restarts the listeners: TCP, TLS and Unix-socket clients stay
+ *   connected, WebSocket clients are disconnected (their clients reconnect);
+ * - new-runs: recordings and simulations started after the change; a running one keeps its limits;
  * - next-start: only when the broker starts again.
  */
-export type SettingApplies = 'live' | 'new-connections' | 'listener-restart' | 'next-start'
+export type SettingApplies = 'live' | 'new-connections' | 'listener-restart' | 'new-runs' | 'next-start'
 
 export const SETTING_APPLIES: { readonly [K in keyof BrokerSettings]: SettingApplies } = {
   host: 'listener-restart',
@@ -376,14 +377,30 @@ export const SETTING_APPLIES: { readonly [K in keyof BrokerSettings]: SettingApp
   inspectorHistoryPerTopic: 'live',
   inspectorHistoryBytes: 'live',
   inspectorMaxTopics: 'live',
-  inspectorRecordWithoutUi: 'live'
+  inspectorRecordWithoutUi: 'live',
+  recordMaxBytes: 'new-runs',
+  recordMaxSeconds: 'new-runs',
+  recordBufferBytes: 'new-runs',
+  simulateMaxDevices: 'new-runs',
+  simulateMaxInflight: 'new-runs',
+  unixSocket: 'listener-restart',
+  socketNoDelay: 'listener-restart',
+  socketSendBufSize: 'listener-restart',
+  socketRecvBufSize: 'listener-restart',
+  socketKeepaliveTime: 'listener-restart',
+  // The management API restarts its own HTTP server on these (api/api-service.ts), not the MQTT listeners.
+  apiPort: 'live',
+  apiKey: 'live',
+  metricsPublic: 'live',
+  clientConfigurationFile: 'live'
 }
 
 /** SettingApplies in words, for the Settings view and the docs. */
 export const APPLIES_TEXT: { readonly [A in SettingApplies]: string } = {
   live: 'applies at once',
   'new-connections': 'new connections only: connected clients keep what they were told at CONNECT',
-  'listener-restart': 'restarts the listeners: WebSocket clients are disconnected, TCP and TLS clients stay',
+  'listener-restart': 'restarts the listeners: WebSocket clients are disconnected, TCP, TLS and Unix-socket clients stay',
+  'new-runs': 'recordings and simulations started afterwards; a running one keeps its limits',
   'next-start': 'at the next start'
 }
 

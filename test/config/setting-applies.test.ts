@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { serverLimitsOf } from '../../src/main/broker/connection/server-limits'
+import { SOCKET_OPTION_KEYS } from '../../src/main/broker/listeners/socket-options'
 import { TLS_CONFIG_KEYS } from '../../src/main/broker/listeners/tls-listeners'
 import { APPLIES_TEXT, DEFAULT_SETTINGS, SETTING_APPLIES, SETTING_FIELDS } from '../../src/shared/settings'
 
@@ -21,7 +22,7 @@ describe('SETTING_APPLIES', () => {
   })
 
   it('every listener field restarts the listeners, and nothing else does', () => {
-    const listenerKeys = ['host', 'tcpPort', 'wsPort', 'wsPath', ...TLS_CONFIG_KEYS].sort()
+    const listenerKeys = ['host', 'tcpPort', 'wsPort', 'wsPath', 'unixSocket', ...TLS_CONFIG_KEYS, ...SOCKET_OPTION_KEYS].sort()
     const restarting = Object.entries(SETTING_APPLIES)
       .filter(([, applies]) => applies === 'listener-restart')
       .map(([key]) => key)

@@ -33,6 +33,7 @@ const APPLIES_LABEL: Record<SettingApplies, string> = {
   live: 'live',
   'new-connections': 'new connections only',
   'listener-restart': 'restarts listeners',
+  'new-runs': 'next recording / simulation',
   'next-start': 'at next start'
 }
 
