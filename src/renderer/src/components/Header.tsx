@@ -25,7 +25,7 @@ export function Header({ navOpen }: { navOpen: boolean }): JSX.Element {
         className="small nav-toggle"
         aria-expanded={navOpen}
         aria-label={navOpen ? 'Hide the views' : 'Show the views'}
-        title={navOpen ? 'Hide the views (Alt+1…8 still switch)' : 'Show the views'}
+        title={navOpen ? 'Hide the views (Alt+1…9 still switch)' : 'Show the views'}
         onClick={() => useUiStore.getState().setNavOpen(!navOpen)}
         data-testid="nav-toggle"
       >

@@ -48,7 +48,7 @@ export function TrafficView(): JSX.Element {
       true,
       paused
         ? `Resumed: showing what arrived while paused too (${formatCount(arrivedWhilePaused)} packets)`
-        : 'This view is paused; it keeps recording, and shows what arrives on resume'
+        : 'This view is paused; it keeps receiving, and shows what arrived on resume'
     )
   }
 
@@ -103,7 +103,7 @@ export function TrafficView(): JSX.Element {
             type="button"
             className={paused ? 'small primary' : 'small'}
             onClick={togglePause}
-            title="Freeze this view; recording goes on, and what arrives meanwhile shows on resume (this window only)"
+            title="Freeze this view; packets keep coming in, and what arrives meanwhile shows on resume (this window only)"
             data-testid="traffic-pause"
           >
             {paused ? 'Resume' : 'Pause'}
@@ -172,15 +172,15 @@ export function TrafficView(): JSX.Element {
       <ActionMessage message={message} />
       {paused && (
         <div className="banner banner-info" data-testid="traffic-paused">
-          This view is paused — still recording: {formatCount(arrivedWhilePaused)} new packet{arrivedWhilePaused === 1 ? '' : 's'} will show
+          This view is paused — still receiving: {formatCount(arrivedWhilePaused)} new packet{arrivedWhilePaused === 1 ? '' : 's'} will show
           on resume (the last {formatCount(ring.capacity)} are kept).
         </div>
       )}
       {brokerPaused && (
         <div className="banner banner-warning" data-testid="traffic-broker-paused">
-          <span>Recording is paused on the broker (for every window and page): packets are counted, not kept.</span>
+          <span>The broker's traffic log is paused (for every window and page): packets are counted, not kept.</span>
           <button type="button" className="small" onClick={() => void resumeBrokerRecording()} disabled={busy}>
-            Resume recording
+            Resume the log
           </button>
         </div>
       )}
