@@ -6,7 +6,7 @@ import type { Transport } from './e2e/fixtures'
  * Origin) and browser MQTT clients on the WebSocket listener, with its Origin check (the same
  * broker code in both shells: run once; ws-origin also needs its own Chromium host rule).
  */
-export const HEADLESS_ONLY_SPECS = ['ui-security.spec.ts', 'mqtt-browser.spec.ts', 'ws-origin.spec.ts']
+export const HEADLESS_ONLY_SPECS = ['ui-security.spec.ts', 'mqtt-browser.spec.ts', 'ws-origin.spec.ts', 'first-hour-headless.spec.ts']
 /** Specs of the desktop app itself: menus, tray, port in use, the app data folder, IPC senders; and the real-binary smoke test. */
 export const ELECTRON_ONLY_SPECS = ['desktop-*.spec.ts', 'electron-smoke.spec.ts']
 

@@ -599,13 +599,16 @@ async function flood(publisherTopics: string[], subscriberTopic: string, subscri
   const uiWindow = { t0: 0, start: null as UiCounters | null, counts: null as UiCounters | null, seconds: 0 }
   load.start()
   if (job.ui && job.page) page = await openInspectorPage(job.ui, job.page)
+  const browser = { ms: 0, t0: 0 }
   const rates = await measureWindow(
     () => {
+      if (page) Object.assign(browser, { ms: page.browserCpuMs(), t0: performance.now() })
       if (!ui) return
       uiWindow.start = { ...ui.counts }
       uiWindow.t0 = performance.now()
     },
     () => {
+      if (page) result.metrics.pageCpu = (100 * (page.browserCpuMs() - browser.ms)) / (performance.now() - browser.t0)
       if (!ui) return
       const counts = { ...ui.counts }
       for (const key of Object.keys(counts) as Array<keyof UiCounters>) counts[key] -= uiWindow.start![key]
@@ -646,7 +649,11 @@ async function flood(publisherTopics: string[], subscriberTopic: string, subscri
     ui.close()
   }
   if (page) {
-    result.notes.push(`page: Topics view, ${job.page?.topic} charted (${await page.chartPoints()} points shown)`)
+    result.notes.push(
+      job.page?.view === 'traffic'
+        ? `page: Traffic view, following (${await page.trafficRowsShown()} rows shown at the end); ${page.placement}`
+        : `page: Topics view, ${job.page?.topic} charted (${await page.chartPoints()} points shown); ${page.placement}`
+    )
     await page.close()
   }
   for (const c of [...subs, ...pubs]) c.close()
@@ -816,11 +823,24 @@ async function latency(rate: number): Promise<void> {
     setImmediate(pace)
   }
   setImmediate(pace)
+  // latency-traffic-page: a real page on the Traffic view, opened once packets flow.
+  const page = job.ui && job.page ? await openInspectorPage(job.ui, job.page) : null
+  const browser = { ms: 0, t0: 0 }
   const rates = await measureWindow(
-    () => (receiver.recordLatency = true),
-    () => (receiver.recordLatency = false)
+    () => {
+      receiver.recordLatency = true
+      if (page) Object.assign(browser, { ms: page.browserCpuMs(), t0: performance.now() })
+    },
+    () => {
+      receiver.recordLatency = false
+      if (page) result.metrics.pageCpu = (100 * (page.browserCpuMs() - browser.ms)) / (performance.now() - browser.t0)
+    }
   )
   running = false
+  if (page) {
+    result.notes.push(`page: Traffic view, following (${await page.trafficRowsShown()} rows shown at the end); ${page.placement}`)
+    await page.close()
+  }
   await drain(
     () => counters.received >= seq,
     () => counters.received,

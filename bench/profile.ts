@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ROOT, availability, runGenerator, startBroker } from './brokers'
 import { scenarioById, workloadOf, type GeneratorJob } from './scenarios'
 
@@ -63,6 +63,69 @@ export function topSelfTime(profile: CpuProfile, top = 15): { rows: SelfTime[]; 
   return { rows, totalMs: busyHits * msPerHit, idleMs: idleHits * msPerHit }
 }
 
+/** Where a function's code comes from, for the per-area totals: the part of BrokerScope, or what else. */
+export type Area = 'broker' | 'inspector' | 'UI server + ws' | 'other BrokerScope' | 'node internals' | 'garbage collector' | 'other'
+
+/**
+ * The module a bundled line belongs to: the bundle marks each module with a `// src/…` comment
+ * line, so a function's line number maps to its source file. Cached per bundle file.
+ */
+const moduleMaps = new Map<string, Array<{ line: number; module: string }>>()
+function moduleAt(url: string, line: number): string | null {
+  const path = url.startsWith('file://') ? fileURLToPath(url) : url
+  let map = moduleMaps.get(path)
+  if (map === undefined) {
+    map = []
+    try {
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .forEach((text, index) => {
+          const marker = /^\/\/ (src\/\S+)$/.exec(text)
+          if (marker) map!.push({ line: index, module: marker[1] })
+        })
+    } catch {
+      // Not a file we can read (node internals): no modules.
+    }
+    moduleMaps.set(path, map)
+  }
+  let found: string | null = null
+  for (const entry of map) {
+    if (entry.line > line) break
+    found = entry.module
+  }
+  return found
+}
+
+export function areaOf(functionName: string, url: string, line: number): Area {
+  if (functionName === '(garbage collector)') return 'garbage collector'
+  if (url.includes('/node_modules/ws/')) return 'UI server + ws'
+  if (url === '' || url.startsWith('node:')) return 'node internals'
+  if (!url.includes('/out/main/')) return 'other'
+  const module = moduleAt(url, line) ?? (url.includes('ui-server') ? 'src/main/headless/ui-server.ts' : null)
+  if (module === null) return 'other BrokerScope'
+  if (module.startsWith('src/main/broker/')) return 'broker'
+  if (module.startsWith('src/main/inspector/')) return 'inspector'
+  if (module.startsWith('src/main/headless/ui-server')) return 'UI server + ws'
+  return 'other BrokerScope'
+}
+
+/** Self time per area (see Area), as a share of the busy time. */
+export function selfTimeByArea(profile: CpuProfile): Array<{ area: Area; ms: number; percent: number }> {
+  const totalHits = profile.nodes.reduce((a, n) => a + (n.hitCount ?? 0), 0)
+  const msPerHit = totalHits > 0 ? (profile.endTime - profile.startTime) / 1000 / totalHits : 0
+  const hits = new Map<Area, number>()
+  let busy = 0
+  for (const node of profile.nodes) {
+    const n = node.hitCount ?? 0
+    const { functionName, url, lineNumber } = node.callFrame
+    if (n === 0 || functionName === '(idle)' || functionName === '(root)') continue
+    busy += n
+    const area = areaOf(functionName, url, lineNumber)
+    hits.set(area, (hits.get(area) ?? 0) + n)
+  }
+  return [...hits].map(([area, n]) => ({ area, ms: n * msPerHit, percent: busy > 0 ? (100 * n) / busy : 0 })).sort((a, b) => b.ms - a.ms)
+}
+
 export interface ProfileOptions {
   scenario: string
   warmupMs: number
@@ -83,7 +146,11 @@ export async function profile(options: ProfileOptions): Promise<number> {
     return 1
   }
   const dir = mkdtempSync(join(tmpdir(), 'bench-cpuprof-'))
-  const broker = await startBroker('brokerscope', { cpuProfileDir: dir, ui: scenario.inspector === true })
+  const broker = await startBroker('brokerscope', {
+    cpuProfileDir: dir,
+    ui: scenario.inspector === true || scenario.page !== undefined,
+    env: scenario.brokerEnv
+  })
   process.stdout.write(`profiling BrokerScope (pid ${broker.pid}) under ${scenario.id}; profiles in ${dir}\n`)
   const job: GeneratorJob = {
     scenario: workloadOf(scenario.id),
@@ -95,7 +162,8 @@ export async function profile(options: ProfileOptions): Promise<number> {
     drainMs: 5000,
     params: scenario.params,
     pid: broker.pid,
-    ui: broker.ui
+    ui: broker.ui,
+    page: scenario.page
   }
   try {
     const result = await runGenerator(job)
@@ -113,13 +181,18 @@ export async function profile(options: ProfileOptions): Promise<number> {
     return 1
   }
   const path = join(dir, files[0])
-  const { rows, totalMs, idleMs } = topSelfTime(JSON.parse(readFileSync(path, 'utf8')) as CpuProfile, options.top)
+  const cpuProfile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile
+  const { rows, totalMs, idleMs } = topSelfTime(cpuProfile, options.top)
   process.stdout.write(
     `\ntop ${rows.length} functions by self time (busy ${(totalMs / 1000).toFixed(2)} s, idle ${(idleMs / 1000).toFixed(2)} s):\n`
   )
   process.stdout.write(`${'self ms'.padStart(9)} ${'%busy'.padStart(6)}  function  location\n`)
   for (const row of rows) {
     process.stdout.write(`${row.ms.toFixed(1).padStart(9)} ${row.percent.toFixed(1).padStart(6)}  ${row.name}  ${row.location}\n`)
+  }
+  process.stdout.write('\nself time by area (the inspector is ours on every message; the UI server + ws only with a page):\n')
+  for (const row of selfTimeByArea(cpuProfile)) {
+    process.stdout.write(`${row.ms.toFixed(1).padStart(9)} ${row.percent.toFixed(1).padStart(6)}  ${row.area}\n`)
   }
   if (options.keep) process.stdout.write(`\nprofile kept: ${path} (open it in Chrome DevTools → Performance)\n`)
   else rmSync(dir, { recursive: true, force: true })

@@ -13,6 +13,8 @@ export type ScenarioId =
   | 'fan-in-inspector'
   | 'fan-in-no-capture'
   | 'fan-in-topics-chart'
+  | 'fan-in-traffic-page'
+  | 'latency-traffic-page'
   | 'flood-topics-chart'
 
 /**
@@ -40,9 +42,14 @@ export interface ScenarioParams {
   topics?: number
 }
 
-/** A Chromium page (Playwright, on the generator's core) on the inspector's Topics view with a chart live. */
+/**
+ * A Chromium page (Playwright; on a core of its own when the machine has one beyond the broker's
+ * and the generator's, else on the generator's) on the inspector: the Topics view with a chart
+ * live, or the Traffic view following the live log.
+ */
 export interface PageSpec {
-  /** The topic selected in the tree and charted (its payload, or `path` in it). */
+  view: 'topics' | 'traffic'
+  /** Topics: the topic selected in the tree and charted (its payload, or `path` in it). */
   topic: string
   path: string
   /** Click tree rows during the measured window and report click-to-paint latency and the JS heap. */
@@ -228,13 +235,57 @@ export const SCENARIOS: Scenario[] = [
       { key: 'vsBaseline', label: 'received vs fan-in without a UI', unit: '×', better: 'higher', headline: false },
       rate('sent', 'published'),
       loss,
-      undelivered
+      undelivered,
+      { key: 'pageCpu', label: 'browser CPU', unit: '% of a core', better: 'lower', headline: false }
     ],
     ceilings: [],
     available: true,
-    page: { topic: 'bench/p0', path: '', measureInput: false },
+    page: { view: 'topics', topic: 'bench/p0', path: '', measureInput: false },
     brokers: ['brokerscope'],
     baseline: { scenario: 'fan-in', metric: 'received', target: 0.9 }
+  },
+  {
+    id: 'fan-in-traffic-page',
+    title: 'fan-in + Traffic page',
+    description:
+      "the fan-in load on BrokerScope with a Chromium page (Playwright, on the generator's core, or a core of its own on a machine " +
+      "with three or more) on the inspector's Traffic view, following the live packet log; compared with fan-in with no UI from the same run",
+    params: { publishers: 8, subscribers: 1, qos: 0 },
+    metrics: [
+      rate('received', 'received', true),
+      { key: 'vsBaseline', label: 'received vs fan-in without a UI', unit: '×', better: 'higher', headline: false },
+      rate('sent', 'published'),
+      loss,
+      undelivered,
+      { key: 'pageCpu', label: 'browser CPU', unit: '% of a core', better: 'lower', headline: false }
+    ],
+    ceilings: [],
+    available: true,
+    page: { view: 'traffic', topic: 'bench/p0', path: '', measureInput: false },
+    brokers: ['brokerscope'],
+    baseline: { scenario: 'fan-in', metric: 'received', target: 0.9 }
+  },
+  {
+    id: 'latency-traffic-page',
+    title: 'latency + Traffic page',
+    description:
+      'the latency load (QoS 0 at 5,000 msg/s, bench/lat) on BrokerScope with a Chromium page on the Traffic view following the ' +
+      "live log; the browser shares the generator's core unless the machine has a third, so on two cores part of any rise is the " +
+      'generator being slowed by the browser',
+    params: { publishers: 1, subscribers: 1, qos: 0, rate: 5000 },
+    metrics: [
+      { key: 'p50', label: 'p50', unit: 'ms', better: 'lower', headline: true },
+      { key: 'p99', label: 'p99', unit: 'ms', better: 'lower', headline: true },
+      { key: 'max', label: 'max', unit: 'ms', better: 'lower', headline: false },
+      loss,
+      undelivered,
+      { key: 'pageCpu', label: 'browser CPU', unit: '% of a core', better: 'lower', headline: false }
+    ],
+    ceilings: [],
+    generatorSpins: true,
+    available: true,
+    page: { view: 'traffic', topic: 'bench/lat', path: '', measureInput: false },
+    brokers: ['brokerscope']
   },
   {
     id: 'flood-topics-chart',
@@ -254,16 +305,22 @@ export const SCENARIOS: Scenario[] = [
     ],
     ceilings: [],
     available: true,
-    page: { topic: 'flood/t0', path: 'v', measureInput: true },
+    page: { view: 'topics', topic: 'flood/t0', path: 'v', measureInput: true },
     brokers: ['brokerscope']
   }
 ]
 
-export type Workload = Exclude<ScenarioId, 'fan-in-inspector' | 'fan-in-no-capture' | 'fan-in-topics-chart'>
+export type Workload = Exclude<
+  ScenarioId,
+  'fan-in-inspector' | 'fan-in-no-capture' | 'fan-in-topics-chart' | 'fan-in-traffic-page' | 'latency-traffic-page'
+>
 
-/** The generator workload a scenario runs (the inspector, no-capture and page variants run the fan-in load). */
+/** The generator workload a scenario runs (the inspector, no-capture and page variants run the fan-in or latency load). */
 export function workloadOf(id: ScenarioId): Workload {
-  return id === 'fan-in-inspector' || id === 'fan-in-no-capture' || id === 'fan-in-topics-chart' ? 'fan-in' : id
+  if (id === 'latency-traffic-page') return 'latency'
+  return id === 'fan-in-inspector' || id === 'fan-in-no-capture' || id === 'fan-in-topics-chart' || id === 'fan-in-traffic-page'
+    ? 'fan-in'
+    : id
 }
 
 export function scenarioById(id: string): Scenario | undefined {

@@ -125,6 +125,8 @@ test('a client disconnected from the UI sees the broker close it (v5 DISCONNECT 
   const row = clients.getByRole('row', { name: /j4-victim/ })
   await expect(await cellOf(clients, row, 'Status')).toHaveText('online')
   await row.getByRole('button', { name: 'Disconnect' }).click()
+  // It asks first (issue 15).
+  await page.getByRole('dialog', { name: 'Disconnect j4-victim?' }).getByRole('button', { name: 'Disconnect' }).click()
 
   const packet = await eventually(disconnect, 5_000, 'DISCONNECT from the broker')
   expect(packet.reasonCode).toBe(0x98)
@@ -152,7 +154,8 @@ test('Maximum QoS lowered to 1 in Settings: the next QoS 2 SUBSCRIBE is granted 
   await maximumQos.selectOption('1')
   await expect(page.getByText('1 change to apply')).toBeVisible()
   await page.getByRole('button', { name: 'Apply', exact: true }).click()
-  await expect(page.getByTestId('action-message')).toHaveText('Settings applied.')
+  // It says the change applies to new connections only (connected clients keep what their CONNACK said).
+  await expect(page.getByTestId('action-message')).toHaveText(/^Settings applied\. Maximum QoS: new connections only/)
   await expect(page.getByText('No changes')).toBeVisible()
   await expect(maximumQos).toHaveValue('1')
   await maximumQos.scrollIntoViewIfNeeded()
@@ -327,6 +330,8 @@ test('Export CSV downloads the filtered traffic with a header row', async ({ ins
     expect(new Date(record[column('time')]).getTime()).not.toBeNaN()
   }
   expect(records.map((r) => r[column('payload')])).toEqual(['p1', 'p2, with a comma', 'p3 "quoted"'])
-  // The export says what it did to formula-like cells (issue 16: CSV formula injection).
-  await expect(page.getByTestId('action-message')).toHaveText(/^Exported 3 packets as CSV \(cells starting with = \+ - @ got a leading '/)
+  // The export says what it did to formula-like cells (issue 16: CSV formula injection), and that payloads are whole.
+  await expect(page.getByTestId('action-message')).toHaveText(
+    /^Exported 3 packets as CSV with their whole payloads \(cells starting with = \+ - @ got a leading '/
+  )
 })

@@ -5,14 +5,17 @@
  */
 import type {
   BrokerStats,
+  ClientDetails,
   ClientInfo,
   DropReason,
   ListenerInfo,
   MessageProperties,
   PacketDirection,
+  PendingMessageInfo,
   QoS,
   StoreStatus,
-  SubscriptionInfo
+  SubscriptionInfo,
+  ClientWill
 } from './broker-types'
 import type { BrokerSettings, SettingError } from './settings'
 import { TOOL_COMMANDS } from './tools-api'
@@ -38,7 +41,15 @@ export interface TrafficRow {
   payloadPreview?: string
   /** Packet properties, bytes as base64; `{ truncated: true, approximateChars }` when larger than about 2 KiB. */
   properties?: Record<string, unknown>
+  /**
+   * A message the broker published itself from the UI's Publish view (clientId BROKER_CLIENT_ID):
+   * no client sent it, so it is logged as the broker's own PUBLISH, with how many sessions it went to.
+   */
+  fromBroker?: { recipients: number }
 }
+
+/** The client id the traffic log shows for messages the broker publishes itself (the UI's Publish view). */
+export const BROKER_CLIENT_ID = 'BrokerScope'
 
 export interface RetainedRow {
   topic: string
@@ -52,6 +63,18 @@ export interface RetainedRow {
 
 /** MessageProperties with correlation data as base64, for the wire. */
 export type JsonMessageProperties = Omit<MessageProperties, 'correlationData'> & { correlationData?: string }
+
+/** ClientDetails for the wire: payload previews as base64. */
+export interface ClientDetailsRow extends Omit<ClientDetails, 'will' | 'inflight' | 'queued'> {
+  will: (Omit<ClientWill, 'preview' | 'properties'> & { preview: string; properties: JsonMessageProperties }) | null
+  inflight: PendingMessageRow[]
+  queued: PendingMessageRow[]
+}
+
+export type PendingMessageRow = Omit<PendingMessageInfo, 'preview'> & { preview: string }
+
+/** In-flight and queued messages a clientDetails answer lists at most (each). */
+export const CLIENT_DETAIL_MESSAGES = 100
 
 export interface TopicNode {
   topic: string
@@ -145,6 +168,13 @@ export interface FullPayload {
   size: number
 }
 
+/** This machine as devices on the network see it. */
+export interface NetworkAddresses {
+  hostname: string
+  /** Non-loopback addresses, IPv4 first. */
+  addresses: Array<{ address: string; family: 'IPv4' | 'IPv6'; interface: string }>
+}
+
 /** A command's argument and result types. A marker: the value carries nothing at run time. */
 export interface CommandSpec<Args extends unknown[], Result> {
   readonly args?: Args
@@ -165,13 +195,20 @@ export const COMMANDS = {
   snapshot: command<[], InspectorSnapshot>(),
   publish: command<[command: PublishCommand], { recipients: number }>(),
   disconnectClient: command<[clientId: string], boolean>(),
+  /** One client in full: connection, announced limits, will, subscriptions, in-flight and queued messages; null when unknown. */
+  clientDetails: command<[clientId: string], ClientDetailsRow | null>(),
   deleteSession: command<[clientId: string], boolean>(),
   getRetained: command<[topic: string], FullPayload | null>(),
   deleteRetained: command<[topic: string], boolean>(),
+  /** Delete every retained message but the $SYS ones; returns how many were deleted. */
   clearRetained: command<[], number>(),
-  /** Delete the retained messages of `topic` and every topic below it; returns how many were deleted. */
+  /** Delete the retained messages of `topic` and every topic below it (never $SYS); returns how many were deleted. */
   deleteRetainedSubtree: command<[topic: string], number>(),
+  /** Delete the retained messages of these topics (what the page shows; never $SYS); returns how many were deleted. */
+  deleteRetainedTopics: command<[topics: string[]], number>(),
   getTrafficPayload: command<[id: number], FullPayload | null>(),
+  /** The whole payloads of these traffic rows (for exports), in order; null for one the ring no longer keeps. At most MAX_PAYLOADS_PER_CALL ids. */
+  trafficPayloads: command<[ids: number[]], Array<FullPayload | null>>(),
   clearTraffic: command<[], void>(),
   setTrafficPaused: command<[paused: boolean], void>(),
   updateSettings: command<[patch: Partial<BrokerSettings>], SettingsUpdateResult>(),
@@ -181,6 +218,11 @@ export const COMMANDS = {
   /** The history kept for one topic, oldest first (payload previews; full payloads by historyPayload). */
   topicHistory: command<[topic: string], TopicHistory>(),
   historyPayload: command<[topic: string, id: number], FullPayload | null>(),
+  /**
+   * The whole payload of the topic's latest message, from wherever the inspector or the broker
+   * still holds it (the history, the traffic log, the retained message); null when none does.
+   */
+  latestPayload: command<[topic: string], FullPayload | null>(),
   /** Messages/s and bytes/s per topic and per publishing client over the last 10 s and 60 s. */
   activity: command<[], ActivityReport>(),
   /** Search topics and payloads (latest values and history). */
@@ -190,6 +232,8 @@ export const COMMANDS = {
    * CHART_LEASE_MS stop). Returns the points the history already holds for each.
    */
   watchSeries: command<[series: SeriesSpec[]], SeriesPoints[]>(),
+  /** This machine's name and network addresses (for the connect help: what devices on the LAN would use). */
+  networkAddresses: command<[], NetworkAddresses>(),
   /** Decode a payload with a schema-based decoder (protobuf with a .proto, Sparkplug B). */
   decodeSchema: command<[request: SchemaDecodeRequest], SchemaDecodeResult>(),
   /** The durable store (data folder/store): location, size, records, last sync, failures. */
@@ -210,6 +254,9 @@ export type InspectorCommands = { [K in CommandName]: (...args: CommandArgs<K>) 
 export const COMMAND_NAMES: readonly CommandName[] = Object.freeze(Object.keys(COMMANDS) as CommandName[])
 
 // ───────────────────────────── topic history, activity, find, charts ─────────────────────────────
+
+/** Ids one trafficPayloads call may name. */
+export const MAX_PAYLOADS_PER_CALL = 1000
 
 /** A chart series stops this long after the last watchSeries that named it. */
 export const CHART_LEASE_MS = 15_000

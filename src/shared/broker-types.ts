@@ -109,6 +109,63 @@ export interface ClientInfo {
   messagesOut: number
 }
 
+/** What a CONNACK announced to a connection; it is held to these for its life (issue 15 bug 1). */
+export interface AnnouncedLimits {
+  maximumQos: QoS
+  retainAvailable: boolean
+  receiveMaximum: number
+  maximumPacketSize: number
+  topicAliasMaximum: number
+  wildcardSubscriptionAvailable: boolean
+  subscriptionIdentifiersAvailable: boolean
+  sharedSubscriptionAvailable: boolean
+}
+
+/** A session's will as the client panel shows it (MQTT 5 §3.1.3.2): its first bytes only (see WillInfo for the API's whole one). */
+export interface ClientWill {
+  topic: string
+  qos: QoS
+  retain: boolean
+  /** Payload length in bytes. */
+  size: number
+  /** The first bytes of the payload (at most a few KiB). */
+  preview: Uint8Array
+  /** Will Delay Interval, seconds (0: at once). */
+  delaySeconds: number
+  properties: MessageProperties
+}
+
+/** A message on its way to one client: sent and not yet acknowledged (in flight), or waiting in its queue. */
+export interface PendingMessageInfo {
+  topic: string
+  qos: QoS
+  retain: boolean
+  size: number
+  /** In flight: the packet id and where the QoS 1/2 flow stands. */
+  packetId: number | null
+  state: 'awaiting-puback' | 'awaiting-pubrec' | 'awaiting-pubcomp' | 'queued'
+  /** When the broker received it (epoch ms). */
+  createdAt: number
+  preview: Uint8Array
+}
+
+/** One client in full, for the inspector's client panel (BrokerControl.clientDetails). */
+export interface ClientDetails {
+  client: ClientInfo
+  /** What the client's CONNECT announced (MQTT 5; 3.1.x clients announce nothing: the protocol defaults). Null offline. */
+  announced: { receiveMaximum: number; maximumPacketSize: number; topicAliasMaximum: number } | null
+  /** What the CONNACK announced to this connection, which it is held to; null offline. */
+  limits: AnnouncedLimits | null
+  will: ClientWill | null
+  subscriptions: SubscriptionInfo[]
+  /** The first in-flight messages (send order) and queued ones (oldest first), at most the number asked for of each. */
+  inflight: PendingMessageInfo[]
+  queued: PendingMessageInfo[]
+  /** How many of each are not in the lists. */
+  inflightNotListed: number
+  queuedNotListed: number
+}
+
 export interface SubscriptionOptions {
   qos: QoS
   noLocal: boolean

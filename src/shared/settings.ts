@@ -344,6 +344,91 @@ export function showSettingValue(key: keyof BrokerSettings, value: unknown): str
   return JSON.stringify(value)
 }
 
+/**
+ * When a changed setting takes effect while the broker runs:
+ * - live: at once, for every client (the next packet, delivery or timer check);
+ * - new-connections: for clients that connect after the change; connected clients keep what they
+ *   were told or held to at CONNECT (their CONNACK's limits, keep alive, session expiry);
+ * - listener-restart: applying it restarts the listeners: TCP, TLS and Unix-socket clients stay
+ *   connected, WebSocket clients are disconnected (their clients reconnect);
+ * - new-runs: recordings and simulations started after the change; a running one keeps its limits;
+ * - next-start: only when the broker starts again.
+ */
+export type SettingApplies = 'live' | 'new-connections' | 'listener-restart' | 'new-runs' | 'next-start'
+
+export const SETTING_APPLIES: { readonly [K in keyof BrokerSettings]: SettingApplies } = {
+  host: 'listener-restart',
+  tcpPort: 'listener-restart',
+  wsPort: 'listener-restart',
+  wsPath: 'listener-restart',
+  // Checked at each WebSocket upgrade: pages already connected stay.
+  wsAllowedOrigins: 'new-connections',
+  maxSettingFileSize: 'live',
+  logLevel: 'live',
+  retainAvailable: 'new-connections',
+  wildcardSubscriptionAvailable: 'new-connections',
+  sharedSubscriptionAvailable: 'new-connections',
+  subscriptionIdentifiersAvailable: 'new-connections',
+  maximumQos: 'new-connections',
+  receiveMaximum: 'new-connections',
+  maximumPacketSize: 'new-connections',
+  topicAliasMaximum: 'new-connections',
+  autoTopicAlias: 'live',
+  serverKeepAlive: 'new-connections',
+  serverKeepAliveMode: 'new-connections',
+  sessionExpiryOverride: 'new-connections',
+  maxConnections: 'new-connections',
+  maxInflightMessages: 'live',
+  maxQueuedMessages: 'live',
+  maxQueuedBytes: 'live',
+  queueQos0Messages: 'live',
+  persistence: 'next-start',
+  connectTimeout: 'live',
+  maxTopicLevels: 'live',
+  maxTopicLength: 'live',
+  maxSubscriptionsPerClient: 'live',
+  drainTimeout: 'live',
+  sysInterval: 'live',
+  allowAnonymous: 'new-connections',
+  sessionTakeover: 'new-connections',
+  authFile: 'live',
+  tlsPort: 'listener-restart',
+  wssPort: 'listener-restart',
+  certFile: 'listener-restart',
+  keyFile: 'listener-restart',
+  caFile: 'listener-restart',
+  requireClientCertificate: 'listener-restart',
+  useIdentityAsUsername: 'listener-restart',
+  inspectorHistoryPerTopic: 'live',
+  inspectorHistoryBytes: 'live',
+  inspectorMaxTopics: 'live',
+  inspectorRecordWithoutUi: 'live',
+  recordMaxBytes: 'new-runs',
+  recordMaxSeconds: 'new-runs',
+  recordBufferBytes: 'new-runs',
+  simulateMaxDevices: 'new-runs',
+  simulateMaxInflight: 'new-runs',
+  unixSocket: 'listener-restart',
+  socketNoDelay: 'listener-restart',
+  socketSendBufSize: 'listener-restart',
+  socketRecvBufSize: 'listener-restart',
+  socketKeepaliveTime: 'listener-restart',
+  // The management API restarts its own HTTP server on these (api/api-service.ts), not the MQTT listeners.
+  apiPort: 'live',
+  apiKey: 'live',
+  metricsPublic: 'live',
+  clientConfigurationFile: 'live'
+}
+
+/** SettingApplies in words, for the Settings view and the docs. */
+export const APPLIES_TEXT: { readonly [A in SettingApplies]: string } = {
+  live: 'applies at once',
+  'new-connections': 'new connections only: connected clients keep what they were told at CONNECT',
+  'listener-restart': 'restarts the listeners: WebSocket clients are disconnected, TCP, TLS and Unix-socket clients stay',
+  'new-runs': 'recordings and simulations started afterwards; a running one keeps its limits',
+  'next-start': 'at the next start'
+}
+
 function checkHost(value: string): string | null {
   if (value.length === 0) return 'must not be empty'
   if (!/^[A-Za-z0-9.:\-[\]%]+$/.test(value)) return 'is not a host name or IP address'

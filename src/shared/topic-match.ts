@@ -21,6 +21,14 @@ export function topicFilterProblem(filter: string): string | null {
   return null
 }
 
+/**
+ * $SYS and everything under it: the broker's own topics. The UI hides them unless asked and never
+ * deletes their retained messages (the broker writes them again at the next $SYS interval anyway).
+ */
+export function isSysTopic(topic: string): boolean {
+  return topic.startsWith('$SYS') && (topic.length === 4 || topic.charCodeAt(4) === 0x2f)
+}
+
 export function hasWildcard(filter: string): boolean {
   return filter.includes('+') || filter.includes('#')
 }

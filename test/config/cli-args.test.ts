@@ -71,7 +71,7 @@ describe('parseCliArgs', () => {
     const bad = parseCliArgs(['--ui-port', '70000', '--ui-token', 'short', '--ui-host'])
     expect(bad.errors).toEqual([
       '--ui-port: must be a port between 0 and 65535 (got "70000")',
-      '--ui-token: must be 16 to 128 letters, digits, - or _ (got "short")',
+      '--ui-token: must be 16 to 256 characters: letters, digits, - _ . ~ (got "short")',
       '--ui-host: needs a value (an address)'
     ])
   })

@@ -360,6 +360,16 @@ function validRequest(r: Prng, id: number): { id: Json; command: string; args: J
         return [r.pick(NAME_POOL)]
       case 'startRecording':
         return [{ pcap: r.chance(0.5) }]
+      case 'networkAddresses':
+        return []
+      case 'clientDetails':
+        return [r.pick(CLIENT_POOL)]
+      case 'latestPayload':
+        return [r.pick(TOPIC_POOL)]
+      case 'deleteRetainedTopics':
+        return [Array.from({ length: r.int(4) }, () => r.pick(TOPIC_POOL))]
+      case 'trafficPayloads':
+        return [Array.from({ length: r.int(6) }, () => r.int(20_000))]
       case 'startReplay':
         return [{ recording: r.pick(['none.jsonl', '../x.jsonl', '', 'rec.jsonl']), speed: r.pick([0, 1, 2, -1]), url: null }]
     }

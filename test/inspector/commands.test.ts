@@ -236,3 +236,24 @@ describe('Inspector commands against a real broker', () => {
     await expect(inspector.handleCommand('clearRetained')).resolves.toBe(0)
   })
 })
+
+describe('publishes from the UI in the traffic log (issue 15)', () => {
+  it("are logged as the broker's own PUBLISH, with how many sessions they went to", async () => {
+    const sub = await client({ clientId: 'ui-listener' })
+    await sub.subscribeAsync('from-ui/#', { qos: 1 })
+    const result = await inspector.handleCommand('publish', [{ topic: 'from-ui/a', payload: 'hello', qos: 1, retain: false }])
+    await inspector.handleCommand('publish', [{ topic: 'nobody/listens', payload: 'x', qos: 0, retain: false }])
+    expect(result).toEqual({ recipients: 1 })
+    await waitFor(() => inspector.snapshot().traffic.some((r) => r.direction === 'out' && r.topic === 'from-ui/a'), 'the delivery')
+    const rows = inspector.snapshot().traffic.filter((r) => r.type === 'publish')
+    const own = rows.filter((r) => r.fromBroker !== undefined)
+    expect(own.map((r) => [r.clientId, r.direction, r.topic, r.qos, r.fromBroker?.recipients])).toEqual([
+      ['BrokerScope', 'in', 'from-ui/a', 1, 1],
+      ['BrokerScope', 'in', 'nobody/listens', 0, 0]
+    ])
+    expect(Buffer.from(own[0].payloadPreview ?? '', 'base64').toString()).toBe('hello')
+    expect(await inspector.handleCommand('getTrafficPayload', [own[0].id])).toEqual({ payload: b64('hello'), size: 5 })
+    // The delivery to the subscriber follows it, as every delivery does.
+    expect(rows.find((r) => r.direction === 'out' && r.topic === 'from-ui/a')?.clientId).toBe('ui-listener')
+  })
+})

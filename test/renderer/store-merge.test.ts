@@ -245,7 +245,7 @@ describe('stores: a snapshot, then batches', () => {
   it('keeps the traffic store ring bounded across many batches', () => {
     const traffic = createTrafficState(1000)
     traffic.getState().applySnapshot(rows(1, 500), true)
-    expect(traffic.getState().paused).toBe(true)
+    expect(traffic.getState().brokerPaused).toBe(true)
     let next = 501
     for (let seq = 1; seq <= 50; seq++) {
       traffic.getState().applyBatch(rows(next, next + 99), 2)
@@ -261,12 +261,41 @@ describe('stores: a snapshot, then batches', () => {
     traffic.getState().applyBatch(rows(next - 10, next + 1), 0, true, false)
     expect(traffic.getState().ring.rows[traffic.getState().ring.rows.length - 1].id).toBe(next + 1)
     expect(traffic.getState().ring.rows).toHaveLength(1000)
-    expect(traffic.getState().paused).toBe(false)
+    expect(traffic.getState().brokerPaused).toBe(false)
     next += 2
     traffic.getState().clear()
     expect(traffic.getState().ring.rows).toHaveLength(0)
     // After a clear, rows the broker already sent are not taken again.
     traffic.getState().applyBatch(rows(next - 5, next + 4), 0)
     expect(traffic.getState().ring.rows.map((r) => r.id)).toEqual(rows(next, next + 4).map((r) => r.id))
+  })
+})
+
+describe('the Traffic view pause (issue 15 bug 8)', () => {
+  it('freezes what the view shows while the ring keeps recording; resume shows what arrived meanwhile', () => {
+    const traffic = createTrafficState(100)
+    traffic.getState().applySnapshot(rows(1, 10), false)
+    traffic.getState().setViewPaused(true)
+    traffic.getState().applyBatch(rows(11, 30), 0)
+    const paused = traffic.getState()
+    expect(paused.frozen?.map((r) => r.id)).toEqual(rows(1, 10).map((r) => r.id))
+    expect(paused.ring.rows).toHaveLength(30)
+    expect(paused.ring.lastId - paused.frozenLastId).toBe(20)
+    // The broker was never asked to pause: other pages see everything.
+    expect(paused.brokerPaused).toBe(false)
+    traffic.getState().setViewPaused(false)
+    expect(traffic.getState().frozen).toBeNull()
+    expect(traffic.getState().ring.rows.map((r) => r.id)).toEqual(rows(1, 30).map((r) => r.id))
+  })
+
+  it('Clear empties this view, paused or not, and rows already received do not come back', () => {
+    const traffic = createTrafficState(100)
+    traffic.getState().applySnapshot(rows(1, 10), false)
+    traffic.getState().setViewPaused(true)
+    traffic.getState().clear()
+    expect(traffic.getState().frozen).toEqual([])
+    traffic.getState().applySnapshot(rows(1, 12), false)
+    traffic.getState().setViewPaused(false)
+    expect(traffic.getState().ring.rows.map((r) => r.id)).toEqual([11, 12])
   })
 })

@@ -2,6 +2,7 @@ import type {
   AdminSubscribeRequest,
   AdminSubscribeResult,
   BrokerStats,
+  ClientDetails,
   ClientInfo,
   DropReason,
   LimitName,
@@ -36,6 +37,7 @@ import { createMessage, isExpired, type Message } from './message'
 import { MemoryRetainedStore, type RetainedStore } from './retained/retained-store'
 import type { DeliveryContext } from './session/delivery-context'
 import type { Session, Subscription } from './session/session'
+import { describeClient } from './session/client-details'
 import { SessionRegistry } from './session/session-registry'
 import type { SessionStore } from './session/session-store'
 import { BrokerCounters } from './stats'
@@ -432,6 +434,18 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
       }
     })
   }
+
+  // ─────── client details: the inspector's client panel (issue 15; self-contained, see session/client-details.ts) ───────
+
+  clientDetails(clientId: string, maxMessages: number): ClientDetails | null {
+    const session = this.sessions.get(clientId)
+    if (session === undefined) return null
+    const client = this.listClients().find((c) => c.clientId === clientId)
+    if (client === undefined) return null
+    return describeClient(session, client, session.subscriptions.values().map(subscriptionInfo), maxMessages)
+  }
+
+  // ───────────────────────────── end of client details ─────────────────────────────
 
   listSubscriptions(): SubscriptionInfo[] {
     const out: SubscriptionInfo[] = []

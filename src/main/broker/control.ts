@@ -10,6 +10,7 @@ import type {
   BrokerEventOf,
   BrokerEventType,
   BrokerStats,
+  ClientDetails,
   ClientInfo,
   ListenerInfo,
   ListenerName,
@@ -49,6 +50,11 @@ export interface BrokerControl {
   packetsHandled(): number
 
   listClients(): ClientInfo[]
+  /**
+   * One client in full (connection, what its CONNACK announced, will, subscriptions, and the first
+   * `maxMessages` of its in-flight and of its queued messages); null when there is no such session.
+   */
+  clientDetails(clientId: string, maxMessages: number): ClientDetails | null
   listSubscriptions(): SubscriptionInfo[]
   listRetained(): RetainedInfo[]
   getRetained(topic: string): RetainedMessageFull | null

@@ -5,6 +5,7 @@
  * file, the IPC API and the settings form use. Pure: no I/O.
  */
 import { DEFAULT_SETTINGS, SETTING_FIELDS, validateSetting, type BrokerSettings } from '../../shared/settings'
+import { UI_TOKEN_RULE, uiTokenProblem } from './ui-token'
 
 export interface CliParseResult {
   help: boolean
@@ -298,7 +299,7 @@ function describeUiOption(field: keyof UiOptions): string {
       ? 'an address'
       : field === 'tokenFile'
         ? 'a file path'
-        : 'at least 16 letters or digits'
+        : UI_TOKEN_RULE
 }
 
 /** Check and store one --ui-* value; returns a problem or null. */
@@ -314,16 +315,11 @@ function setUiOption(ui: UiOptions, field: keyof UiOptions, value: string): stri
   } else if (field === 'tokenFile') {
     ui.tokenFile = value
   } else {
-    const problem = checkUiToken(value)
-    if (problem) return problem
+    const problem = uiTokenProblem(value)
+    if (problem !== null) return problem
     ui.token = value
   }
   return null
-}
-
-/** Null when `value` is a usable UI token (from the flag, a token file or the environment), else why not. */
-export function checkUiToken(value: string): string | null {
-  return /^[A-Za-z0-9_-]{16,128}$/.test(value) ? null : 'must be 16 to 128 letters, digits, - or _'
 }
 
 /** Edit distance, for "did you mean" hints. */
@@ -499,6 +495,7 @@ export function usage(): string {
       out.push(
         optionEntry(['--ui-token'], '<TOKEN>', [
           'fixed UI access token for scripts [default: a new random one each run]',
+          `(${UI_TOKEN_RULE})`,
           'other local users can read it in the process list (ps): prefer --ui-token-file',
           'or the BROKERSCOPE_UI_TOKEN environment variable'
         ])

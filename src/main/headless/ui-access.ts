@@ -10,8 +10,8 @@
  */
 import { stat } from 'node:fs/promises'
 import type { UiOptions } from '../config/cli-args'
-import { checkUiToken } from '../config/cli-args'
 import { readSettingFile } from '../config/setting-file'
+import { uiTokenProblem } from '../config/ui-token'
 
 export const UI_TOKEN_ENV = 'BROKERSCOPE_UI_TOKEN'
 /** A token file is one short line; anything bigger is not one. */
@@ -26,7 +26,7 @@ export async function resolveUiToken(ui: UiOptions, env: NodeJS.ProcessEnv): Pro
     const read = await readSettingFile(ui.tokenFile, MAX_TOKEN_FILE_BYTES)
     if (!read.ok) return { ok: false, error: `--ui-token-file: ${read.detail}` }
     const token = read.data.toString('utf8').split(/\r?\n/)[0].trim()
-    const problem = checkUiToken(token)
+    const problem = uiTokenProblem(token)
     if (problem) return { ok: false, error: `--ui-token-file: the first line of ${ui.tokenFile} ${problem}` }
     const warnings: string[] = []
     const mode = (await stat(ui.tokenFile)).mode
@@ -37,7 +37,7 @@ export async function resolveUiToken(ui: UiOptions, env: NodeJS.ProcessEnv): Pro
   }
   const fromEnv = env[UI_TOKEN_ENV]
   if (fromEnv !== undefined && fromEnv !== '') {
-    const problem = checkUiToken(fromEnv)
+    const problem = uiTokenProblem(fromEnv)
     if (problem) return { ok: false, error: `$${UI_TOKEN_ENV} ${problem}` }
     return { ok: true, token: fromEnv, warnings: [] }
   }

@@ -22,6 +22,7 @@ import { hostname, networkInterfaces } from 'node:os'
 import { extname, resolve, sep } from 'node:path'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import type { InspectorBatch, WsResponse } from '../../shared/api'
+import { uiTokenProblem } from '../config/ui-token'
 import type { Inspector } from '../inspector/inspector'
 
 export interface UiServerOptions {
@@ -29,7 +30,7 @@ export interface UiServerOptions {
   host?: string
   /** Port (default 8090; 0 picks a free one). */
   port?: number
-  /** Access token (default: 32 random hex characters). Letters, digits, '-', '_', '.', '~' only. */
+  /** Access token (default: 32 random hex characters); see config/ui-token.ts for the rule. */
   token?: string
   /** The built renderer (out/renderer). */
   rendererDir: string
@@ -87,7 +88,8 @@ const CONTENT_TYPES: Record<string, string> = {
 export async function startUiServer(inspector: Inspector, options: UiServerOptions): Promise<UiServer> {
   const host = options.host ?? '127.0.0.1'
   const token = options.token ?? randomBytes(16).toString('hex')
-  if (!/^[A-Za-z0-9._~-]{1,256}$/.test(token)) throw new Error('UI token must be 1-256 URL-safe characters (letters, digits, - _ . ~)')
+  const tokenProblem = uiTokenProblem(token)
+  if (tokenProblem !== null) throw new Error(`UI token ${tokenProblem}`)
   const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS
   const root = await realpath(options.rendererDir).catch(() => resolve(options.rendererDir))
@@ -103,6 +105,7 @@ export async function startUiServer(inspector: Inspector, options: UiServerOptio
   const server = createServer((req, res) => {
     // DNS rebinding: a page on attacker.example resolved to 127.0.0.1 sends Host: attacker.example.
     if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return sendStatus(res, 421, csp)
+    if (splitUrl(req.url).pathname === '/api/access') return answerAccessCheck(req, res, token, csp)
     serveHttp(req, res, root, csp).catch(() => {
       if (!res.headersSent) sendStatus(res, 500, csp)
       else res.destroy()
@@ -267,6 +270,23 @@ async function serveHttp(req: IncomingMessage, res: ServerResponse, root: string
   const stream = createReadStream(file.path)
   stream.on('error', () => res.destroy())
   stream.pipe(res)
+}
+
+/**
+ * GET /api/access?token=…: 204 when the token is this run's, 403 when it is missing or wrong. A
+ * browser cannot read the status of a refused WebSocket upgrade, so the page asks here to tell a
+ * refused token (say so, stop retrying) from a broker that is down (keep retrying). It answers
+ * nothing the upgrade does not already answer.
+ */
+function answerAccessCheck(req: IncomingMessage, res: ServerResponse, token: string, csp: string): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD')
+    return sendStatus(res, 405, csp)
+  }
+  const given = new URLSearchParams(splitUrl(req.url).query).get('token')
+  setSecurityHeaders(res, csp)
+  res.writeHead(given !== null && sameSecret(given, token) ? 204 : 403, { 'Cache-Control': 'no-store' })
+  res.end()
 }
 
 /**

@@ -104,6 +104,9 @@ export class ActivityTracker {
   private readonly topics = new Windows(false)
   private readonly clients = new Windows(true)
   private touchedClients: Counter[] = []
+  /** The last client's counter (see recordClient); forgotten at each sample, which may drop idle counters. */
+  private lastClientKey: string | null = null
+  private lastClientCounter: Counter | undefined = undefined
   private mark = 1
   private second = 0
   private lastSampleAt: number
@@ -115,10 +118,13 @@ export class ActivityTracker {
   /** Hot path: a message from `clientId` (null: the broker itself). */
   recordClient(clientId: string | null, bytes: number): void {
     const key = clientId ?? ''
-    let counter = this.clients.counters.get(key)
+    // Messages come in runs from one client, whose id is the same string every time: a pointer compare.
+    let counter = key === this.lastClientKey ? this.lastClientCounter : this.clients.counters.get(key)
     if (counter === undefined) {
       counter = this.clients.counters.size < ACTIVITY_MAX_CLIENTS ? this.clients.counter(key) : this.clients.counter(OTHER_CLIENTS)
     }
+    this.lastClientKey = key
+    this.lastClientCounter = counter
     counter.messages++
     counter.bytes += bytes
     if (counter.mark !== this.mark) {
@@ -135,6 +141,8 @@ export class ActivityTracker {
   /** Close the current second with the topics the tree saw touched in it. */
   sample(now: number, touchedTopics: readonly TopicEntry[]): void {
     this.lastSampleAt = now
+    this.lastClientKey = null
+    this.lastClientCounter = undefined
     this.second++
     const topicCounters: Counter[] = []
     for (const entry of touchedTopics) {

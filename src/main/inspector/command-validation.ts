@@ -73,6 +73,24 @@ export const text =
 
 export const flag: Check<boolean> = (value, what) => boolean(value, what)
 
+/** An array of at most `maxItems` non-negative integers. */
+export const integerList =
+  (maxItems: number): Check<number[]> =>
+  (value, what) => {
+    if (!Array.isArray(value)) throw new CommandError(`${what} must be an array, got ${describe(value)}`)
+    if (value.length > maxItems) throw new CommandError(`${what}: at most ${maxItems} items`)
+    return value.map((item: unknown, index) => nonNegativeInteger(item, `${what}[${index}]`))
+  }
+
+/** An array of at most `maxItems` strings, each at most `maxLength` characters. */
+export const textList =
+  (maxItems: number, maxLength: number): Check<string[]> =>
+  (value, what) => {
+    if (!Array.isArray(value)) throw new CommandError(`${what} must be an array, got ${describe(value)}`)
+    if (value.length > maxItems) throw new CommandError(`${what}: at most ${maxItems} items`)
+    return value.map((item: unknown, index) => string(item, `${what}[${index}]`, maxLength))
+  }
+
 export const nonNegativeInteger: Check<number> = (value, what) => {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new CommandError(`${what} must be a non-negative integer, got ${describe(value)}`)

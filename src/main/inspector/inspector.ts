@@ -18,9 +18,19 @@
  *   wire.ts              broker types → JSON rows
  *   command-table.ts     the commands, checked and dispatched
  */
-import type { FullPayload, InspectorBatch, InspectorSnapshot, RetainedRow, SeriesPoints, SettingsUpdateResult } from '../../shared/api'
+import {
+  CLIENT_DETAIL_MESSAGES,
+  MAX_PAYLOADS_PER_CALL,
+  type FullPayload,
+  type InspectorBatch,
+  type InspectorSnapshot,
+  type RetainedRow,
+  type SeriesPoints,
+  type SettingsUpdateResult
+} from '../../shared/api'
 import type { BrokerEventOf } from '../../shared/broker-types'
 import { DEFAULT_SETTINGS, type BrokerSettings } from '../../shared/settings'
+import { isSysTopic } from '../../shared/topic-match'
 import type { BrokerControl } from '../broker/control'
 import { ActivityTracker } from './activity'
 import { BatchScheduler, type BatchListener } from './batch-scheduler'
@@ -33,6 +43,7 @@ import {
   CommandError,
   findQuery,
   flag,
+  integerList,
   MAX_ID_LENGTH,
   MAX_NAME_LENGTH,
   noArgs,
@@ -42,15 +53,17 @@ import {
   schemaDecodeRequest,
   seriesSpecs,
   settingsPatch,
-  text
+  text,
+  textList
 } from './command-validation'
+import { networkAddresses } from './network-addresses'
 import { findTopics } from './payload-search'
 import type { SavedMessageStore } from './saved-messages'
 import { decodeSchema } from './schema-decoders'
 import { TopicHistory } from './topic-history'
 import { TopicTree, type TopicEntry } from './topic-tree'
 import { TrafficCapture } from './traffic-capture'
-import { retainedRow, toPublishRequest } from './wire'
+import { clientDetailsRow, retainedRow, toPublishRequest } from './wire'
 
 export type { BatchListener } from './batch-scheduler'
 export { MAX_ROW_PROPERTY_CHARS, MAX_ROW_TOPIC_CHARS, toPublishRequest } from './wire'
@@ -108,6 +121,9 @@ const DEFAULTS = {
   maxTopicChars: 4 * 1024 * 1024,
   listIntervalMs: 250
 } as const
+
+/** Topics one deleteRetainedTopics may name (the page sends what it shows, in chunks if more). */
+const MAX_LISTED_TOPICS = 100_000
 
 const INSPECTOR_SETTING_KEYS = [
   'inspectorHistoryPerTopic',
@@ -412,13 +428,23 @@ export class Inspector {
         args: args(['command', publishCommand]),
         run: (command) => {
           try {
-            return { recipients: broker.publish(toPublishRequest(command)) }
+            const request = toPublishRequest(command)
+            const recipients = broker.publish(request)
+            this.traffic.recordBrokerPublish(request, recipients)
+            return { recipients }
           } catch (error) {
             throw new CommandError(`publish: ${error instanceof Error ? error.message : String(error)}`)
           }
         }
       },
       disconnectClient: { args: args(['clientId', text(MAX_ID_LENGTH)]), run: (clientId) => broker.disconnectClient(clientId) },
+      clientDetails: {
+        args: args(['clientId', text(MAX_ID_LENGTH)]),
+        run: (clientId) => {
+          const details = broker.clientDetails(clientId, CLIENT_DETAIL_MESSAGES)
+          return details === null ? null : clientDetailsRow(details)
+        }
+      },
       deleteSession: {
         args: args(['clientId', text(MAX_ID_LENGTH)]),
         run: (clientId) => {
@@ -437,7 +463,7 @@ export class Inspector {
         }
       },
       deleteRetained: { args: args(['topic', topic]), run: (name) => broker.deleteRetained(name) },
-      clearRetained: { args: noArgs(), run: () => broker.clearRetained() },
+      clearRetained: { args: noArgs(), run: () => this.deleteRetainedWhere(() => true) },
       storeStatus: { args: noArgs(), run: () => broker.storeStatus() },
       clearStoredData: {
         args: noArgs(),
@@ -449,7 +475,18 @@ export class Inspector {
         }
       },
       deleteRetainedSubtree: { args: args(['topic', topic]), run: (name) => this.deleteRetainedSubtree(name) },
+      deleteRetainedTopics: {
+        args: args(['topics', textList(MAX_LISTED_TOPICS, MAX_ID_LENGTH)]),
+        run: (topics) => {
+          const named = new Set(topics)
+          return this.deleteRetainedWhere((name) => named.has(name))
+        }
+      },
       getTrafficPayload: { args: args(['id', nonNegativeInteger]), run: (id) => this.traffic.payload(id) },
+      trafficPayloads: {
+        args: args(['ids', integerList(MAX_PAYLOADS_PER_CALL)]),
+        run: (ids) => ids.map((id) => this.traffic.payload(id))
+      },
       clearTraffic: { args: noArgs(), run: () => this.traffic.clear() },
       setTrafficPaused: { args: args(['paused', flag]), run: (paused) => this.traffic.setPaused(paused) },
       updateSettings: { args: args(['patch', settingsPatch]), run: (patch) => this.updateSettings(patch) },
@@ -461,6 +498,7 @@ export class Inspector {
         args: args(['topic', topic], ['id', nonNegativeInteger]),
         run: (name, id) => this.history.payload(this.topics.record(name), id)
       },
+      latestPayload: { args: args(['topic', topic]), run: (name) => this.latestWholePayload(name) },
       activity: { args: noArgs(), run: () => this.activity.report(Date.now()) },
       findTopics: {
         args: args(['query', findQuery]),
@@ -482,17 +520,41 @@ export class Inspector {
           }
         }
       },
+      networkAddresses: { args: noArgs(), run: () => networkAddresses() },
       decodeSchema: { args: args(['request', schemaDecodeRequest]), run: (request) => decodeSchema(request) },
       ...(this.toolCommands ?? toolsUnavailable())
     }
   }
 
-  /** Delete the retained message of `topic` and of every topic below it (never $SYS ones unless asked for by name). */
+  /**
+   * The whole payload of a topic's latest message: the history's newest when it kept it, else the
+   * traffic log's newest PUBLISH on the topic, else the retained message, each only when it is
+   * that latest message (same size; the history by time too).
+   */
+  private latestWholePayload(topic: string): FullPayload | null {
+    const entry = this.topics.record(topic)
+    if (entry === null || entry.lastSize === 0) return null
+    const whole = (payload: Uint8Array): FullPayload => ({ payload: Buffer.from(payload).toString('base64'), size: payload.length })
+    const kept = this.history.newestPayload(entry)
+    if (kept !== null && kept.time === entry.lastUpdated && kept.payload.length === entry.lastSize) return whole(kept.payload)
+    const logged = this.traffic.latestPublishPayload(topic)
+    if (logged !== null && logged.length === entry.lastSize) return whole(logged)
+    const retained = this.broker.getRetained(topic)
+    if (retained !== null && retained.payload.length === entry.lastSize) return whole(retained.payload)
+    return null
+  }
+
+  /** Delete the retained message of `topic` and of every topic below it. */
   private deleteRetainedSubtree(topic: string): number {
     const prefix = `${topic}/`
+    return this.deleteRetainedWhere((name) => name === topic || name.startsWith(prefix))
+  }
+
+  /** Delete the retained messages whose topic passes `wanted`, never a $SYS one; returns how many went. */
+  private deleteRetainedWhere(wanted: (topic: string) => boolean): number {
     let deleted = 0
     for (const info of this.broker.listRetained()) {
-      if (info.topic !== topic && !info.topic.startsWith(prefix)) continue
+      if (isSysTopic(info.topic) || !wanted(info.topic)) continue
       if (this.broker.deleteRetained(info.topic)) deleted++
     }
     return deleted

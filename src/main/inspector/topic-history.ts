@@ -273,6 +273,15 @@ export class TopicHistory {
     return null
   }
 
+  /** The topic's newest message, when its whole payload is kept. */
+  newestPayload(topic: TopicEntry): { payload: Uint8Array; time: number } | null {
+    this.settle()
+    const ring = topic.history
+    if (!ring || ring.count === 0) return null
+    const newest = ring.at(ring.count - 1)
+    return newest.payload === null ? null : { payload: newest.payload, time: newest.time }
+  }
+
   /** Visit a topic's kept payloads, oldest first (payload search, chart back-fill). */
   forEachPayload(topic: TopicEntry, visit: (payload: Uint8Array, time: number) => void): void {
     this.settle()

@@ -19,6 +19,8 @@ export interface TopicEntry {
   bytes: number
   /** The activity second in which this topic was last touched (see takeTouched). */
   touchedMark: number
+  /** The changes window in which this topic was last listed as changed (see takeChanges). */
+  dirtyMark: number
   /** This topic's history ring (topic-history.ts), created on its first message. */
   history: TopicRing | null
   /** Chart series on this topic (chart-series.ts), or null. */
@@ -52,7 +54,19 @@ export class TopicTree {
   readonly maxTopicChars: number
   readonly previewBytes: number
   private readonly entries = new Map<string, TopicEntry>()
-  private readonly dirty = new Set<TopicEntry>()
+  /**
+   * Topics changed since the last takeChanges, each listed once by its dirtyMark (a mark, not a
+   * Set: this runs on every message, and a mark is one field compare instead of a hash insert).
+   */
+  private dirty: TopicEntry[] = []
+  private dirtyMark = 1
+  /**
+   * The last topic looked up, and its record. Messages come in runs on one topic (a socket chunk
+   * of one publisher's messages), and comparing with the last topic is cheaper than hashing a
+   * freshly decoded topic string for the map.
+   */
+  private lastTopic: string | null = null
+  private lastEntry: TopicEntry | null = null
   /** Topics whose `latest` still references a payload (copied out by settle()). */
   private unsettled: TopicEntry[] = []
   /** Topics with messages since the last takeTouched(). */
@@ -100,7 +114,7 @@ export class TopicTree {
       entry.touchedMark = this.touchedMark
       this.touched.push(entry)
     }
-    this.dirty.add(entry)
+    this.markDirty(entry)
     return entry
   }
 
@@ -148,7 +162,7 @@ export class TopicTree {
     if (existing !== undefined) {
       if (existing.retained !== retained) {
         existing.retained = retained
-        this.dirty.add(existing)
+        this.markDirty(existing)
       }
       return
     }
@@ -160,7 +174,7 @@ export class TopicTree {
       return
     }
     entry.retained = true
-    this.dirty.add(entry)
+    this.markDirty(entry)
   }
 
   /**
@@ -183,13 +197,13 @@ export class TopicTree {
       }
       if (!entry.retained || !known) {
         entry.retained = true
-        this.dirty.add(entry)
+        this.markDirty(entry)
       }
     }
     for (const entry of this.entries.values()) {
       if (entry.retained && !held.has(entry.topic)) {
         entry.retained = false
-        this.dirty.add(entry)
+        this.markDirty(entry)
       }
     }
   }
@@ -207,25 +221,38 @@ export class TopicTree {
   }
 
   get hasChanges(): boolean {
-    return this.dirty.size > 0
+    return this.dirty.length > 0
   }
 
   /** The topics changed since the last call (upserts, keyed by topic). */
   takeChanges(): TopicNode[] {
     const out: TopicNode[] = []
-    for (const entry of this.dirty) out.push(this.toNode(entry))
-    this.dirty.clear()
+    for (const entry of this.takeDirty()) out.push(this.toNode(entry))
     return out
   }
 
   /** Forget pending changes (a full refresh is about to carry everything). */
   discardChanges(): void {
-    this.dirty.clear()
+    this.takeDirty()
+  }
+
+  private markDirty(entry: TopicEntry): void {
+    if (entry.dirtyMark === this.dirtyMark) return
+    entry.dirtyMark = this.dirtyMark
+    this.dirty.push(entry)
+  }
+
+  private takeDirty(): TopicEntry[] {
+    const out = this.dirty
+    this.dirty = []
+    this.dirtyMark++
+    return out
   }
 
   clear(): void {
     this.entries.clear()
-    this.dirty.clear()
+    this.takeDirty()
+    this.lastTopic = this.lastEntry = null
     this.unsettled = []
     this.touched = []
     this.topicChars = 0
@@ -233,14 +260,20 @@ export class TopicTree {
   }
 
   private entry(topic: string): TopicEntry | null {
+    if (topic === this.lastTopic) return this.lastEntry
     const existing = this.entries.get(topic)
-    if (existing !== undefined) return existing
+    if (existing !== undefined) {
+      this.lastTopic = topic
+      this.lastEntry = existing
+      return existing
+    }
     if (this.entries.size >= this.maxTopics || this.topicChars + topic.length > this.maxTopicChars) return null
     const entry: TopicEntry = {
       topic,
       messages: 0,
       bytes: 0,
       touchedMark: 0,
+      dirtyMark: 0,
       history: null,
       series: null,
       preview: EMPTY,

@@ -11,11 +11,18 @@
  * Bounds: rows ≤ capacity; payload bytes held ≤ maxPayloadBytes (the oldest rows' payloads go
  * first, their preview stays); rows waiting for the next batch ≤ maxRowsPerWindow.
  */
-import type { FullPayload, TrafficRow } from '../../shared/api'
-import type { BrokerEventOf } from '../../shared/broker-types'
+import { BROKER_CLIENT_ID, type FullPayload, type TrafficRow } from '../../shared/api'
+import type { BrokerEventOf, PublishRequest } from '../../shared/broker-types'
 import type { BrokerEventSource } from '../broker/control'
 import { RingBuffer } from './ring-buffer'
 import { base64Preview, trafficRow } from './wire'
+
+/** The size of a PUBLISH carrying this (MQTT 3.1.1 framing; v5 properties not counted): for the broker's own rows. */
+function publishPacketSize(topic: string, payloadBytes: number, qos: number): number {
+  const remaining = 2 + Buffer.byteLength(topic) + (qos > 0 ? 2 : 0) + payloadBytes
+  const lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4
+  return 1 + lengthBytes + remaining
+}
 
 export interface TrafficCaptureOptions {
   capacity: number
@@ -117,17 +124,50 @@ export class TrafficCapture {
       this.closeGate()
       return
     }
-    const packet = event.packet
-    const row = trafficRow(this.nextId++, Date.now(), packet)
+    this.add(trafficRow(this.nextId++, Date.now(), event.packet), event.packet.payload)
+    // This window has all the rows a batch can carry: stop the broker building packet events until
+    // the next window, so a flood costs the broker nothing per packet (the rest are counted, not shown).
+    if (++this.rowsThisWindow >= this.maxRowsPerWindow) this.closeGate()
+  }
+
+  /**
+   * A message the broker published itself (the UI's Publish view): no client sent a PUBLISH, so no
+   * packet event logs it; it is logged here as the broker's own, with its recipients. Recorded
+   * whatever the gate (a person's action, not the flood), unless recording is off or paused.
+   */
+  recordBrokerPublish(request: PublishRequest, recipients: number): void {
+    if (this.off === null) return
+    if (this.paused) {
+      this.notShown++
+      return
+    }
+    const payload = typeof request.payload === 'string' ? Buffer.from(request.payload) : request.payload
+    const row = trafficRow(this.nextId++, Date.now(), {
+      direction: 'in',
+      clientId: BROKER_CLIENT_ID,
+      type: 'publish',
+      size: publishPacketSize(request.topic, payload.length, request.qos ?? 0),
+      topic: request.topic,
+      qos: request.qos ?? 0,
+      retain: request.retain ?? false,
+      dup: false,
+      properties: request.properties ? { ...request.properties } : undefined
+    })
+    row.fromBroker = { recipients }
+    this.add(row, payload)
+    this.rowsThisWindow++
+  }
+
+  private add(row: TrafficRow, packetPayload: Uint8Array | undefined): void {
     let payload: Buffer | null = null
-    if (packet.payload !== undefined) {
-      row.payloadSize = packet.payload.length
-      if (packet.payload.length <= this.maxPayloadBytes) {
-        payload = this.own(packet.payload)
+    if (packetPayload !== undefined) {
+      row.payloadSize = packetPayload.length
+      if (packetPayload.length <= this.maxPayloadBytes) {
+        payload = this.own(packetPayload)
         this.payloadBytes += payload.length
       } else {
         // Larger than the whole budget: keep only the preview.
-        row.payloadPreview = base64Preview(packet.payload, this.previewBytes)
+        row.payloadPreview = base64Preview(packetPayload, this.previewBytes)
       }
     }
     const entry: TrafficEntry = { row, payload, pending: this.delivering }
@@ -142,9 +182,6 @@ export class TrafficCapture {
       }
     }
     if (row.type === 'publish') this.publishSeen = true
-    // This window has all the rows a batch can carry: stop the broker building packet events until
-    // the next window, so a flood costs the broker nothing per packet (the rest are counted, not shown).
-    if (++this.rowsThisWindow >= this.maxRowsPerWindow) this.closeGate()
   }
 
   private closeGate(): void {
@@ -257,6 +294,19 @@ export class TrafficCapture {
     const entry = this.ring.get(id - oldest.row.id)
     if (entry === undefined || entry.row.id !== id || entry.payload === null) return null
     return { payload: entry.payload.toString('base64'), size: entry.payload.length }
+  }
+
+  /**
+   * The newest PUBLISH received on `topic` whose payload the ring still holds, searched from the
+   * newest row back (an on-demand lookup: at most `capacity` rows).
+   */
+  latestPublishPayload(topic: string): Buffer | null {
+    for (let i = this.ring.size - 1; i >= 0; i--) {
+      const entry = this.ring.get(i)!
+      const row = entry.row
+      if (row.type === 'publish' && row.direction === 'in' && row.topic === topic) return entry.payload
+    }
+    return null
   }
 
   clear(): void {

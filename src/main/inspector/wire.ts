@@ -3,8 +3,16 @@
  * PublishRequest). Bytes become base64; anything unbounded (long topics, huge properties) is cut
  * here so one packet can never make a row large.
  */
-import type { JsonMessageProperties, PublishCommand, RetainedRow, TrafficRow } from '../../shared/api'
-import type { BrokerStats, MessageProperties, PacketRecord, PublishRequest, RetainedInfo } from '../../shared/broker-types'
+import type { ClientDetailsRow, JsonMessageProperties, PendingMessageRow, PublishCommand, RetainedRow, TrafficRow } from '../../shared/api'
+import type {
+  BrokerStats,
+  ClientDetails,
+  MessageProperties,
+  PacketRecord,
+  PendingMessageInfo,
+  PublishRequest,
+  RetainedInfo
+} from '../../shared/broker-types'
 
 /**
  * Per-row text bounds: topics may be 64 KiB (and SUBSCRIBE rows join every filter), v5 user
@@ -56,6 +64,22 @@ export function jsonMessageProperties(properties: MessageProperties): JsonMessag
   const out: JsonMessageProperties = { ...rest }
   if (correlationData !== undefined) out.correlationData = Buffer.from(correlationData).toString('base64')
   return out
+}
+
+export function clientDetailsRow(details: ClientDetails): ClientDetailsRow {
+  const pending = (message: PendingMessageInfo): PendingMessageRow => ({
+    ...message,
+    preview: base64Preview(message.preview, message.preview.length)
+  })
+  const will = details.will
+  return {
+    ...details,
+    will: will
+      ? { ...will, preview: base64Preview(will.preview, will.preview.length), properties: jsonMessageProperties(will.properties) }
+      : null,
+    inflight: details.inflight.map(pending),
+    queued: details.queued.map(pending)
+  }
 }
 
 export function retainedRow(info: RetainedInfo, previewBytes: number): RetainedRow {

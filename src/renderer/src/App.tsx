@@ -1,8 +1,10 @@
 import { useEffect, type JSX } from 'react'
+import { TOKEN_REFUSED } from './api'
 import { Header } from './components/Header'
 import { Nav } from './components/Nav'
 import { PortConflictBanner } from './components/PortConflictBanner'
 import { useGlobalShortcuts } from './components/useGlobalShortcuts'
+import { useNarrow } from './components/useNarrow'
 import { formatClock } from './lib/format'
 import { VIEWS, type ViewId } from './lib/views'
 import { startConnection } from './store/connection'
@@ -48,6 +50,8 @@ function useThemeAttribute(): void {
 function Connecting(): JSX.Element {
   const error = useInspectorStore((s) => s.error)
   const transport = useInspectorStore((s) => s.transport)
+  const status = useInspectorStore((s) => s.status)
+  if (status === 'denied') return <Refused />
   return (
     <section className="connecting" aria-labelledby="connecting-title" data-testid="connecting">
       <div className="spinner" aria-hidden="true" />
@@ -65,10 +69,33 @@ function Connecting(): JSX.Element {
   )
 }
 
+/** The broker refused this page's token: say what to do instead of retrying. */
+function Refused(): JSX.Element {
+  return (
+    <section className="connecting" aria-labelledby="refused-title" data-testid="connection-refused">
+      <h1 id="refused-title">This page cannot connect to BrokerScope</h1>
+      <p className="warning-text">{TOKEN_REFUSED}</p>
+      <p className="muted">
+        The headless broker prints it at start: <code>inspector UI on http://127.0.0.1:8090/?token=…</code>. Each run makes a new token
+        unless it was started with <code>--ui-token</code>.
+      </p>
+    </section>
+  )
+}
+
 function StaleBanner(): JSX.Element | null {
   const status = useInspectorStore((s) => s.status)
   const updatedAt = useInspectorStore((s) => s.data?.updatedAt)
   const error = useInspectorStore((s) => s.error)
+  if (status === 'denied') {
+    // Without data the whole page says it (Refused); with data shown, this banner does.
+    if (updatedAt === undefined) return null
+    return (
+      <div className="banner banner-warning" role="alert" data-testid="connection-refused">
+        The broker refused this page: {TOKEN_REFUSED}
+      </div>
+    )
+  }
   if (status !== 'reconnecting') return null
   return (
     <div className="banner banner-warning" role="alert">
@@ -83,14 +110,18 @@ export function App(): JSX.Element {
   useGlobalShortcuts()
   useThemeAttribute()
   const view = useUiStore((s) => s.view)
+  const navChoice = useUiStore((s) => s.navOpen)
+  const narrow = useNarrow()
   const hasData = useInspectorStore((s) => s.data !== null)
   const View = VIEW_COMPONENTS[view]
   const label = VIEWS.find((v) => v.id === view)?.label ?? ''
+  // Narrow: the nav is folded away until asked for, then lies over the view (picking a view folds it).
+  const navOpen = navChoice ?? !narrow
 
   return (
-    <div className="app">
-      <Header />
-      <Nav />
+    <div className={`app ${navOpen ? 'nav-open' : 'nav-closed'} ${narrow ? 'narrow' : 'wide'}`}>
+      <Header navOpen={navOpen} />
+      {navOpen && <Nav overlay={narrow} />}
       <main className="app-main" aria-label={label}>
         <StaleBanner />
         <PortConflictBanner />

@@ -31,6 +31,19 @@ export function describePacket(direction: 'in' | 'out', clientId: string, packet
         keepalive: packet.keepalive,
         username: packet.username
       }
+      // The will as the inspector shows it in the CONNECT's details (issue 15): its first bytes only.
+      if (packet.will) {
+        const will = packet.will
+        const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload
+        record.properties.will = {
+          topic: will.topic,
+          qos: will.qos,
+          retain: will.retain,
+          payloadSize: payload.length,
+          payload: payload.subarray(0, 256),
+          properties: will.properties ?? {}
+        }
+      }
       break
     case 'subscribe':
       record.topic = packet.subscriptions.map((s) => s.topic).join(', ')

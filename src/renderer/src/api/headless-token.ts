@@ -31,3 +31,12 @@ export function headlessApiUrl(token: string | null): string {
   const query = token ? `?token=${encodeURIComponent(token)}` : ''
   return `${scheme}://${window.location.host}/api${query}`
 }
+
+/** Forget a token the server refused, so a reload does not try it again. */
+export function forgetHeadlessToken(token: string | null): void {
+  try {
+    if (window.sessionStorage.getItem(STORAGE_KEY) === token) window.sessionStorage.removeItem(STORAGE_KEY)
+  } catch {
+    // Storage can be disabled.
+  }
+}

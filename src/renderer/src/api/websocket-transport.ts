@@ -33,7 +33,15 @@ export interface WebSocketLike {
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike
 
-export type ConnectionStatus = 'connecting' | 'open' | 'closed'
+/** denied: the server refused this page's token; the transport stopped for good (see checkAccess). */
+export type ConnectionStatus = 'connecting' | 'open' | 'closed' | 'denied'
+
+/** What the server says about this page's token (see WebSocketTransportOptions.checkAccess). */
+export type AccessCheck = 'ok' | 'denied' | 'unreachable'
+
+/** Why a denied transport stopped, for the page to show. */
+export const TOKEN_REFUSED =
+  'This page needs the address that brokerscope printed when it started (http://…/?token=…): the token this page has is missing, wrong or from an earlier run. Open that address.'
 
 export interface WebSocketTransportOptions {
   url: string
@@ -45,6 +53,12 @@ export interface WebSocketTransportOptions {
   reconnectInitialMs?: number
   /** Longest reconnect delay (default 10 000 ms). */
   reconnectMaxMs?: number
+  /**
+   * Asked when a connection closes before it ever opened: a browser cannot see why an upgrade was
+   * refused, so this asks the server whether the token is the problem. 'denied' stops the
+   * transport for good (no retry can fix a wrong token); anything else retries as usual.
+   */
+  checkAccess?: () => Promise<AccessCheck>
 }
 
 const OPEN = 1
@@ -71,6 +85,8 @@ export class WebSocketTransport implements BrokerScopeApi {
   private readonly timeoutMs: number
   private readonly reconnectInitialMs: number
   private readonly reconnectMaxMs: number
+  private readonly checkAccess: (() => Promise<AccessCheck>) | null
+  private denied: string | null = null
 
   private socket: WebSocketLike | null = null
   private status: ConnectionStatus = 'closed'
@@ -90,6 +106,7 @@ export class WebSocketTransport implements BrokerScopeApi {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
     this.reconnectInitialMs = options.reconnectInitialMs ?? 250
     this.reconnectMaxMs = options.reconnectMaxMs ?? 10_000
+    this.checkAccess = options.checkAccess ?? null
     this.connect()
   }
 
@@ -116,6 +133,11 @@ export class WebSocketTransport implements BrokerScopeApi {
     return this.status
   }
 
+  /** Why the server refused this page (status 'denied'), else null. */
+  get deniedReason(): string | null {
+    return this.denied
+  }
+
   /** Close for good: no reconnect, every waiting call fails. */
   close(): void {
     this.closedByUs = true
@@ -135,6 +157,7 @@ export class WebSocketTransport implements BrokerScopeApi {
     if (!(COMMAND_NAMES as readonly string[]).includes(command)) {
       return Promise.reject(new Error(`unknown command "${String(command)}"`))
     }
+    if (this.denied !== null) return Promise.reject(new Error(`${command} failed: ${this.denied}`))
     if (this.closedByUs) return Promise.reject(new Error(`${command} failed: the connection to BrokerScope was closed`))
     if (this.pending.size >= MAX_PENDING_CALLS) {
       return Promise.reject(new Error(`${command} failed: too many calls waiting for BrokerScope`))
@@ -175,7 +198,9 @@ export class WebSocketTransport implements BrokerScopeApi {
       return
     }
     this.socket = socket
+    let opened = false
     socket.onopen = () => {
+      opened = true
       this.reconnectAttempt = 0
       this.setStatus('open')
       for (const call of this.pending.values()) this.transmit(call)
@@ -189,8 +214,24 @@ export class WebSocketTransport implements BrokerScopeApi {
       this.socket = null
       this.failAll((call) => (call.unsent === null ? 'the connection to BrokerScope was lost' : null))
       this.setStatus('closed')
-      this.scheduleReconnect()
+      if (opened || this.checkAccess === null) this.scheduleReconnect()
+      else this.retryUnlessDenied(this.checkAccess)
     }
+  }
+
+  /** A connection was refused before it opened: retry, unless the server says the token is wrong. */
+  private retryUnlessDenied(check: () => Promise<AccessCheck>): void {
+    check().then(
+      (answer) => {
+        if (this.closedByUs) return
+        if (answer !== 'denied') return this.scheduleReconnect()
+        this.denied = TOKEN_REFUSED
+        this.closedByUs = true
+        this.failAll(() => TOKEN_REFUSED)
+        this.setStatus('denied')
+      },
+      () => this.scheduleReconnect()
+    )
   }
 
   private scheduleReconnect(): void {

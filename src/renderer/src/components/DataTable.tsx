@@ -1,6 +1,28 @@
-import { flexRender, getCoreRowModel, getSortedRowModel, useReactTable, type ColumnDef, type SortingState } from '@tanstack/react-table'
+import {
+  flexRender,
+  getCoreRowModel,
+  getSortedRowModel,
+  useReactTable,
+  type ColumnDef,
+  type RowData,
+  type SortingState,
+  type VisibilityState
+} from '@tanstack/react-table'
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react'
+import { useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react'
+
+declare module '@tanstack/react-table' {
+  // biome-ignore lint/correctness/noUnusedVariables: the type parameters must match react-table's declaration
+  interface ColumnMeta<TData extends RowData, TValue> {
+    /**
+     * 1 (or none): always shown. Higher: hidden first, highest first, when the table is narrower
+     * than its columns, so the ones that matter (an id, a status, the actions) never scroll away.
+     */
+    priority?: number
+    /** The column's name where its header is not plain text (for the "hidden to fit" note). */
+    label?: string
+  }
+}
 
 export interface DataTableProps<T> {
   /** Accessible name of the table. */
@@ -35,18 +57,22 @@ export function DataTable<T>(props: DataTableProps<T>): JSX.Element {
     return data.filter((row) => searchText(row).toLowerCase().includes(needle))
   }, [data, filter, searchText])
 
+  const scrollRef = useRef<HTMLDivElement>(null)
+  const width = useWidth(scrollRef)
+  const columnVisibility = useMemo(() => fitColumns(props.columns, width), [props.columns, width])
+
   const table = useReactTable<T>({
     data: filtered,
     columns: props.columns,
-    state: { sorting },
+    state: { sorting, columnVisibility },
     onSortingChange: setSorting,
     getRowId: (row) => props.getRowId(row),
     getCoreRowModel: getCoreRowModel(),
     getSortedRowModel: getSortedRowModel()
   })
   const rows = table.getRowModel().rows
+  const hidden = props.columns.filter((c) => columnVisibility[columnId(c)] === false).map((c) => columnLabel(c))
 
-  const scrollRef = useRef<HTMLDivElement>(null)
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
@@ -144,6 +170,55 @@ export function DataTable<T>(props: DataTableProps<T>): JSX.Element {
         </tbody>
       </table>
       {rows.length === 0 && <p className="empty">{data.length === 0 ? props.emptyText : 'No rows match the filter.'}</p>}
+      {hidden.length > 0 && (
+        <p className="columns-hidden" data-testid="columns-hidden">
+          Hidden to fit: {hidden.join(', ')} (a wider window shows them)
+        </p>
+      )}
     </div>
   )
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: column value types differ per column (as in DataTableProps)
+type AnyColumn<T> = ColumnDef<T, any>
+
+function columnId<T>(column: AnyColumn<T>): string {
+  const c = column as { id?: string; accessorKey?: string }
+  return c.id ?? c.accessorKey ?? ''
+}
+
+function columnLabel<T>(column: AnyColumn<T>): string {
+  return column.meta?.label ?? (typeof column.header === 'string' ? column.header : columnId(column))
+}
+
+/** Which columns fit in `width`: the highest priority numbers go first, until the rest fit. */
+export function fitColumns<T>(columns: readonly AnyColumn<T>[], width: number | null): VisibilityState {
+  const visibility: VisibilityState = {}
+  if (width === null) return visibility
+  let total = columns.reduce((sum, c) => sum + (c.size ?? 150), 0)
+  const optional = columns
+    .map((column, index) => ({ column, index, priority: column.meta?.priority ?? 1 }))
+    .filter((c) => c.priority > 1)
+    // Highest priority number first; of equals, the rightmost first.
+    .sort((a, b) => b.priority - a.priority || b.index - a.index)
+  for (const { column } of optional) {
+    if (total <= width) break
+    visibility[columnId(column)] = false
+    total -= column.size ?? 150
+  }
+  return visibility
+}
+
+/** The element's content width, following resizes (null until measured). */
+function useWidth(ref: { current: HTMLElement | null }): number | null {
+  const [width, setWidth] = useState<number | null>(null)
+  useEffect(() => {
+    const element = ref.current
+    if (!element) return
+    const observer = new ResizeObserver(() => setWidth(element.clientWidth))
+    observer.observe(element)
+    setWidth(element.clientWidth)
+    return () => observer.disconnect()
+  }, [ref])
+  return width
 }

@@ -4,6 +4,7 @@ import { getApi } from '../api'
 import { DECODERS, decodePayload, type DecodeOutcome, type DecoderId } from '../lib/decoders'
 import { formatBytes } from '../lib/format'
 import { ruleFor, useTopicInspectorStore } from '../store/topic-inspector-store'
+import { HexDump } from './HexDump'
 import { JsonTree } from './JsonTree'
 
 export interface DecodedPayloadProps {
@@ -165,15 +166,16 @@ function DecodedView({ outcome, onPickNumber }: { outcome: DecodeOutcome | null;
   if (outcome === null) return <p className="muted">…</p>
   const result = outcome.result
   if (result.kind === 'tree') return <JsonTree value={result.value} onPickNumber={onPickNumber} />
+  if (result.kind === 'hex') return <HexDump bytes={result.bytes} />
   return (
     <>
-      {result.kind === 'text' && result.invalidBytes > 0 && (
+      {result.invalidBytes > 0 && (
         <p className="warning-text small-text">
           {result.invalidBytes} byte{result.invalidBytes === 1 ? ' is' : 's are'} not UTF-8, shown as \xNN
         </p>
       )}
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a long payload scrolls, so the keyboard must reach it */}
-      <pre className={`payload-text ${result.kind === 'hex' ? 'hex-dump' : ''}`} role="region" tabIndex={0} aria-label="Payload content">
+      <pre className="payload-text" role="region" tabIndex={0} aria-label="Payload content">
         {result.text}
       </pre>
     </>

@@ -7,10 +7,11 @@ import { HelpTooltip } from './HelpTooltip'
 const STATUS_TEXT = {
   connecting: 'Connecting…',
   connected: 'Connected',
-  reconnecting: 'Reconnecting…'
+  reconnecting: 'Reconnecting…',
+  denied: 'Refused: wrong address'
 } as const
 
-export function Header(): JSX.Element {
+export function Header({ navOpen }: { navOpen: boolean }): JSX.Element {
   const status = useInspectorStore((s) => s.status)
   const listeners = useInspectorStore((s) => s.data?.listeners)
   const wsPath = useInspectorStore((s) => s.data?.settings.wsPath)
@@ -19,6 +20,17 @@ export function Header(): JSX.Element {
 
   return (
     <header className="app-header">
+      <button
+        type="button"
+        className="small nav-toggle"
+        aria-expanded={navOpen}
+        aria-label={navOpen ? 'Hide the views' : 'Show the views'}
+        title={navOpen ? 'Hide the views (Alt+1…9 still switch)' : 'Show the views'}
+        onClick={() => useUiStore.getState().setNavOpen(!navOpen)}
+        data-testid="nav-toggle"
+      >
+        ☰
+      </button>
       <div className="brand">
         <svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true">
           <circle cx="9" cy="9" r="7.5" className="brand-ring" />
@@ -50,11 +62,24 @@ export function Header(): JSX.Element {
         <button
           type="button"
           className="small"
+          onClick={() => {
+            useUiStore.getState().setConnectHelpOpen(true)
+            useUiStore.getState().setView('dashboard')
+          }}
+          title="Addresses and ready snippets for mosquitto, MQTT.js, Python and ESP32"
+          data-testid="connect-help-button"
+        >
+          <span className="label-long">How to connect</span>
+          <span className="label-short">Connect</span>
+        </button>
+        <button
+          type="button"
+          className="small"
           onClick={cycleTheme}
           title="Theme: follow the system, light or dark"
           data-testid="theme-toggle"
         >
-          Theme: {theme === 'system' ? 'System' : theme === 'light' ? 'Light' : 'Dark'}
+          Theme<span className="label-long">: {theme === 'system' ? 'System' : theme === 'light' ? 'Light' : 'Dark'}</span>
         </button>
         <HelpTooltip />
       </div>

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type JSX } from 'react'
-import { defaultPayloadMode, formatPayload, type PayloadMode } from '../lib/payload'
+import { bytesAsText, defaultPayloadMode, formatPayload, hexDump, type PayloadMode } from '../lib/payload'
 import { formatBytes } from '../lib/format'
+import { HexDump } from './HexDump'
 
 export interface PayloadViewerProps {
   bytes: Uint8Array | null
@@ -25,12 +26,23 @@ export function PayloadViewer({ bytes, truncated = false, totalSize, loading, no
   const suggested = useMemo(() => (bytes ? defaultPayloadMode(bytes, truncated) : 'text'), [bytes, truncated])
   const [mode, setMode] = useState<PayloadMode>(suggested)
   useEffect(() => setMode(suggested), [suggested])
-  const formatted = useMemo(() => (bytes ? formatPayload(bytes, mode, truncated) : null), [bytes, mode, truncated])
+  // Hex (asked for, or the fallback for bytes that are not text) is drawn line by line by HexDump;
+  // its whole text is built only to copy it.
+  const asHex = bytes !== null && (mode === 'hex' || bytesAsText(bytes, truncated) === null)
+  const formatted = useMemo(
+    () =>
+      bytes === null
+        ? null
+        : asHex
+          ? { text: '', problem: mode === 'hex' ? undefined : 'not printable UTF-8 text; shown as hex' }
+          : formatPayload(bytes, mode, truncated),
+    [bytes, mode, truncated, asHex]
+  )
   const [copied, setCopied] = useState(false)
 
   const copy = (): void => {
-    if (!formatted) return
-    void navigator.clipboard?.writeText(formatted.text).then(
+    if (!formatted || !bytes) return
+    void navigator.clipboard?.writeText(asHex ? hexDump(bytes) : formatted.text).then(
       () => {
         setCopied(true)
         setTimeout(() => setCopied(false), 1200)
@@ -62,6 +74,8 @@ export function PayloadViewer({ bytes, truncated = false, totalSize, loading, no
       {formatted?.problem && <p className="warning-text">{formatted.problem}</p>}
       {bytes && bytes.length === 0 ? (
         <p className="muted">(empty payload)</p>
+      ) : bytes && asHex ? (
+        <HexDump bytes={bytes} />
       ) : (
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a long payload scrolls, so the keyboard must reach it
         <pre className="payload-text" role="region" tabIndex={0} aria-label="Payload content">

@@ -10,7 +10,7 @@
 import { decode as decodeMsgpack } from '@msgpack/msgpack'
 import { decode as decodeCbor } from 'cbor-x'
 import type { SchemaDecodeRequest, SchemaDecodeResult } from '../../../shared/api'
-import { base64ToBytes, bytesToBase64, hexDump, isStrictBase64 } from './payload'
+import { base64ToBytes, bytesToBase64, isStrictBase64 } from './payload'
 
 export type DecoderId = 'auto' | 'text' | 'json' | 'hex' | 'base64' | 'cbor' | 'msgpack' | 'protobuf' | 'sparkplug' | 'gzip' | 'deflate'
 
@@ -33,7 +33,8 @@ export type Decoded =
   | { kind: 'text'; text: string; invalidBytes: number }
   /** A structured value, shown as a collapsible tree. */
   | { kind: 'tree'; value: unknown }
-  | { kind: 'hex'; text: string }
+  /** Shown as a hex dump (built line by line for the lines on screen only). */
+  | { kind: 'hex'; bytes: Uint8Array }
 
 export interface DecodeOutcome {
   /** The decoder that produced `result` (auto names what it picked). */
@@ -56,7 +57,7 @@ export interface DecodeContext {
 /** Output of gzip/deflate kept at most (a small payload can expand enormously). */
 export const MAX_INFLATED_BYTES = 16 * 1024 * 1024
 
-const hex = (bytes: Uint8Array): Decoded => ({ kind: 'hex', text: hexDump(bytes) })
+const hex = (bytes: Uint8Array): Decoded => ({ kind: 'hex', bytes })
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error)

@@ -115,24 +115,33 @@ export function toHex(bytes: Uint8Array, separator = ' '): string {
   return parts.join(separator)
 }
 
-/** Classic hex dump: offset, 16 bytes in hex, and their printable ASCII. */
-export function hexDump(bytes: Uint8Array, width = 16): string {
-  const lines: string[] = []
-  for (let offset = 0; offset < bytes.length; offset += width) {
-    const chunk = bytes.subarray(offset, offset + width)
-    let hex = ''
-    let ascii = ''
-    for (let i = 0; i < width; i++) {
-      if (i < chunk.length) {
-        hex += chunk[i].toString(16).padStart(2, '0') + ' '
-        ascii += chunk[i] >= 0x20 && chunk[i] < 0x7f ? String.fromCharCode(chunk[i]) : '.'
-      } else {
-        hex += '   '
-      }
-      if (i === 7) hex += ' '
+/** Bytes per hex dump line. */
+export const HEX_ROW_BYTES = 16
+
+/** Characters in one hex dump line (offset, hex, ASCII), for sizing a view of it. */
+export const HEX_LINE_CHARS = 8 + 2 + HEX_ROW_BYTES * 3 + 1 + 1 + 1 + HEX_ROW_BYTES + 1
+
+/** One line of the hex dump: the `width` bytes from `offset`. */
+export function hexDumpLine(bytes: Uint8Array, offset: number, width = HEX_ROW_BYTES): string {
+  const chunk = bytes.subarray(offset, offset + width)
+  let hex = ''
+  let ascii = ''
+  for (let i = 0; i < width; i++) {
+    if (i < chunk.length) {
+      hex += chunk[i].toString(16).padStart(2, '0') + ' '
+      ascii += chunk[i] >= 0x20 && chunk[i] < 0x7f ? String.fromCharCode(chunk[i]) : '.'
+    } else {
+      hex += '   '
     }
-    lines.push(`${offset.toString(16).padStart(8, '0')}  ${hex} |${ascii}|`)
+    if (i === 7) hex += ' '
   }
+  return `${offset.toString(16).padStart(8, '0')}  ${hex} |${ascii}|`
+}
+
+/** Classic hex dump: offset, 16 bytes in hex, and their printable ASCII. */
+export function hexDump(bytes: Uint8Array, width = HEX_ROW_BYTES): string {
+  const lines: string[] = []
+  for (let offset = 0; offset < bytes.length; offset += width) lines.push(hexDumpLine(bytes, offset, width))
   return lines.join('\n')
 }
 

@@ -5,7 +5,7 @@
  * tells us when it can), so a quiet link is also probed with a cheap call now and then.
  */
 import type { BrokerScopeApi, InspectorBatch } from '../../../shared/api'
-import { getApi } from '../api'
+import { getApi, TOKEN_REFUSED } from '../api'
 import { batchNeedsResync } from '../lib/inspector-state'
 import { useChartStore } from './chart-store'
 import { useInspectorStore } from './inspector-store'
@@ -47,6 +47,8 @@ function message(error: unknown): string {
 /** Start feeding the stores; returns the stop function (safe to call start again afterwards). */
 export function startConnection(): () => void {
   let stopped = false
+  /** The server refused this page's token: nothing to retry (see WebSocketTransport.checkAccess). */
+  let denied = false
   let api: BrokerScopeApi | null = null
   /** A snapshot was applied since the link (re)opened: batches can be merged. */
   let synced = false
@@ -66,7 +68,7 @@ export function startConnection(): () => void {
   }
 
   function scheduleSync(delay: number): void {
-    if (stopped || retryTimer !== null) return
+    if (stopped || denied || retryTimer !== null) return
     retryTimer = setTimeout(() => {
       retryTimer = null
       void sync()
@@ -103,7 +105,12 @@ export function startConnection(): () => void {
       cleanups.push(
         statusAware.onStatusChange((status) => {
           if (stopped) return
-          if (status === 'closed') {
+          if (status === 'denied') {
+            denied = true
+            if (retryTimer !== null) clearTimeout(retryTimer)
+            retryTimer = null
+            inspector().setStatus('denied', TOKEN_REFUSED)
+          } else if (status === 'closed') {
             lost(inspector().data ? 'The connection to BrokerScope was lost; retrying…' : 'Could not reach BrokerScope; retrying…')
           } else if (status === 'open' && !synced) {
             if (retryTimer !== null) clearTimeout(retryTimer)
@@ -117,7 +124,7 @@ export function startConnection(): () => void {
   }
 
   async function sync(): Promise<void> {
-    if (stopped || syncing) return
+    if (stopped || denied || syncing) return
     syncing = true
     try {
       const current = connectApi()
@@ -128,7 +135,7 @@ export function startConnection(): () => void {
       synced = true
       retryDelay = RETRY_FIRST_MS
     } catch (error) {
-      if (stopped) return
+      if (stopped || denied) return
       lost(message(error))
       scheduleSync(retryDelay)
       retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS)
@@ -138,13 +145,13 @@ export function startConnection(): () => void {
   }
 
   async function probe(): Promise<void> {
-    if (!api || probing) return
+    if (!api || probing || denied) return
     probing = true
     try {
       await withTimeout(api.call('listSavedMessages'), PROBE_TIMEOUT_MS, 'probe')
       if (!stopped) useInspectorStore.setState({ lastMessageAt: Date.now() })
     } catch (error) {
-      if (stopped) return
+      if (stopped || denied) return
       lost(message(error))
       void sync()
     } finally {

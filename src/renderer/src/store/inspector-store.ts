@@ -5,14 +5,15 @@ import type { BrokerSettings } from '../../../shared/settings'
 import { fromSnapshot, mergeBatch, type InspectorData } from '../lib/inspector-state'
 import { emptySeries, sampleSeries, type CounterSample, type SeriesSet } from '../lib/series'
 
-/**
- * connecting: never had a snapshot yet; connected: snapshot applied and the link answers;
- * reconnecting: we had data, then lost the link (the data shown is stale).
- */
 /** One shared empty list, so `s.data?.x ?? NONE` selectors return a stable value (zustand compares by reference). */
 export const NONE: never[] = []
 
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting'
+/**
+ * connecting: never had a snapshot yet; connected: snapshot applied and the link answers;
+ * reconnecting: we had data, then lost the link (the data shown is stale); denied: the broker
+ * refused this page's token (no retry can fix that: the page must be opened from the printed address).
+ */
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'denied'
 
 export interface InspectorState {
   status: ConnectionStatus
@@ -49,6 +50,8 @@ export const useInspectorStore = create<InspectorState>()((set, get) => ({
   setStatus: (status, error = null) => {
     // Once we had data, losing the link is "reconnecting", never "connecting" again.
     const next = status === 'connecting' && get().data !== null ? 'reconnecting' : status
+    // A refusal is final for this page.
+    if (get().status === 'denied') return
     set({ status: next, error })
   },
 

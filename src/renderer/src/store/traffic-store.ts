@@ -4,9 +4,20 @@ import { EMPTY_TRAFFIC_FILTERS, type TrafficFilters } from '../lib/traffic-filte
 import { appendTraffic, clearRing, emptyRing, mergeSnapshotTraffic, TRAFFIC_RING_CAPACITY, type TrafficRing } from '../lib/traffic-ring'
 
 export interface TrafficState {
+  /** What this page has received: keeps recording while the view is paused (bounded, see TrafficRing). */
   ring: TrafficRing
-  /** Whether the broker's traffic capture is paused (as the broker last told us). */
-  paused: boolean
+  /**
+   * The broker's recording is paused (setTrafficPaused, from any page or the API): nothing new is
+   * recorded for anyone until it resumes. The Traffic view's own Pause does not do this.
+   */
+  brokerPaused: boolean
+  /**
+   * This view is paused: it shows these rows (the ring as it was when it paused) while the ring
+   * keeps recording; on resume it shows the ring, with what arrived meanwhile. Null: live.
+   */
+  frozen: readonly TrafficRow[] | null
+  /** ring.lastId when the view paused (what arrived since is ring.lastId minus this). */
+  frozenLastId: number
   filters: TrafficFilters
   /** The row shown in the details panel. */
   selectedId: number | null
@@ -14,9 +25,12 @@ export interface TrafficState {
   applySnapshot(rows: readonly TrafficRow[], paused: boolean): void
   /** A batch's traffic; `full` says the rows are the broker's whole ring (see InspectorBatch.full). */
   applyBatch(rows: readonly TrafficRow[], notShown: number, full?: boolean, paused?: boolean): void
-  setPaused(paused: boolean): void
+  setBrokerPaused(paused: boolean): void
+  /** Freeze (true) or unfreeze this view; the ring keeps recording either way. */
+  setViewPaused(paused: boolean): void
   setFilters(patch: Partial<TrafficFilters>): void
   select(id: number | null): void
+  /** Empty this page's log (the broker's ring, and other pages, keep theirs). */
   clear(): void
   /** Forget the "not shown" count (the banner's dismiss). */
   acknowledgeNotShown(): void
@@ -37,24 +51,38 @@ function withConnectClientIds(rows: readonly TrafficRow[]): readonly TrafficRow[
 export function createTrafficState(capacity = TRAFFIC_RING_CAPACITY) {
   return create<TrafficState>()((set) => ({
     ring: emptyRing(capacity),
-    paused: false,
+    brokerPaused: false,
+    frozen: null,
+    frozenLastId: 0,
     filters: EMPTY_TRAFFIC_FILTERS,
     selectedId: null,
 
-    applySnapshot: (rows, paused) => set((state) => ({ ring: mergeSnapshotTraffic(state.ring, withConnectClientIds(rows)), paused })),
+    applySnapshot: (rows, brokerPaused) =>
+      set((state) => ({ ring: mergeSnapshotTraffic(state.ring, withConnectClientIds(rows)), brokerPaused })),
     applyBatch: (rows, notShown, full = false, paused) =>
       set((state) => {
         rows = withConnectClientIds(rows)
         const ring = full ? mergeSnapshotTraffic(appendTraffic(state.ring, [], notShown), rows) : appendTraffic(state.ring, rows, notShown)
         const patch: Partial<TrafficState> = {}
         if (ring !== state.ring) patch.ring = ring
-        if (paused !== undefined && paused !== state.paused) patch.paused = paused
+        if (paused !== undefined && paused !== state.brokerPaused) patch.brokerPaused = paused
         return patch
       }),
-    setPaused: (paused) => set({ paused }),
+    setBrokerPaused: (brokerPaused) => set({ brokerPaused }),
+    setViewPaused: (paused) =>
+      set((state) => {
+        if (paused === (state.frozen !== null)) return {}
+        return paused ? { frozen: state.ring.rows, frozenLastId: state.ring.lastId } : { frozen: null }
+      }),
     setFilters: (patch) => set((state) => ({ filters: { ...state.filters, ...patch } })),
     select: (selectedId) => set({ selectedId }),
-    clear: () => set((state) => ({ ring: clearRing(state.ring), selectedId: null })),
+    clear: () =>
+      set((state) => ({
+        ring: clearRing(state.ring),
+        selectedId: null,
+        frozen: state.frozen === null ? null : [],
+        frozenLastId: state.ring.lastId
+      })),
     acknowledgeNotShown: () => set((state) => ({ ring: { ...state.ring, notShown: 0 } }))
   }))
 }

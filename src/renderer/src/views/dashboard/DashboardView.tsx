@@ -3,7 +3,9 @@ import { DROP_REASONS, LIMIT_NAMES, REFUSAL_REASONS, type DropReason, type Refus
 import { Sparkline } from '../../components/Sparkline'
 import { formatBytes, formatCount, formatDuration, formatListenerAddress, formatRate, listenerLabel } from '../../lib/format'
 import { SERIES_LENGTH, type SeriesKey } from '../../lib/series'
+import { isSysTopic } from '../../lib/topic-match'
 import { useInspectorStore } from '../../store/inspector-store'
+import { ConnectHelp } from './ConnectHelp'
 import { StorePanel } from './StorePanel'
 
 const DROP_HELP: Record<DropReason, string> = {
@@ -55,6 +57,8 @@ export function DashboardView(): JSX.Element | null {
   const { stats } = data
   const now = Date.now()
   const totalDropped = DROP_REASONS.reduce((sum, r) => sum + (stats.droppedByReason[r] ?? 0), 0)
+  // The broker's own $SYS topics are counted apart (Retained hides them unless asked).
+  const ownRetained = data.retained.reduce((n, r) => (isSysTopic(r.topic) ? n : n + 1), 0)
 
   return (
     <div className="view dashboard-view">
@@ -64,6 +68,7 @@ export function DashboardView(): JSX.Element | null {
           Up {formatDuration(now - stats.startedAt)} · {formatCount(stats.connectionsTotal)} connections since start
         </span>
       </div>
+      <ConnectHelp />
       <div className="card-grid">
         <Card
           label="Clients connected"
@@ -82,9 +87,9 @@ export function DashboardView(): JSX.Element | null {
         <Card
           label="Retained messages"
           testId="stat-retained"
-          value={formatCount(stats.retainedCount)}
+          value={formatCount(ownRetained)}
           seriesKey="retained"
-          detail={`${formatCount(stats.storedMessages)} stored · ${formatBytes(stats.storedBytes)}`}
+          detail={`${stats.retainedCount > ownRetained ? `+ ${formatCount(stats.retainedCount - ownRetained)} $SYS · ` : ''}${formatCount(stats.storedMessages)} stored · ${formatBytes(stats.storedBytes)}`}
         />
         <Card
           label="Messages in /s"

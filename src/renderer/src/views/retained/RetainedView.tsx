@@ -9,11 +9,16 @@ import { PayloadViewer } from '../../components/PayloadViewer'
 import { PropertiesList } from '../../components/PropertiesList'
 import { formatBytes, formatCount, formatDateTime, formatShortTime } from '../../lib/format'
 import { base64ToBytesSafe, previewPayload } from '../../lib/payload'
+import { compileRetainedFilter, shownRetained } from '../../lib/retained-filter'
+import { isSysTopic } from '../../lib/topic-match'
 import { NONE, useInspectorStore } from '../../store/inspector-store'
 import { usePublishStore } from '../../store/publish-store'
 import { useUiStore } from '../../store/ui-store'
 
 const column = createColumnHelper<RetainedRow>()
+
+/** Topics the confirmation lists by name before "and N more". */
+const LISTED_IN_CONFIRM = 8
 
 function previewOf(row: RetainedRow): { kind: string; text: string } {
   const bytes = base64ToBytesSafe(row.preview)
@@ -30,11 +35,20 @@ interface Detail {
 
 export function RetainedView(): JSX.Element {
   const retained = useInspectorStore((s) => s.data?.retained ?? NONE)
+  const showSys = useUiStore((s) => s.showSys)
   const [filter, setFilter] = useState('')
   const [selected, setSelected] = useState<string | null>(null)
   const [detail, setDetail] = useState<Detail | null>(null)
-  const [confirmClear, setConfirmClear] = useState(false)
+  /** The topics the open confirmation would delete (fixed when it opened), or null. */
+  const [confirming, setConfirming] = useState<string[] | null>(null)
   const [message, showMessage] = useActionMessage()
+  const compiled = useMemo(() => compileRetainedFilter(filter), [filter])
+  const shown = useMemo(
+    () => (compiled.ok ? shownRetained(retained, showSys, compiled.match, (r) => previewOf(r).text) : []),
+    [retained, showSys, compiled]
+  )
+  const deletable = useMemo(() => shown.filter((r) => !isSysTopic(r.topic)).map((r) => r.topic), [shown])
+  const sysHidden = useMemo(() => (showSys ? 0 : retained.filter((r) => isSysTopic(r.topic)).length), [retained, showSys])
   const selectedRow = useMemo(() => retained.find((r) => r.topic === selected) ?? null, [retained, selected])
 
   // Fetch the whole payload for the selected topic; again when it is replaced.
@@ -89,6 +103,7 @@ export function RetainedView(): JSX.Element {
         id: 'payload',
         header: 'Payload',
         size: 180,
+        meta: { priority: 2 },
         cell: (info) => {
           const p = previewOf(info.row.original)
           return (
@@ -98,11 +113,17 @@ export function RetainedView(): JSX.Element {
           )
         }
       }),
-      column.accessor('qos', { header: 'QoS', size: 44 }),
-      column.accessor('size', { header: 'Size', size: 66, cell: (info) => <span className="num">{formatBytes(info.getValue())}</span> }),
+      column.accessor('qos', { header: 'QoS', size: 44, meta: { priority: 4 } }),
+      column.accessor('size', {
+        header: 'Size',
+        size: 66,
+        meta: { priority: 3 },
+        cell: (info) => <span className="num">{formatBytes(info.getValue())}</span>
+      }),
       column.accessor('updatedAt', {
         header: 'Updated',
         size: 80,
+        meta: { priority: 3 },
         cell: (info) => <span title={formatDateTime(info.getValue())}>{formatShortTime(info.getValue(), Date.now())}</span>
       }),
       column.display({
@@ -128,14 +149,14 @@ export function RetainedView(): JSX.Element {
     ]
   }, [selected, showMessage])
 
-  const clearAll = async (): Promise<void> => {
-    setConfirmClear(false)
+  const deleteShown = async (topics: string[]): Promise<void> => {
+    setConfirming(null)
     try {
-      const count = await getApi().call('clearRetained')
-      setSelected(null)
-      showMessage(true, `Cleared ${formatCount(count)} retained message${count === 1 ? '' : 's'}`)
+      const count = await getApi().call('deleteRetainedTopics', topics)
+      if (selected !== null && topics.includes(selected)) setSelected(null)
+      showMessage(true, `Deleted ${formatCount(count)} retained message${count === 1 ? '' : 's'}`)
     } catch (error) {
-      showMessage(false, `Clear all failed: ${errorText(error)}`)
+      showMessage(false, `Delete failed: ${errorText(error)}`)
     }
   }
 
@@ -148,7 +169,11 @@ export function RetainedView(): JSX.Element {
     <div className="view">
       <div className="view-header">
         <h1>Retained</h1>
-        <span className="muted">{formatCount(retained.length)} retained messages</span>
+        <span className="muted" data-testid="retained-count">
+          {formatCount(retained.length - sysHidden)} retained messages
+          {sysHidden > 0 ? ` (${formatCount(sysHidden)} $SYS hidden)` : ''}
+          {filter.trim() !== '' ? ` · ${formatCount(shown.length)} shown` : ''}
+        </span>
       </div>
       <div className="toolbar">
         <label className="field-inline">
@@ -157,28 +182,48 @@ export function RetainedView(): JSX.Element {
             type="search"
             value={filter}
             onChange={(e) => setFilter(e.target.value)}
-            placeholder="topic or payload text"
+            placeholder="text, or an MQTT filter like test/#"
+            aria-invalid={!compiled.ok}
+            title="Text with + or # is an MQTT topic filter (test/# = test and everything under it); other text is found anywhere in the topic or payload"
             data-filter-input
+            size={26}
           />
         </label>
-        <button type="button" className="danger" onClick={() => setConfirmClear(true)} disabled={retained.length === 0}>
-          Clear all
+        <label className="field-inline">
+          <input type="checkbox" checked={showSys} onChange={(e) => useUiStore.getState().setShowSys(e.target.checked)} />
+          Show $SYS
+        </label>
+        <button
+          type="button"
+          className="danger"
+          onClick={() => setConfirming(deletable)}
+          disabled={deletable.length === 0}
+          data-testid="delete-shown-retained"
+        >
+          Delete the {formatCount(deletable.length)} shown
         </button>
         <ActionMessage message={message} />
       </div>
+      {!compiled.ok && (
+        <p className="field-error" role="alert">
+          Filter {compiled.error}
+        </p>
+      )}
       <div className={`split ${selected ? 'with-detail' : ''}`}>
         <DataTable
           label="Retained messages"
           testId="retained-table"
-          data={retained}
+          data={shown}
           columns={columns}
           getRowId={(r) => r.topic}
-          searchText={(r) => `${r.topic} ${previewOf(r).text}`}
-          filter={filter}
           initialSorting={[{ id: 'topic', desc: false }]}
           onRowActivate={(r) => setSelected(r.topic === selected ? null : r.topic)}
           selectedRowId={selected}
-          emptyText="No retained messages. Publish with retain set to keep one per topic."
+          emptyText={
+            retained.length - sysHidden > 0
+              ? 'No retained message matches the filter.'
+              : 'No retained messages. Publish with retain set to keep one per topic.'
+          }
         />
         {selected && (
           <aside className="detail-panel" aria-label="Retained message" data-testid="retained-detail">
@@ -212,16 +257,32 @@ export function RetainedView(): JSX.Element {
         )}
       </div>
       <ConfirmDialog
-        open={confirmClear}
-        title="Clear all retained messages?"
+        open={confirming !== null}
+        title={`Delete ${formatCount(confirming?.length ?? 0)} retained message${confirming?.length === 1 ? '' : 's'}?`}
         danger
-        onConfirm={() => void clearAll()}
-        onCancel={() => setConfirmClear(false)}
+        confirmLabel="Delete"
+        onConfirm={() => confirming && void deleteShown(confirming)}
+        onCancel={() => setConfirming(null)}
       >
         <p>
-          This deletes all {formatCount(retained.length)} retained messages from the broker. New subscribers will no longer receive them.
-          This cannot be undone.
+          This deletes the {formatCount(confirming?.length ?? 0)} retained message{confirming?.length === 1 ? '' : 's'}{' '}
+          {filter.trim() !== '' ? (
+            <>
+              shown for the filter <span className="mono">{filter.trim()}</span>
+            </>
+          ) : (
+            'shown'
+          )}
+          . New subscribers will no longer receive them. This cannot be undone. $SYS topics are never deleted.
         </p>
+        <ul className="confirm-list mono" data-testid="confirm-topics">
+          {(confirming ?? []).slice(0, LISTED_IN_CONFIRM).map((topic) => (
+            <li key={topic}>{topic}</li>
+          ))}
+          {(confirming?.length ?? 0) > LISTED_IN_CONFIRM && (
+            <li className="muted">and {formatCount((confirming?.length ?? 0) - LISTED_IN_CONFIRM)} more</li>
+          )}
+        </ul>
       </ConfirmDialog>
     </div>
   )

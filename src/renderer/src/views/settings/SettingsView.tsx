@@ -1,5 +1,5 @@
 import { useMemo, useState, type JSX } from 'react'
-import { SETTING_FIELDS } from '../../../../shared/settings'
+import { APPLIES_TEXT, SETTING_APPLIES, SETTING_FIELDS, type SettingApplies } from '../../../../shared/settings'
 import { getApi } from '../../api'
 import { ActionMessage, errorText, useActionMessage } from '../../components/ActionMessage'
 import { formatListenerAddress, listenerLabel } from '../../lib/format'
@@ -26,6 +26,26 @@ interface FieldProps {
   dirty: boolean
   error?: string
   onChange(value: DraftValue): void
+}
+
+/** Short labels for the badge next to each setting (APPLIES_TEXT says it in full). */
+const APPLIES_LABEL: Record<SettingApplies, string> = {
+  live: 'live',
+  'new-connections': 'new connections only',
+  'listener-restart': 'restarts listeners',
+  'new-runs': 'next recording / simulation',
+  'next-start': 'at next start'
+}
+
+/** What applying `keys` means beyond "applied": the changes that are not simply live, in words. */
+export function appliesNote(keys: readonly SettingKey[]): string {
+  const groups = new Map<SettingApplies, string[]>()
+  for (const key of keys) {
+    const applies = SETTING_APPLIES[key]
+    if (applies === 'live') continue
+    groups.set(applies, [...(groups.get(applies) ?? []), settingLabel(key)])
+  }
+  return [...groups].map(([applies, labels]) => `${labels.join(', ')}: ${APPLIES_TEXT[applies]}.`).join(' ')
 }
 
 function SettingField({ name, value, dirty, error, onChange }: FieldProps): JSX.Element {
@@ -123,7 +143,10 @@ function SettingField({ name, value, dirty, error, onChange }: FieldProps): JSX.
       <div className="setting-control">{control}</div>
       <div className="setting-help">
         <span id={helpId} className="muted">
-          {field.help}
+          {field.help}{' '}
+          <span className={`applies applies-${SETTING_APPLIES[name]}`} data-testid="setting-applies">
+            {APPLIES_LABEL[SETTING_APPLIES[name]]}
+          </span>
         </span>
         {error && (
           <span id={errorId} className="field-error" role="alert">
@@ -182,9 +205,12 @@ export function SettingsView(): JSX.Element | null {
         setDrafts({})
         setErrors({})
         const failed = result.listeners.filter((l) => l.error)
+        const note = appliesNote(Object.keys(check.patch) as SettingKey[])
         showMessage(
           failed.length === 0,
-          failed.length === 0 ? 'Settings applied.' : `Settings applied, but: ${failed.map((l) => l.error).join('; ')}`
+          failed.length === 0
+            ? `Settings applied.${note ? ` ${note}` : ''}`
+            : `Settings applied, but: ${failed.map((l) => l.error).join('; ')}`
         )
       } else {
         const next: Errors = {}
@@ -220,7 +246,10 @@ export function SettingsView(): JSX.Element | null {
     <div className="view settings-view">
       <div className="view-header">
         <h1>Settings</h1>
-        <span className="muted">Changes take effect when you apply them; listeners restart if their address changes.</span>
+        <span className="muted">
+          Changes take effect when you apply them. Each setting says when: live, new connections only (connected clients keep what their
+          CONNECT was told), restarts listeners, or at the next start. The broker logs every change: what, old → new, and from where.
+        </span>
       </div>
       <form
         className="settings-form"

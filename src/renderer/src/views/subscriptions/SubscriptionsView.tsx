@@ -31,22 +31,30 @@ const COLUMNS = [
     )
   }),
   column.accessor('qos', { header: 'QoS', size: 48 }),
-  column.accessor('noLocal', { header: 'No local', size: 70, cell: (info) => yesNo(info.getValue()) }),
-  column.accessor('retainAsPublished', { header: 'Retain as published', size: 135, cell: (info) => yesNo(info.getValue()) }),
+  column.accessor('noLocal', { header: 'No local', size: 70, meta: { priority: 4 }, cell: (info) => yesNo(info.getValue()) }),
+  column.accessor('retainAsPublished', {
+    header: 'Retain as published',
+    size: 135,
+    meta: { priority: 4 },
+    cell: (info) => yesNo(info.getValue())
+  }),
   column.accessor('retainHandling', {
     header: 'Retain handling',
+    meta: { priority: 3 },
     size: 125,
     cell: (info) => `${info.getValue()} · ${RETAIN_HANDLING[info.getValue()] ?? ''}`
   }),
   column.accessor((s) => s.shareGroup ?? '', {
     id: 'shareGroup',
     header: 'Shared group',
+    meta: { priority: 2 },
     size: 100,
     cell: (info) => info.getValue() || '–'
   }),
   column.accessor((s) => s.subscriptionIdentifier ?? -1, {
     id: 'subscriptionIdentifier',
     header: 'Subscription id',
+    meta: { priority: 3 },
     size: 110,
     cell: (info) => (info.getValue() < 0 ? '–' : info.getValue())
   })

@@ -79,6 +79,50 @@ function useEntryBytes(topic: string, entry: HistoryEntry | null): { bytes: Uint
   return { bytes: preview, truncated: entry !== null && preview !== null && entry.size > preview.length, loading: needFull }
 }
 
+/** Whole payloads up to this size load when shown; a larger one waits for "Load the whole payload". */
+const AUTO_LOAD_BYTES = 16 * 1024 * 1024
+
+/**
+ * The whole payload of the topic's latest message, when what is shown is only its preview and the
+ * history did not keep it: asked of the inspector (latestPayload: the traffic log, the retained
+ * message), again when a newer message arrives. Larger than AUTO_LOAD_BYTES: only on request.
+ */
+function useWholeLatest(
+  topic: string,
+  node: TopicNode | null,
+  needed: boolean
+): { bytes: Uint8Array | null; loading: boolean; notKept: boolean; load: (() => void) | null } {
+  const [result, setResult] = useState<{ key: string; bytes: Uint8Array | null } | null>(null)
+  const [asked, setAsked] = useState<string | null>(null)
+  const key = `${topic}\u0000${node?.lastUpdated ?? 0}`
+  const automatic = node !== null && node.lastSize <= AUTO_LOAD_BYTES
+  const wanted = needed && (automatic || asked === key)
+  useEffect(() => {
+    if (!wanted) return
+    let current = true
+    getApi()
+      .call('latestPayload', topic)
+      .then(
+        (payload) => {
+          if (current) setResult({ key, bytes: payload ? base64ToBytesSafe(payload.payload) : null })
+        },
+        () => {
+          if (current) setResult({ key, bytes: null })
+        }
+      )
+    return () => {
+      current = false
+    }
+  }, [wanted, topic, key])
+  const answered = result?.key === key
+  return {
+    bytes: answered ? result.bytes : null,
+    loading: wanted && !answered,
+    notKept: needed && answered && result.bytes === null,
+    load: needed && !automatic && asked !== key ? () => setAsked(key) : null
+  }
+}
+
 export function TopicDetail({ topic, node }: { topic: string; node: TopicNode | null }): JSX.Element {
   const tab = useTopicInspectorStore((s) => s.tab)
   const entryId = useTopicInspectorStore((s) => s.entryId)
@@ -91,6 +135,14 @@ export function TopicDetail({ topic, node }: { topic: string; node: TopicNode | 
   const shown = useEntryBytes(topic, entry)
   const latestBytes = useMemo(() => (node ? base64ToBytesSafe(node.lastPayload) : null), [node])
   const { setTab, selectEntry } = useTopicInspectorStore.getState()
+  // The latest message, shown as its preview only (the history did not keep it, or keeps none): load it whole.
+  const showingLatest = entry === null || index === entries.length - 1
+  const previewOnly = entry
+    ? shown.truncated && !entry.payloadKept
+    : latestBytes !== null && node !== null && node.lastSize > latestBytes.length
+  const whole = useWholeLatest(topic, node, showingLatest && previewOnly)
+  const valueBytes = whole.bytes ?? (entry ? shown.bytes : latestBytes)
+  const valueTruncated = whole.bytes === null && (entry ? shown.truncated : previewOnly)
 
   const onTabKey = (event: KeyboardEvent<HTMLDivElement>): void => {
     const at = TABS.findIndex((t) => t.id === tab)
@@ -130,14 +182,30 @@ export function TopicDetail({ topic, node }: { topic: string; node: TopicNode | 
             {entry && <EntryFacts entry={entry} index={index} count={entries.length} />}
             {entry || node ? (
               // One element whatever the source, so an open JSON tree stays open when the history arrives.
-              <DecodedPayload
-                topic={topic}
-                bytes={entry ? shown.bytes : latestBytes}
-                truncated={entry ? shown.truncated : latestBytes !== null && node !== null && node.lastSize > latestBytes.length}
-                totalSize={entry ? entry.size : node?.lastSize}
-                loading={entry ? shown.loading : false}
-                onPickNumber={pickNumber}
-              />
+              <>
+                {whole.load && (
+                  <p className="muted small-text">
+                    Only the first {formatBytes(valueBytes?.length ?? 0)} are shown.{' '}
+                    <button type="button" className="small" onClick={whole.load} data-testid="load-whole-payload">
+                      Load the whole payload ({formatBytes(node?.lastSize ?? 0)})
+                    </button>
+                  </p>
+                )}
+                {(whole.notKept || (entry !== null && !showingLatest && !entry.payloadKept && shown.truncated)) && (
+                  <p className="muted small-text" data-testid="payload-not-kept">
+                    Only the first {formatBytes(valueBytes?.length ?? 0)} of this message are kept: it is larger than a history entry may
+                    hold (inspectorHistoryBytes / 16), and neither the traffic log nor a retained message holds it.
+                  </p>
+                )}
+                <DecodedPayload
+                  topic={topic}
+                  bytes={valueBytes}
+                  truncated={valueTruncated}
+                  totalSize={entry ? entry.size : node?.lastSize}
+                  loading={(entry ? shown.loading : false) || whole.loading}
+                  onPickNumber={pickNumber}
+                />
+              </>
             ) : (
               <p className="muted">No message on this exact topic.</p>
             )}

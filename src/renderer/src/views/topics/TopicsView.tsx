@@ -1,12 +1,13 @@
 import { useVirtualizer } from '@tanstack/react-virtual'
 import { useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react'
+import type { TopicNode } from '../../../../shared/api'
 import { getApi } from '../../api'
 import { ActionMessage, errorText, useActionMessage } from '../../components/ActionMessage'
 import { ConfirmDialog } from '../../components/ConfirmDialog'
 import { useThrottledValue } from '../../components/useThrottledValue'
 import { formatAgo, formatBytes, formatCount, formatDateTime } from '../../lib/format'
-import { base64ToBytesSafe, previewPayload } from '../../lib/payload'
-import { compileTopicSearch } from '../../lib/topic-match'
+import { base64ToBytesSafe, bytesAsText, previewPayload, toHex } from '../../lib/payload'
+import { compileTopicSearch, isSysTopic } from '../../lib/topic-match'
 import { allParentPaths, buildTopicTree, parentPath, visibleTreeRows, type TopicTreeNode } from '../../lib/topic-tree'
 import { NONE, useInspectorStore } from '../../store/inspector-store'
 import { usePublishStore } from '../../store/publish-store'
@@ -37,7 +38,10 @@ function lastValue(node: TopicTreeNode): { text: string; hex: boolean } {
 }
 
 export function TopicsView(): JSX.Element {
-  const liveTopics = useInspectorStore((s) => s.data?.topics ?? NONE)
+  const allTopics = useInspectorStore((s) => s.data?.topics ?? NONE)
+  const showSys = useUiStore((s) => s.showSys)
+  const liveTopics = useMemo(() => (showSys ? allTopics : allTopics.filter((t) => !isSysTopic(t.topic))), [allTopics, showSys])
+  const sysHidden = allTopics.length - liveTopics.length
   const notTracked = useInspectorStore((s) => s.data?.topicsNotTracked ?? 0)
   const evicted = useInspectorStore((s) => s.data?.topicsEvicted ?? 0)
   // Rebuilding the tree on every batch is wasted work: at most 4 times a second.
@@ -136,7 +140,8 @@ export function TopicsView(): JSX.Element {
   const retainedInSubtree = useMemo(() => {
     if (!selectedNode) return 0
     const prefix = `${selectedNode.path}/`
-    return retained.filter((r) => r.topic === selectedNode.path || r.topic.startsWith(prefix)).length
+    // $SYS is never deleted (the inspector refuses), so it is never counted here either.
+    return retained.filter((r) => !isSysTopic(r.topic) && (r.topic === selectedNode.path || r.topic.startsWith(prefix))).length
   }, [retained, selectedNode])
 
   const copy = async (text: string, done: string): Promise<void> => {
@@ -146,6 +151,23 @@ export function TopicsView(): JSX.Element {
     } catch (error) {
       say(false, `Could not copy: ${errorText(error)}`)
     }
+  }
+  /** Copy the latest payload whole (asked of the inspector), or its preview when nothing keeps it whole. */
+  const copyPayload = async (node: TopicNode): Promise<void> => {
+    let whole: Uint8Array | null = null
+    try {
+      const answer = await getApi().call('latestPayload', node.topic)
+      whole = answer ? base64ToBytesSafe(answer.payload) : null
+    } catch {
+      // Fall back to the preview below.
+    }
+    if (whole !== null) return copy(bytesAsText(whole) ?? toHex(whole), `Payload copied (${formatBytes(whole.length)})`)
+    const preview = base64ToBytesSafe(node.lastPayload)
+    const cut = preview !== null && node.lastSize > preview.length
+    return copy(
+      lastValueText(node.lastPayload),
+      cut ? `Copied the first ${formatBytes(preview.length)}: the whole payload is no longer kept` : 'Payload copied'
+    )
   }
   const deleteRetained = async (): Promise<void> => {
     setConfirmDelete(false)
@@ -190,6 +212,7 @@ export function TopicsView(): JSX.Element {
         <h1>Topics</h1>
         <span className="muted">
           {formatCount(topics.length)} topics · {formatCount(tree.messages)} messages
+          {sysHidden > 0 ? ` (${formatCount(sysHidden)} $SYS topics hidden)` : ''}
         </span>
         {(notTracked > 0 || evicted > 0) && (
           <span className="warning-text small-text" data-testid="topics-not-tracked">
@@ -218,6 +241,10 @@ export function TopicsView(): JSX.Element {
         <button type="button" className="small" onClick={() => setExpanded(new Set())}>
           Collapse all
         </button>
+        <label className="field-inline">
+          <input type="checkbox" checked={showSys} onChange={(e) => useUiStore.getState().setShowSys(e.target.checked)} />
+          Show $SYS
+        </label>
         {!compiled.ok && <span className="field-error">Filter {compiled.error}</span>}
         <span className="toolbar-spacer" />
         <button type="button" className="small" aria-pressed={showTalkers} onClick={() => setShowTalkers(!showTalkers)}>
@@ -433,11 +460,7 @@ export function TopicsView(): JSX.Element {
                 Copy topic
               </button>
               {selectedTopic && (
-                <button
-                  type="button"
-                  className="small"
-                  onClick={() => void copy(lastValueText(selectedTopic.lastPayload), 'Payload copied')}
-                >
+                <button type="button" className="small" onClick={() => void copyPayload(selectedTopic)}>
                   Copy payload
                 </button>
               )}

@@ -4,6 +4,7 @@ import { getApi } from '../../api'
 import { errorText } from '../../components/ActionMessage'
 import { PayloadViewer } from '../../components/PayloadViewer'
 import { PropertiesList } from '../../components/PropertiesList'
+import { WillFacts, type WillView } from '../../components/WillFacts'
 import { formatBytes, formatClock, formatDateTime } from '../../lib/format'
 import { base64ToBytesSafe } from '../../lib/payload'
 
@@ -12,6 +13,25 @@ interface FullState {
   loading: boolean
   bytes: Uint8Array | null
   note: string | null
+}
+
+/** A CONNECT row's will (see the broker's packet records), apart from its other properties. */
+function connectWill(row: TrafficRow): { will: WillView | null; otherProperties: Record<string, unknown> | undefined } {
+  const properties = row.properties
+  const raw = properties?.will as Record<string, unknown> | undefined
+  if (row.type !== 'connect' || raw === undefined || typeof raw.topic !== 'string') return { will: null, otherProperties: properties }
+  const { will: _, ...rest } = properties!
+  return {
+    will: {
+      topic: raw.topic,
+      qos: Number(raw.qos ?? 0),
+      retain: raw.retain === true,
+      size: Number(raw.payloadSize ?? 0),
+      preview: typeof raw.payload === 'string' ? raw.payload : '',
+      properties: (raw.properties ?? {}) as Record<string, unknown>
+    },
+    otherProperties: rest
+  }
 }
 
 export function TrafficDetails({ row, onClose }: { row: TrafficRow; onClose(): void }): JSX.Element {
@@ -44,12 +64,13 @@ export function TrafficDetails({ row, onClose }: { row: TrafficRow; onClose(): v
     }
   }, [row.id, truncated])
 
+  const { will, otherProperties } = useMemo(() => connectWill(row), [row])
   const fullBytes = full?.id === row.id ? full.bytes : null
   const bytes = fullBytes ?? preview
   const facts: [string, string][] = [
     ['Time', `${formatDateTime(row.time)} (${formatClock(row.time)})`],
     ['Direction', row.direction === 'in' ? '↓ in (client → broker)' : '↑ out (broker → client)'],
-    ['Client', row.clientId || '(none)'],
+    ['Client', row.fromBroker ? `${row.clientId} (the broker itself: sent from the Publish view)` : row.clientId || '(none)'],
     ['Type', row.type.toUpperCase()],
     ['Packet size', formatBytes(row.size)]
   ]
@@ -60,6 +81,10 @@ export function TrafficDetails({ row, onClose }: { row: TrafficRow; onClose(): v
   if (row.dup !== undefined) facts.push(['DUP', row.dup ? 'yes' : 'no'])
   if (row.reasonCode !== undefined) facts.push(['Reason code', `${row.reasonCode} (0x${row.reasonCode.toString(16).padStart(2, '0')})`])
   if (row.payloadSize !== undefined) facts.push(['Payload size', formatBytes(row.payloadSize)])
+  if (row.fromBroker) {
+    const n = row.fromBroker.recipients
+    facts.push(['Delivered to', n === 0 ? 'no session (no subscriber matched)' : `${n} session${n === 1 ? '' : 's'}`])
+  }
 
   return (
     <aside className="detail-panel" aria-label="Packet details" data-testid="traffic-detail">
@@ -79,10 +104,16 @@ export function TrafficDetails({ row, onClose }: { row: TrafficRow; onClose(): v
           </div>
         ))}
       </dl>
-      {row.properties && Object.keys(row.properties).length > 0 && (
+      {otherProperties && Object.keys(otherProperties).length > 0 && (
         <>
           <h3>Properties</h3>
-          <PropertiesList properties={row.properties} />
+          <PropertiesList properties={otherProperties} />
+        </>
+      )}
+      {will && (
+        <>
+          <h3>Will</h3>
+          <WillFacts will={will} />
         </>
       )}
       {row.payloadPreview !== undefined && (

@@ -7,6 +7,8 @@ import { base64ToBytesSafe, previewPayload } from '../../lib/payload'
 const ROW_HEIGHT = 24
 
 const HEADERS = ['Time', 'Dir', 'Client', 'Type', 'Topic', 'QoS', 'Retain', 'Size', 'Payload'] as const
+/** Columns a narrow log leaves out (see styles.css: the traffic log's container query). */
+const OPTIONAL: Partial<Record<(typeof HEADERS)[number], string>> = { QoS: 'col-qos', Retain: 'col-retain', Size: 'col-size' }
 
 const Row = memo(function Row({ row, index }: { row: TrafficRow; index: number }): JSX.Element {
   let payload = ''
@@ -30,18 +32,36 @@ const Row = memo(function Row({ row, index }: { row: TrafficRow; index: number }
         {row.direction === 'in' ? '↓' : '↑'}
         <span className="sr-only">{row.direction}</span>
       </div>
-      <div role="cell" className="ellipsis mono" title={row.clientId}>
+      <div
+        role="cell"
+        className={`ellipsis mono ${row.fromBroker ? 'from-broker' : ''}`}
+        title={row.fromBroker ? 'published by the broker itself (the Publish view)' : row.clientId}
+      >
         {row.clientId}
       </div>
       <div role="cell" className={`ptype ptype-${row.type.toLowerCase()}`}>
         {row.type.toUpperCase()}
+        {row.fromBroker && (
+          <span
+            className="recipients"
+            title={`went to ${row.fromBroker.recipients} session${row.fromBroker.recipients === 1 ? '' : 's'}`}
+            data-testid="recipients"
+          >
+            {' '}
+            → {row.fromBroker.recipients}
+          </span>
+        )}
       </div>
       <div role="cell" className="ellipsis mono" title={row.topic}>
         {row.topic ?? ''}
       </div>
-      <div role="cell">{row.qos ?? ''}</div>
-      <div role="cell">{row.retain ? 'R' : ''}</div>
-      <div role="cell" className="num">
+      <div role="cell" className="col-qos">
+        {row.qos ?? ''}
+      </div>
+      <div role="cell" className="col-retain">
+        {row.retain ? 'R' : ''}
+      </div>
+      <div role="cell" className="num col-size">
         {formatBytes(row.size)}
       </div>
       <div role="cell" className={`ellipsis mono ${hex ? 'hex' : ''}`} data-index={index}>
@@ -143,7 +163,7 @@ export function TrafficLog({ rows, selectedId, onSelect, onTogglePause }: Traffi
         <div role="row" className="traffic-row" aria-rowindex={1}>
           {HEADERS.map((h) => (
             // biome-ignore lint/a11y/useFocusableInteractive: column headers are not sortable here
-            <div role="columnheader" key={h} className={h === 'Size' ? 'num' : undefined}>
+            <div role="columnheader" key={h} className={`${h === 'Size' ? 'num' : ''} ${OPTIONAL[h] ?? ''}`}>
               {h}
             </div>
           ))}

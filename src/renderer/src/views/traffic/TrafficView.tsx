@@ -3,7 +3,7 @@ import { getApi } from '../../api'
 import { ActionMessage, errorText, useActionMessage } from '../../components/ActionMessage'
 import { downloadText } from '../../lib/download'
 import { formatCount } from '../../lib/format'
-import { exportFileName, trafficToCsv, trafficToJson } from '../../lib/traffic-export'
+import { exportFileName, fetchExportPayloads, trafficToCsv, trafficToJson } from '../../lib/traffic-export'
 import { compileTrafficFilter, PACKET_TYPES } from '../../lib/traffic-filter'
 import { useInspectorStore } from '../../store/inspector-store'
 import { useTrafficStore } from '../../store/traffic-store'
@@ -16,10 +16,16 @@ const CSV_FORMULA_NOTE = "cells starting with = + - @ got a leading ' so a sprea
 
 export function TrafficView(): JSX.Element {
   const ring = useTrafficStore((s) => s.ring)
-  const paused = useTrafficStore((s) => s.paused)
+  const frozen = useTrafficStore((s) => s.frozen)
+  const frozenLastId = useTrafficStore((s) => s.frozenLastId)
+  const brokerPaused = useTrafficStore((s) => s.brokerPaused)
   const filters = useTrafficStore((s) => s.filters)
   const selectedId = useTrafficStore((s) => s.selectedId)
-  const { setFilters, select, setPaused, clear, acknowledgeNotShown } = useTrafficStore.getState()
+  const { setFilters, select, setViewPaused, setBrokerPaused, clear, acknowledgeNotShown } = useTrafficStore.getState()
+  const paused = frozen !== null
+  // Paused, this view shows the log as it was; the ring underneath keeps recording.
+  const source = frozen ?? ring.rows
+  const arrivedWhilePaused = paused ? ring.lastId - frozenLastId : 0
   const batchesSkipped = useInspectorStore((s) => s.data?.batchesSkipped ?? 0)
   const [busy, setBusy] = useState(false)
   const [message, showMessage] = useActionMessage()
@@ -27,52 +33,63 @@ export function TrafficView(): JSX.Element {
   const compiled = useMemo(() => compileTrafficFilter(filters), [filters])
   const rows = useMemo(() => {
     if (!compiled.ok) return []
-    return compiled.active ? ring.rows.filter(compiled.match) : ring.rows
-  }, [ring.rows, compiled])
+    return compiled.active ? source.filter(compiled.match) : source
+  }, [source, compiled])
 
   const types = useMemo(() => {
     const seen = new Set(PACKET_TYPES)
-    for (const row of ring.rows) seen.add(row.type.toLowerCase())
+    for (const row of source) seen.add(row.type.toLowerCase())
     return [...seen]
-  }, [ring.rows])
+  }, [source])
 
-  const selectedRow = useMemo(
-    () => (selectedId === null ? null : (ring.rows.find((r) => r.id === selectedId) ?? null)),
-    [ring.rows, selectedId]
-  )
+  const selectedRow = useMemo(() => (selectedId === null ? null : (source.find((r) => r.id === selectedId) ?? null)), [source, selectedId])
 
-  const togglePause = async (): Promise<void> => {
+  // Pause and Clear act on this view only (this tab or window); other pages and the broker's ring go on.
+  const togglePause = (): void => {
+    setViewPaused(!paused)
+    showMessage(
+      true,
+      paused
+        ? `Resumed: showing what arrived while paused too (${formatCount(arrivedWhilePaused)} packets)`
+        : 'This view is paused; it keeps receiving, and shows what arrived on resume'
+    )
+  }
+
+  const clearLog = (): void => {
+    clear()
+    showMessage(true, 'This view was cleared (other windows and the broker keep their logs)')
+  }
+
+  const resumeBrokerRecording = async (): Promise<void> => {
     setBusy(true)
     try {
-      await getApi().call('setTrafficPaused', !paused)
-      setPaused(!paused)
-      showMessage(true, paused ? 'Live log resumed' : 'Live log paused: the broker counts packets but does not send them')
+      await getApi().call('setTrafficPaused', false)
+      setBrokerPaused(false)
     } catch (error) {
-      showMessage(false, `${paused ? 'Resume' : 'Pause'} failed: ${errorText(error)}`)
+      showMessage(false, `Resume failed: ${errorText(error)}`)
     } finally {
       setBusy(false)
     }
   }
 
-  const clearLog = async (): Promise<void> => {
+  const exportAs = async (kind: 'json' | 'csv'): Promise<void> => {
+    setBusy(true)
     try {
-      await getApi().call('clearTraffic')
-      clear()
-      showMessage(true, 'Traffic log cleared')
+      const shown = rows
+      const { payloads, cut } = await fetchExportPayloads(shown, (ids) => getApi().call('trafficPayloads', ids))
+      const text = kind === 'json' ? trafficToJson(shown, payloads) : trafficToCsv(shown, payloads)
+      downloadText(exportFileName(kind), text, kind === 'json' ? 'application/json' : 'text/csv;charset=utf-8')
+      const what = `Exported ${formatCount(shown.length)} packets as ${kind.toUpperCase()}`
+      const payloadNote =
+        cut === 0
+          ? `${what} with their whole payloads`
+          : `${what}; ${formatCount(cut)} payload${cut === 1 ? ' is' : 's are'} only the first bytes (payloadTruncated): the broker no longer kept the rest (its log keeps 64 MiB of payloads)`
+      showMessage(true, kind === 'csv' ? `${payloadNote} (${CSV_FORMULA_NOTE})` : payloadNote)
     } catch (error) {
-      showMessage(false, `Clear failed: ${errorText(error)}`)
+      showMessage(false, `Export failed: ${errorText(error)}`)
+    } finally {
+      setBusy(false)
     }
-  }
-
-  const exportAs = (kind: 'json' | 'csv'): void => {
-    const text = kind === 'json' ? trafficToJson(rows) : trafficToCsv(rows)
-    downloadText(exportFileName(kind), text, kind === 'json' ? 'application/json' : 'text/csv;charset=utf-8')
-    showMessage(
-      true,
-      kind === 'csv'
-        ? `Exported ${formatCount(rows.length)} packets as CSV (${CSV_FORMULA_NOTE})`
-        : `Exported ${formatCount(rows.length)} packets as JSON`
-    )
   }
 
   return (
@@ -80,20 +97,32 @@ export function TrafficView(): JSX.Element {
       <div className="view-header">
         <h1>Traffic</h1>
         <span className="muted" data-testid="traffic-count">
-          Showing {formatCount(rows.length)} of {formatCount(ring.rows.length)} packets (keeps the last {formatCount(ring.capacity)})
+          Showing {formatCount(rows.length)} of {formatCount(source.length)} packets (keeps the last {formatCount(ring.capacity)})
         </span>
         <span className="toolbar-spacer" />
         <div className="header-buttons">
-          <button type="button" className={paused ? 'small primary' : 'small'} onClick={() => void togglePause()} disabled={busy}>
+          <button
+            type="button"
+            className={paused ? 'small primary' : 'small'}
+            onClick={togglePause}
+            title="Freeze this view; packets keep coming in, and what arrives meanwhile shows on resume (this window only)"
+            data-testid="traffic-pause"
+          >
             {paused ? 'Resume' : 'Pause'}
           </button>
-          <button type="button" className="small" onClick={() => void clearLog()}>
+          <button type="button" className="small" onClick={clearLog} title="Empty this view (this window only)" data-testid="traffic-clear">
             Clear
           </button>
-          <button type="button" className="small" onClick={() => exportAs('json')} disabled={rows.length === 0}>
+          <button type="button" className="small" onClick={() => void exportAs('json')} disabled={rows.length === 0 || busy}>
             Export JSON
           </button>
-          <button type="button" className="small" onClick={() => exportAs('csv')} disabled={rows.length === 0} title={CSV_FORMULA_NOTE}>
+          <button
+            type="button"
+            className="small"
+            onClick={() => void exportAs('csv')}
+            disabled={rows.length === 0 || busy}
+            title={CSV_FORMULA_NOTE}
+          >
             Export CSV
           </button>
         </div>
@@ -151,13 +180,23 @@ export function TrafficView(): JSX.Element {
       <ActionMessage message={message} />
       {paused && (
         <div className="banner banner-info" data-testid="traffic-paused">
-          Paused — packets still flow through the broker but are not added to this log.
+          This view is paused — still receiving: {formatCount(arrivedWhilePaused)} new packet{arrivedWhilePaused === 1 ? '' : 's'} will show
+          on resume (the last {formatCount(ring.capacity)} are kept).
+        </div>
+      )}
+      {brokerPaused && (
+        <div className="banner banner-warning" data-testid="traffic-broker-paused">
+          <span>The broker's traffic log is paused (for every window and page): packets are counted, not kept.</span>
+          <button type="button" className="small" onClick={() => void resumeBrokerRecording()} disabled={busy}>
+            Resume the log
+          </button>
         </div>
       )}
       {ring.notShown > 0 && (
         <div className="banner banner-warning" data-testid="traffic-not-shown">
           <span>
-            <strong>{formatCount(ring.notShown)}</strong> packets were not shown (the live log is rate-limited, or it was paused).
+            <strong>{formatCount(ring.notShown)}</strong> packets were not shown (the live log is rate-limited, or recording was paused on
+            the broker).
           </span>
           <button type="button" className="small" onClick={acknowledgeNotShown}>
             Dismiss
@@ -176,7 +215,7 @@ export function TrafficView(): JSX.Element {
         </p>
       )}
       <div className={`split ${selectedRow ? 'with-detail' : ''}`}>
-        <TrafficLog rows={rows} selectedId={selectedId} onSelect={select} onTogglePause={() => void togglePause()} />
+        <TrafficLog rows={rows} selectedId={selectedId} onSelect={select} onTogglePause={togglePause} />
         {selectedRow && <TrafficDetails row={selectedRow} onClose={() => select(null)} />}
       </div>
     </div>
