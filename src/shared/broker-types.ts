@@ -20,6 +20,8 @@ export type DropReason =
   | 'session-ended'
   /** Queued or in flight when the ACL changed, and no longer allowed to this client when it was to be sent. */
   | 'rights-withdrawn'
+  /** A bridge's outgoing queue (its own bound, see SessionQueueLimits) was full while its remote was away. */
+  | 'bridge-queue-full'
 
 export const DROP_REASONS: readonly DropReason[] = [
   'queue-full',
@@ -29,7 +31,8 @@ export const DROP_REASONS: readonly DropReason[] = [
   'qos0-offline',
   'not-authorized',
   'session-ended',
-  'rights-withdrawn'
+  'rights-withdrawn',
+  'bridge-queue-full'
 ]
 
 /** A configurable limit (a BrokerSettings key). BrokerStats.limitsHit counts how often each was hit. */

@@ -13,7 +13,8 @@ function zeroDrops(): Record<DropReason, number> {
     'qos0-offline': 0,
     'not-authorized': 0,
     'session-ended': 0,
-    'rights-withdrawn': 0
+    'rights-withdrawn': 0,
+    'bridge-queue-full': 0
   }
 }
 

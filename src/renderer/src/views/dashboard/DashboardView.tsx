@@ -14,7 +14,8 @@ const DROP_HELP: Record<DropReason, string> = {
   'qos0-offline': 'QoS 0 for an offline session',
   'not-authorized': 'refused by authorization',
   'session-ended': 'the session ended with messages pending',
-  'rights-withdrawn': 'the ACL changed while it waited: no longer allowed to this client'
+  'rights-withdrawn': 'the ACL changed while it waited: no longer allowed to this client',
+  'bridge-queue-full': 'a bridge’s outgoing queue was full while its remote was away'
 }
 
 interface CardProps {
