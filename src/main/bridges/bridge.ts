@@ -103,7 +103,12 @@ export class Bridge {
         clientId: this.localClientId,
         username: config.localUsername,
         label: `bridge ${config.name}`,
-        queueLimits: { maxMessages: config.maxQueuedMessages, maxBytes: config.maxQueuedBytes, dropReason: 'bridge-queue-full' },
+        queueLimits: {
+          maxMessages: config.maxQueuedMessages,
+          maxBytes: config.maxQueuedBytes,
+          dropReason: 'bridge-queue-full',
+          holdQos0: true
+        },
         backlogBytes: () => this.remote?.backlogBytes() ?? 0
       },
       {

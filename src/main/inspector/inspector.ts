@@ -21,9 +21,11 @@
 import type { FullPayload, InspectorBatch, InspectorSnapshot, RetainedRow, SeriesPoints, SettingsUpdateResult } from '../../shared/api'
 import type { BrokerEventOf } from '../../shared/broker-types'
 import { DEFAULT_SETTINGS, type BrokerSettings } from '../../shared/settings'
+import { type BridgeControl, NO_BRIDGES } from '../bridges/bridge-control'
 import type { BrokerControl } from '../broker/control'
 import { ActivityTracker } from './activity'
 import { BatchScheduler, type BatchListener } from './batch-scheduler'
+import { bridgeCommands } from './bridge-commands'
 import { numberOf, type SeriesSink, ChartSeries } from './chart-series'
 import type { ToolCommandName } from '../../shared/tools-api'
 import { toolsUnavailable } from '../tools/tools-unavailable'
@@ -77,6 +79,8 @@ export interface InspectorOptions {
   savedMessages: SavedMessageStore
   /** The tools' part of the command table (src/main/tools/tool-commands.ts); without it they answer "not available". */
   toolCommands?: CommandTablePart<ToolCommandName>
+  /** The bridges and remote inspections (core.ts's BridgeManager); none by default. */
+  bridges?: BridgeControl
 }
 
 /** Sizes of the inspector's bounded structures (tests and diagnostics). */
@@ -125,6 +129,7 @@ export class Inspector {
   readonly listIntervalMs: number
 
   private readonly broker: BrokerControl
+  private readonly bridges: BridgeControl
   private readonly savedMessages: SavedMessageStore
   private readonly traffic: TrafficCapture
   private readonly topics: TopicTree
@@ -140,6 +145,7 @@ export class Inspector {
 
   constructor(broker: BrokerControl, options: InspectorOptions) {
     this.broker = broker
+    this.bridges = options.bridges ?? NO_BRIDGES
     this.savedMessages = options.savedMessages
     this.trafficCapacity = positiveInteger(options.trafficCapacity ?? DEFAULTS.trafficCapacity, 'trafficCapacity')
     this.batchIntervalMs = positiveInteger(options.batchIntervalMs ?? DEFAULTS.batchIntervalMs, 'batchIntervalMs')
@@ -177,6 +183,7 @@ export class Inspector {
         topics: this.topics,
         historyUsage: () => this.history.usage(this.topics.notTracked),
         retainedRows: () => this.retainedRows(),
+        bridges: this.bridges,
         closeWindow: (now) => this.closeWindow(now)
       },
       { batchIntervalMs: this.batchIntervalMs, listIntervalMs: this.listIntervalMs },
@@ -204,6 +211,7 @@ export class Inspector {
       events.on('subscribed', () => this.scheduler.markClients()),
       events.on('unsubscribed', () => this.scheduler.markClients()),
       events.on('listener.changed', () => this.scheduler.markListeners()),
+      this.bridges.onChange(() => this.scheduler.markBridges()),
       events.on('settings.changed', (event) => {
         this.scheduler.markSettings()
         if (event.changed.some((key) => (INSPECTOR_SETTING_KEYS as readonly string[]).includes(key))) this.applySettings(event.settings)
@@ -291,7 +299,8 @@ export class Inspector {
       trafficCapacity: this.trafficCapacity,
       trafficPaused: this.traffic.isPaused,
       topicsNotTracked: this.topics.notTracked,
-      history: this.history.usage(this.topics.notTracked)
+      history: this.history.usage(this.topics.notTracked),
+      bridges: this.bridges.list()
     }
   }
 
@@ -316,6 +325,7 @@ export class Inspector {
       topics: snapshot.topics,
       topicsNotTracked: this.topics.notTracked,
       history: snapshot.history,
+      bridges: snapshot.bridges,
       trafficPaused: this.traffic.isPaused,
       full: true
     }
@@ -483,7 +493,8 @@ export class Inspector {
         }
       },
       decodeSchema: { args: args(['request', schemaDecodeRequest]), run: (request) => decodeSchema(request) },
-      ...(this.toolCommands ?? toolsUnavailable())
+      ...(this.toolCommands ?? toolsUnavailable()),
+      ...bridgeCommands(this.bridges)
     }
   }
 
