@@ -101,6 +101,12 @@ export function inspectPrefix(name: string): string {
   return `remote/${name}/`
 }
 
+/** The local prefix an inspection's topics are under (its first rule's), or '' when it has none. */
+export function inspectionPrefixOf(config: Pick<BridgeConfig, 'topics'>): string {
+  const parsed = config.topics.length > 0 ? parseTopicRule(config.topics[0]) : null
+  return parsed?.ok ? parsed.rule.localPrefix : ''
+}
+
 /** An inspection of a remote broker: everything it carries (and its $SYS) in, nothing out, under its prefix. */
 export function inspectTopics(prefix: string): string[] {
   const local = prefix === '' ? '""' : prefix

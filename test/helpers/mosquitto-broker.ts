@@ -1,14 +1,28 @@
 /**
  * A real mosquitto broker for a test: its own config file and folder (mkdtemp), a free loopback
  * port, stopped (SIGTERM, so a persistent one saves its database) and restarted on the same port.
- * Not tracked by mosquitto-tools' per-test clean-up: the test stops it (or closeAll does).
+ * Not tracked by mosquitto-tools' per-test clean-up: the test stops it (or closeAll does). Plain
+ * Node (no vitest import), so the Playwright journeys use it too.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect as netConnect } from 'node:net'
+import { connect as netConnect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { delay, freePort } from './broker-harness'
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
 
 export const MOSQUITTO = '/usr/sbin/mosquitto'
 export const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd'

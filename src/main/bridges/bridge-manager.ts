@@ -11,6 +11,7 @@ import {
   type BridgeStatus,
   BRIDGE_NAME_PATTERN,
   type InspectRequest,
+  inspectionPrefixOf,
   inspectPrefix,
   inspectTopics,
   type SaveBridgeRequest,
@@ -156,7 +157,7 @@ export class BridgeManager implements BridgeControl {
     if (bridge.source === 'config') throw new BridgeError(`"${name}" is defined in the config file or on the command line: remove it there`)
     await this.discard(bridge)
     // An inspection's copies of the remote's retained messages go with it.
-    if (bridge.config.kind === 'inspect') this.clearRetainedUnder(inspectPrefixOf(bridge.config))
+    if (bridge.config.kind === 'inspect') this.clearRetainedUnder(inspectionPrefixOf(bridge.config))
     this.persist()
     this.notify()
     this.options.logger.info(`bridge ${name}: deleted from the UI`)
@@ -250,10 +251,4 @@ export class BridgeManager implements BridgeControl {
       }
     }
   }
-}
-
-/** The local prefix of an inspection's first rule (the one it was made with). */
-function inspectPrefixOf(config: BridgeConfig): string {
-  const first = config.topics[0]?.split(/\s+/)[3]
-  return first === undefined || first === '""' ? '' : first
 }

@@ -12,7 +12,8 @@ export function Nav(): JSX.Element {
         clients: data.stats.clientsConnected,
         subscriptions: data.subscriptions.length,
         retained: data.retained.length,
-        topics: data.topics.length
+        topics: data.topics.length,
+        bridges: data.bridges.length
       }
     : {}
   return (

@@ -4,6 +4,7 @@ import type { ClientInfo, ProtocolVersion } from '../../../../shared/broker-type
 import { getApi } from '../../api'
 import { ActionMessage, errorText, useActionMessage } from '../../components/ActionMessage'
 import { DataTable } from '../../components/DataTable'
+import { LocalOnlyNotice } from '../../components/LocalOnlyNotice'
 import { formatCount, formatDateTime, formatDuration, formatExpiry, formatShortTime } from '../../lib/format'
 import { NONE, useInspectorStore } from '../../store/inspector-store'
 
@@ -165,6 +166,7 @@ export function ClientsView(): JSX.Element {
           {formatCount(online)} online · {formatCount(clients.length - online)} offline sessions
         </span>
       </div>
+      <LocalOnlyNotice what="clients" />
       <div className="toolbar">
         <label className="field-inline">
           Filter clients

@@ -5,6 +5,7 @@ import { formatBytes, formatCount, formatDuration, formatListenerAddress, format
 import { SERIES_LENGTH, type SeriesKey } from '../../lib/series'
 import { useInspectorStore } from '../../store/inspector-store'
 import { StorePanel } from './StorePanel'
+import { BridgesPanel } from './BridgesPanel'
 
 const DROP_HELP: Record<DropReason, string> = {
   'queue-full': 'the client’s queue was full',
@@ -119,6 +120,7 @@ export function DashboardView(): JSX.Element | null {
         />
       </div>
 
+      <BridgesPanel />
       <div className="dashboard-lower">
         <section className="panel" aria-labelledby="drops-title">
           <h2 id="drops-title">Dropped messages by reason</h2>
