@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { ROOT, availability, runGenerator, startBroker } from './brokers'
+import { ROOT, availability, runGenerator, startBroker, startRemote } from './brokers'
 import { scenarioById, workloadOf, type GeneratorJob } from './scenarios'
 
 interface CpuProfileNode {
@@ -83,7 +83,10 @@ export async function profile(options: ProfileOptions): Promise<number> {
     return 1
   }
   const dir = mkdtempSync(join(tmpdir(), 'bench-cpuprof-'))
-  const broker = await startBroker('brokerscope', { cpuProfileDir: dir, ui: scenario.inspector === true })
+  // Bridge scenarios: the remote mosquitto the bridge carries the load to.
+  const remote = scenario.bridge ? await startRemote() : null
+  const bridgeTo = remote && scenario.bridge ? { port: remote.port, qos: scenario.bridge.qos } : undefined
+  const broker = await startBroker('brokerscope', { cpuProfileDir: dir, ui: scenario.inspector === true, bridgeTo })
   process.stdout.write(`profiling BrokerScope (pid ${broker.pid}) under ${scenario.id}; profiles in ${dir}\n`)
   const job: GeneratorJob = {
     scenario: workloadOf(scenario.id),
@@ -95,7 +98,8 @@ export async function profile(options: ProfileOptions): Promise<number> {
     drainMs: 5000,
     params: scenario.params,
     pid: broker.pid,
-    ui: broker.ui
+    ui: broker.ui,
+    subscriberPort: remote?.port
   }
   try {
     const result = await runGenerator(job)
@@ -106,6 +110,7 @@ export async function profile(options: ProfileOptions): Promise<number> {
     )
   } finally {
     await broker.stop(15_000)
+    await remote?.stop()
   }
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
   if (files.length === 0) {

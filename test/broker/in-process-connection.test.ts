@@ -168,6 +168,35 @@ describe('in-process connections', () => {
       await client.endAsync()
     })
 
+    it('holdQos0: QoS 0 waits (bounded) while the client is congested instead of being dropped, then goes in order', async () => {
+      tb = await startTestBroker()
+      let backlog = 10 * 1024 * 1024
+      const received: LinkMessage[] = []
+      const link = new LocalLink(
+        tb.broker,
+        {
+          clientId: `${IN_PROCESS_CLIENT_ID_PREFIX}hold`,
+          username: null,
+          label: 'hold',
+          queueLimits: { ...limits(3), holdQos0: true },
+          backlogBytes: () => backlog
+        },
+        { message: (message) => received.push(message), closed: () => {} }
+      )
+      await link.connect({ cleanStart: true, sessionExpiry: 0, receiveMaximum: 10 })
+      await link.subscribe([{ topic: 'h/#', qos: 0, noLocal: true, retainAsPublished: true, retainHandling: 0 }])
+      const client = await connectClient(tb, 'tcp')
+      for (let i = 1; i <= 5; i++) await client.publishAsync('h/t', `m${i}`, { qos: 0 })
+      await waitFor(() => tb!.broker.stats().droppedByReason['bridge-queue-full'] === 2, 'the bound to refuse two')
+      expect(tb.broker.stats().droppedByReason['slow-consumer']).toBe(0)
+      expect(received).toEqual([])
+      backlog = 0
+      link.drained()
+      await waitFor(() => received.length === 3, 'the three held')
+      expect(received.map((m) => m.payload.toString())).toEqual(['m1', 'm2', 'm3'])
+      await client.endAsync()
+    })
+
     it('what was in flight and not acknowledged is resent first (DUP), then the queue, in order', async () => {
       tb = await startTestBroker()
       const state = openLink(tb.broker, 'order', limits(100))

@@ -377,6 +377,13 @@ export class Bridge {
     const qos = Math.min(message.qos, session.maximumQos) as QoS
     // A remote without retained messages (v5 Retain Available 0) would close the connection for one.
     const retain = message.retain && session.retainAvailable
+    if (qos === 0) {
+      // Nothing to acknowledge: written to the remote's socket (or dropped by our broker when it is congested).
+      for (const topic of targets) void remote.publish(topic, message.payload, 0, retain, message.properties)
+      this.counters.messagesOut += targets.length
+      this.counters.bytesOut += targets.length * message.payload.length
+      return
+    }
     const sends = targets.map((topic) => remote.publish(topic, message.payload, qos, retain, message.properties))
     void Promise.allSettled(sends).then((results) => {
       if (this.remote !== remote) return

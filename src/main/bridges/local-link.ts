@@ -62,6 +62,8 @@ export interface ConnectOptions {
 
 type Pending = { resolve(value: number[]): void; reject(error: Error): void }
 
+function noAck(): void {}
+
 /** Reason codes 0x80 and above are failures (MQTT 5 §2.4). */
 export const isFailure = (code: number): boolean => code >= 0x80
 
@@ -309,6 +311,11 @@ export class LocalLink {
       retain: packet.retain,
       dup: packet.dup,
       properties: Object.keys(properties).length > 0 ? properties : undefined
+    }
+    // QoS 0 has nothing to acknowledge: no closure per message.
+    if (packet.qos === 0) {
+      this.events.message(message, noAck)
+      return
     }
     const link = this.link
     let acked = false

@@ -62,6 +62,8 @@ export interface RemoteLinkEvents {
   closed(close: RemoteClose): void
 }
 
+function noLog(): void {}
+
 export class RemoteLink {
   private client: MqttClient | null = null
   private error: unknown = null
@@ -95,7 +97,9 @@ export class RemoteLink {
       ca: o.ca,
       cert: o.cert,
       key: o.key,
-      properties: v5 ? { sessionExpiryInterval: o.sessionExpiry } : undefined
+      properties: v5 ? { sessionExpiryInterval: o.sessionExpiry } : undefined,
+      // MQTT.js logs through `debug` on every packet; even switched off that cost ~5 % of a bridge's time (profiled).
+      log: noLog
     }
     const client = mqtt.connect(o.url, options)
     this.client = client
@@ -168,6 +172,12 @@ export class RemoteLink {
   publish(topic: string, payload: Buffer, qos: QoS, retain: boolean, properties: PublishProperties | undefined): Promise<void> {
     const client = this.client
     if (client === null) return Promise.reject(new Error('not connected to the remote'))
+    if (qos === 0) {
+      // No callback: with one, MQTT.js adds a 'drain' listener per message while the socket is
+      // full. Backpressure is the socket's backlog, which the broker sees (backlogBytes).
+      client.publish(topic, payload, { qos: 0, retain, properties: this.options.protocolVersion === 5 ? properties : undefined })
+      return Promise.resolve()
+    }
     return new Promise((resolve, reject) => {
       client.publish(topic, payload, { qos, retain, properties: this.options.protocolVersion === 5 ? properties : undefined }, (error) =>
         error ? reject(error) : resolve()

@@ -18,6 +18,8 @@ interface Mapping {
   readonly exact: boolean
   readonly fromPrefix: string
   readonly toPrefix: string
+  /** Does a topic (that starts with fromPrefix) match `from`? Compiled once: this runs per message. */
+  readonly matches: (topic: string) => boolean
 }
 
 export class TopicMap {
@@ -58,7 +60,20 @@ function filterOf(prefix: string, pattern: string): string {
 }
 
 function mapping(fromPrefix: string, toPrefix: string, pattern: string): Mapping {
-  return { from: filterOf(fromPrefix, pattern), exact: pattern === '', fromPrefix, toPrefix }
+  const from = filterOf(fromPrefix, pattern)
+  return { from, exact: pattern === '', fromPrefix, toPrefix, matches: compileFilter(from) }
+}
+
+/** A matcher for one filter: `#` and `prefix/#` need no split; others split the topic once. */
+function compileFilter(filter: string): (topic: string) => boolean {
+  if (filter === '#') return (topic) => topic.charCodeAt(0) !== 36 // [MQTT-4.7.2-1] not $-topics
+  if (filter.endsWith('/#') && !filter.includes('+')) {
+    const parent = filter.slice(0, -2)
+    const below = filter.slice(0, -1)
+    return (topic) => topic === parent || topic.startsWith(below)
+  }
+  if (!filter.includes('+') && !filter.includes('#')) return (topic) => topic === filter
+  return (topic) => topicMatches(filter, topic)
 }
 
 /** One subscription per filter, at the highest QoS any rule asks for it. */
@@ -79,7 +94,7 @@ function mapTopic(mappings: readonly Mapping[], topic: string): string[] {
       if (topic !== m.from) continue
       mapped = m.toPrefix
     } else {
-      if (!topic.startsWith(m.fromPrefix) || !topicMatches(m.from, topic)) continue
+      if (!topic.startsWith(m.fromPrefix) || !m.matches(topic)) continue
       // The prefix goes, the other side's prefix comes (mosquitto: "the local prefix will be removed … then the remote prefix added").
       mapped = m.toPrefix + topic.slice(m.fromPrefix.length)
     }

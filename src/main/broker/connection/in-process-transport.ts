@@ -143,6 +143,8 @@ export class InProcessTransport implements Transport {
         if (this.isClosed) return
         this.options.handlers.onData(chunk)
       }
+      // What waited for this buffer to empty may go now (a socket says so with 'drain').
+      this.handlers?.onTransportDrain()
     }
     // The broker pauses a reader for its read budget; what waits is handed over on resume().
     while (!this.paused && !this.closing && this.toBroker.length > 0 && !this.isClosed) {
