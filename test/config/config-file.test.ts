@@ -245,3 +245,22 @@ describe('bridges in the config file', () => {
     expect(errorsFor(`{ bridges: 'no' }`).errors[0]).toMatch(/:1: bridges: must be a list/)
   })
 })
+
+describe('bridges in a TOML config file', () => {
+  it('reads [[bridges]] tables with the same checks', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brokerscope-toml-bridges-'))
+    try {
+      const path = join(dir, 'broker.toml')
+      writeFileSync(path, `tcpPort = 1884\n\n[[bridges]]\nname = "cloud"\nurl = "mqtt://cloud.example.com"\ntopics = ["sensors/# out 1"]\n`)
+      const result = loadConfigFile(path)
+      expect(result.ok && result.bridges?.map((b) => [b.name, b.topics])).toEqual([['cloud', ['sensors/# out 1']]])
+      writeFileSync(path, `[[bridges]]\nname = "cloud"\nurl = "ftp://x"\ntopics = ["#"]\n`)
+      const bad = loadConfigFile(path)
+      expect(bad.ok ? [] : bad.errors).toEqual([
+        `${path}:1: bridges[0].url: scheme must be mqtt://, mqtts://, ws:// or wss:// (got ftp://)`
+      ])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

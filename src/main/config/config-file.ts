@@ -153,7 +153,11 @@ export function checkConfigObject(
 }
 
 /** `bridges: [ { name, url, topics: ['sensors/# both 1'] }, … ]`, each checked by the one bridge validator. */
-function parseBridges(value: unknown, name: string, pathLine: PathLine): { ok: true; bridges: BridgeConfig[] } | { ok: false; errors: string[] } {
+function parseBridges(
+  value: unknown,
+  name: string,
+  pathLine: PathLine
+): { ok: true; bridges: BridgeConfig[] } | { ok: false; errors: string[] } {
   /** The line of the deepest part of `path` that is known. */
   const lineOf = (path: readonly Json5PathStep[]): string => {
     for (let n = path.length; n > 0; n--) {
@@ -162,7 +166,11 @@ function parseBridges(value: unknown, name: string, pathLine: PathLine): { ok: t
     }
     return `${name}:`
   }
-  if (!Array.isArray(value)) return { ok: false, errors: [`${lineOf([BRIDGES_KEY])} bridges: must be a list, like [{ name: 'cloud', url: 'mqtt://…', topics: ['#'] }]`] }
+  if (!Array.isArray(value))
+    return {
+      ok: false,
+      errors: [`${lineOf([BRIDGES_KEY])} bridges: must be a list, like [{ name: 'cloud', url: 'mqtt://…', topics: ['#'] }]`]
+    }
   const errors: string[] = []
   const bridges: BridgeConfig[] = []
   value.forEach((entry: unknown, index: number) => {
