@@ -66,6 +66,8 @@ test('Connect to a broker…: a remote mosquitto fills the Topics view under its
   await openView(page, 'dashboard', 'Dashboard')
   await expect(page.getByTestId('remote-sys-plant-broker')).toContainText('mosquitto version')
   await expect(page.getByTestId('dashboard-bridges')).toContainText('connected')
+  await page.getByTestId('dashboard-bridges').scrollIntoViewIfNeeded()
+  await saveScreenshot(page, 'dashboard-remote')
 
   // Read-only: what is published here, under the prefix or not, never reaches the remote.
   const watcher = await remoteClient('remote-watcher')
