@@ -31,7 +31,8 @@ export const BROKER_SETTINGS: Record<BrokerName, string> = {
   aedes:
     '`Aedes.createBroker()` defaults (in-memory persistence, concurrency 100), `net.createServer({ noDelay: true }, aedes.handle)` — bench/aedes-server.mjs',
   mosquitto:
-    '`persistence false`, `max_queued_messages 100000`, `max_queued_bytes 0`, `max_inflight_messages 0` (0 = unlimited), `set_tcp_nodelay true`, `log_type error`'
+    '`persistence false`, `max_queued_messages 100000`, `max_queued_bytes 0`, `max_inflight_messages 0` (0 = unlimited), `set_tcp_nodelay true`, `log_type error`; ' +
+    'the bridge scenarios: a `connection` to the remote (below), and the remote mosquitto with these same settings on the generator’s core'
 }
 
 export interface Running {
@@ -174,6 +175,8 @@ export interface StartOptions {
   dataDir?: string
   /** BrokerScope only: extra environment (BROKERSCOPE_INSPECTOR=off). */
   env?: Record<string, string>
+  /** BrokerScope and mosquitto: bridge `# out <qos>` to the broker on this port (the bridge scenarios). */
+  bridgeTo?: { port: number; qos: 0 | 1 }
 }
 
 /** The fixed inspector UI token of the fan-in + inspector runs. */
@@ -196,6 +199,23 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
         ui = { port: uiPort, token: UI_TOKEN }
       }
       const uiArgs = ui ? ['--ui-port', String(ui.port), '--ui-token', ui.token] : ['--ui-port', '0']
+      const bridgeArgs: string[] = []
+      if (options.bridgeTo) {
+        // The same bridge as mosquitto's below: MQTT 3.1.1 with the bridge flag, clean session, its queue as max_queued_messages.
+        const config = join(dataDir, 'bridge.json5')
+        const bridge = {
+          name: 'bench',
+          url: `mqtt://127.0.0.1:${options.bridgeTo.port}`,
+          protocolVersion: 4,
+          tryPrivate: true,
+          cleanStart: true,
+          topics: [`# out ${options.bridgeTo.qos}`],
+          maxQueuedMessages: 100_000,
+          maxInflight: 65_535
+        }
+        writeFileSync(config, JSON.stringify({ bridges: [bridge] }, null, 2))
+        bridgeArgs.push('-c', config)
+      }
       child = spawnPinned(
         BROKER_CPU,
         [
@@ -221,7 +241,8 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
           '--max-queued-messages',
           '100000',
           '--max-inflight-messages',
-          '65535'
+          '65535',
+          ...bridgeArgs
         ],
         { env: options.env }
       )
@@ -231,25 +252,9 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
       child = spawnPinned(BROKER_CPU, [process.execPath, join(ROOT, 'bench/aedes-server.mjs'), String(port)])
       break
     case 'mosquitto': {
-      const dir = mkdtempSync(join(tmpdir(), 'bench-mosquitto-'))
-      const config = join(dir, 'mosquitto.conf')
-      const lines = [
-        `listener ${port} 127.0.0.1`,
-        'allow_anonymous true',
-        'persistence false',
-        'max_queued_messages 100000',
-        'max_queued_bytes 0',
-        // 0 = no maximum (mosquitto.conf(5)).
-        'max_inflight_messages 0',
-        'set_tcp_nodelay true',
-        'log_dest stderr',
-        'log_type error'
-      ]
-      // As root, mosquitto would switch to the `mosquitto` user; stay who we are.
-      if (process.getuid?.() === 0) lines.push('user root')
-      writeFileSync(config, lines.join('\n') + '\n')
-      child = spawnPinned(BROKER_CPU, [MOSQUITTO, '-c', config])
-      cleanup = () => rmSync(dir, { recursive: true, force: true })
+      const started = spawnMosquitto(BROKER_CPU, port, options.bridgeTo)
+      child = started.child
+      cleanup = started.cleanup
       break
     }
   }
@@ -257,6 +262,48 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
   await waitForPort(running, child)
   // The UI server starts after the MQTT listeners.
   if (ui) await waitForPort(running, child, 15_000, ui.port)
+  return running
+}
+
+/** mosquitto with the bench settings, pinned to `cpu`; with `bridgeTo`, its own bridge to that broker. */
+function spawnMosquitto(cpu: string, port: number, bridgeTo?: StartOptions['bridgeTo']): { child: ChildProcess; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-mosquitto-'))
+  const config = join(dir, 'mosquitto.conf')
+  const lines = [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    'max_queued_messages 100000',
+    'max_queued_bytes 0',
+    // 0 = no maximum (mosquitto.conf(5)).
+    'max_inflight_messages 0',
+    'set_tcp_nodelay true',
+    'log_dest stderr',
+    'log_type error'
+  ]
+  // As root, mosquitto would switch to the `mosquitto` user; stay who we are.
+  if (process.getuid?.() === 0) lines.push('user root')
+  if (bridgeTo) {
+    lines.push(
+      'connection bench',
+      `address 127.0.0.1:${bridgeTo.port}`,
+      `topic # out ${bridgeTo.qos}`,
+      'bridge_protocol_version mqttv311',
+      'try_private true',
+      'cleansession true',
+      'notifications false'
+    )
+  }
+  writeFileSync(config, lines.join('\n') + '\n')
+  return { child: spawnPinned(cpu, [MOSQUITTO, '-c', config]), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** The bridge scenarios' remote: mosquitto with the bench settings, on the generator's core (the same for every broker). */
+export async function startRemote(): Promise<Running> {
+  const port = await freePort()
+  const { child, cleanup } = spawnMosquitto(GENERATOR_CPU, port)
+  const running = track('remote mosquitto', child, port, cleanup)
+  await waitForPort(running, child)
   return running
 }
 

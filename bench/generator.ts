@@ -82,10 +82,10 @@ class Conn {
   private acks: Buffer | null = null
   private ackLength = 0
 
-  constructor() {
+  constructor(port = job.port) {
     this.socket = net.connect({
       host: job.host,
-      port: job.port,
+      port,
       noDelay: true,
       onread: { buffer: READ_BUFFER, callback: (bytes) => this.onRead(READ_BUFFER.subarray(0, bytes)) }
     })
@@ -144,9 +144,9 @@ function endOfTurn(): void {
  * Connect, send CONNECT (and SUBSCRIBE, pipelined), resolve on CONNACK (and SUBACK). No timer per
  * connection: the watchdog in main() ends a run whose handshakes hang.
  */
-function open(hello: Buffer, subscribes: boolean): Promise<Conn> {
+function open(hello: Buffer, subscribes: boolean, port = job.port): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    const conn = new Conn()
+    const conn = new Conn(port)
     const socket = conn.socket
     let connacked = false
     let subacked = !subscribes
@@ -183,8 +183,8 @@ function openPublisher(i: number): Promise<Conn> {
   return open(encodeConnect(`bench-${runTag}-pub-${i}`), false)
 }
 
-function openSubscriber(i: number, topic: string, qos: QoS): Promise<Conn> {
-  return open(Buffer.concat([encodeConnect(`bench-${runTag}-sub-${i}`), encodeSubscribe(topic, qos)]), true)
+function openSubscriber(i: number, topic: string, qos: QoS, port = job.port): Promise<Conn> {
+  return open(Buffer.concat([encodeConnect(`bench-${runTag}-sub-${i}`), encodeSubscribe(topic, qos)]), true, port)
 }
 
 // ───────────────────────────── timeline ─────────────────────────────
@@ -519,6 +519,55 @@ class Flood {
   }
 }
 
+/**
+ * QoS 0 publishers paced together at `rate` msg/s (a batch every millisecond, round-robin), so a
+ * broker that reads faster than it can pass messages on (the bridge scenarios) is offered the same
+ * load as one that does not. Paced from the start time: a late tick catches up, at most 1 s worth.
+ */
+class PacedFlood {
+  readonly seq: number[]
+  private running = false
+  private start = 0
+  private sentTotal = 0
+  private next = 0
+
+  constructor(
+    private readonly conns: Conn[],
+    private readonly templates: PublishTemplate[],
+    private readonly rate: number
+  ) {
+    this.seq = conns.map(() => 0)
+  }
+
+  begin(): void {
+    this.running = true
+    this.start = performance.now()
+    setTimeout(() => this.tick(), 1)
+  }
+
+  stop(): void {
+    this.running = false
+  }
+
+  private tick(): void {
+    if (!this.running) return
+    const now = performance.now()
+    const due = Math.floor(((now - this.start) / 1000) * this.rate)
+    let count = Math.min(due - this.sentTotal, this.rate)
+    while (count > 0) {
+      const i = this.next
+      this.next = (i + 1) % this.conns.length
+      const n = Math.min(count, this.templates[i].batch)
+      this.conns[i].socket.write(this.templates[i].fill(n, this.seq[i], now))
+      this.seq[i] += n
+      this.sentTotal += n
+      counters.sent += n
+      count -= n
+    }
+    setTimeout(() => this.tick(), 1)
+  }
+}
+
 /** A QoS 1/2 publisher keeping `window` messages in flight, acknowledgements checked by packet id. */
 class WindowedPublisher {
   running = false
@@ -584,17 +633,21 @@ function batchOf(topic: string, qos: QoS): number {
   return Math.max(1, Math.floor(BATCH_BYTES / probe.packetLength))
 }
 
-/** fan-in and fan-out: QoS 0 publishers as fast as the broker reads (with job.ui: the inspector's UI client connected first). */
-async function flood(publisherTopics: string[], subscriberTopic: string, subscribers: number): Promise<void> {
+/**
+ * fan-in and fan-out: QoS 0 publishers as fast as the broker reads (with job.ui: the inspector's UI
+ * client connected first). bridge-qos0: the subscribers are on the remote (`subscriberPort`).
+ */
+async function flood(publisherTopics: string[], subscriberTopic: string, subscribers: number, subscriberPort = job.port): Promise<void> {
   // A real page (fan-in-topics-chart, opened once the load runs, so its topic exists) is the UI;
   // otherwise the WebSocket UI client (fan-in-inspector).
   let page: InspectorPage | null = null
   const ui = job.ui && !job.page ? await UiClient.connect(job.ui) : null
-  const subs = await Promise.all(Array.from({ length: subscribers }, (_, i) => openSubscriber(i, subscriberTopic, 0)))
+  const subs = await Promise.all(Array.from({ length: subscribers }, (_, i) => openSubscriber(i, subscriberTopic, 0, subscriberPort)))
   const pubs = await Promise.all(publisherTopics.map((_, i) => openPublisher(i)))
   const receivers = subs.map((conn) => new Receiver(conn, pubs.length))
   const templates = publisherTopics.map((topic, i) => new PublishTemplate(topic, 0, i, batchOf(topic, 0)))
-  const load = new Flood(pubs, templates)
+  // Paced (bridge-qos0 at params.rate), or as fast as the broker reads.
+  const load = job.params.rate ? pacedLoad(new PacedFlood(pubs, templates, job.params.rate)) : new Flood(pubs, templates)
   // What the UI client received in the measured window.
   const uiWindow = { t0: 0, start: null as UiCounters | null, counts: null as UiCounters | null, seconds: 0 }
   load.start()
@@ -657,6 +710,10 @@ async function flood(publisherTopics: string[], subscriberTopic: string, subscri
     await page.close()
   }
   for (const c of [...subs, ...pubs]) c.close()
+}
+
+function pacedLoad(paced: PacedFlood): { seq: number[]; start(): void; stop(): void } {
+  return { seq: paced.seq, start: () => paced.begin(), stop: () => paced.stop() }
 }
 
 /**
@@ -796,6 +853,72 @@ async function pairs(qos: 1 | 2, count: number, window: number): Promise<void> {
     if (result.counts.outOfOrder > 0) result.notes.push(`${result.counts.outOfOrder} deliveries out of order`)
   }
   for (const c of [...subs, ...pubConns]) c.close()
+}
+
+/**
+ * Bridge scenarios: wait until the broker under test's bridge carries messages to the remote, by
+ * publishing probe/up here until a subscriber on the remote sees it.
+ */
+async function waitForBridge(timeoutMs = 15_000): Promise<void> {
+  if (job.subscriberPort === undefined) throw new Error('a bridge scenario needs subscriberPort')
+  const probeSub = await open(
+    Buffer.concat([encodeConnect(`bench-${runTag}-probe-sub`), encodeSubscribe('probe/#', 0)]),
+    true,
+    job.subscriberPort
+  )
+  let arrived = false
+  probeSub.handler = (first) => {
+    if (first >> 4 === PUBLISH) arrived = true
+  }
+  const probePub = await open(encodeConnect(`bench-${runTag}-probe-pub`), false)
+  const probe = mqttPacket.generate({ cmd: 'publish', topic: 'probe/up', payload: Buffer.from('up'), qos: 0, dup: false, retain: false })
+  const deadline = performance.now() + timeoutMs
+  while (!arrived) {
+    if (performance.now() > deadline) throw new Error(`the bridge did not carry a message to the remote within ${timeoutMs / 1000} s`)
+    probePub.socket.write(probe)
+    await sleep(50)
+  }
+  probeSub.close()
+  probePub.close()
+}
+
+/** bridge-qos1: QoS 1 publishers (a window each) on the broker under test, one QoS 1 subscriber on the remote; nothing may be lost. */
+async function bridgedQos1(count: number, window: number): Promise<void> {
+  const sub = await openSubscriber(0, 'bench/#', 1, job.subscriberPort)
+  const receiver = new Receiver(sub, count)
+  const pubConns = await Promise.all(Array.from({ length: count }, (_, i) => openPublisher(i)))
+  const pubs = pubConns.map((conn, i) => new WindowedPublisher(conn, new PublishTemplate(`bench/q/${i}`, 1, i, window), window))
+  for (const p of pubs) {
+    p.running = true
+    p.topUp()
+  }
+  const rates = await measureWindow()
+  for (const p of pubs) p.running = false
+  const sent = (): number => pubs.reduce((a, p) => a + p.seq, 0)
+  const inflight = (): number => pubs.reduce((a, p) => a + p.inflight, 0)
+  const unique = (): number => receiver.trackers.reduce((a, t) => a + t.unique, 0)
+  await drain(
+    () => inflight() === 0 && unique() >= sent(),
+    () => counters.acked + counters.received,
+    Math.min(3000, job.drainMs)
+  )
+  result.metrics.delivered = rates.received
+  result.metrics.acked = rates.acked
+  result.counts.sent = sent()
+  result.counts.acknowledged = counters.acked
+  if (inflight() > 0) result.failures.push(`${inflight()} messages never acknowledged to their publisher`)
+  const { gaps, tail } = tally(
+    [receiver],
+    pubs.map((p) => p.seq)
+  )
+  if (gaps + tail > 0) {
+    result.failures.push(
+      `QoS 1: ${gaps + tail} of ${result.counts.expected} messages lost across the bridge (${gaps} skipped, ${tail} missing at the end)`
+    )
+  }
+  if (result.counts.duplicates > 0) result.notes.push(`${result.counts.duplicates} duplicate QoS 1 deliveries`)
+  if (result.counts.outOfOrder > 0) result.notes.push(`${result.counts.outOfOrder} deliveries out of order`)
+  for (const c of [sub, ...pubConns]) c.close()
 }
 
 /** latency: one publisher paced at `rate`, timestamps taken from the schedule (no coordinated omission). */
@@ -949,6 +1072,19 @@ async function main(): Promise<void> {
       break
     case 'flood-topics-chart':
       await floodWithPage(p.rate ?? 50_000, p.topics ?? 500, p.publishers)
+      break
+    case 'bridge-qos0':
+      await waitForBridge()
+      await flood(
+        Array.from({ length: p.publishers }, (_, i) => `bench/p${i}`),
+        'bench/#',
+        p.subscribers,
+        job.subscriberPort
+      )
+      break
+    case 'bridge-qos1':
+      await waitForBridge()
+      await bridgedQos1(p.publishers, p.window ?? 32)
       break
   }
   if (unexpectedCloses > 0) {

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { ROOT, availability, runGenerator, startBroker } from './brokers'
+import { ROOT, availability, runGenerator, startBroker, startRemote } from './brokers'
 import { scenarioById, workloadOf, type GeneratorJob } from './scenarios'
 
 interface CpuProfileNode {
@@ -146,10 +146,14 @@ export async function profile(options: ProfileOptions): Promise<number> {
     return 1
   }
   const dir = mkdtempSync(join(tmpdir(), 'bench-cpuprof-'))
+  // Bridge scenarios: the remote mosquitto the bridge carries the load to.
+  const remote = scenario.bridge ? await startRemote() : null
+  const bridgeTo = remote && scenario.bridge ? { port: remote.port, qos: scenario.bridge.qos } : undefined
   const broker = await startBroker('brokerscope', {
     cpuProfileDir: dir,
     ui: scenario.inspector === true || scenario.page !== undefined,
-    env: scenario.brokerEnv
+    env: scenario.brokerEnv,
+    bridgeTo
   })
   process.stdout.write(`profiling BrokerScope (pid ${broker.pid}) under ${scenario.id}; profiles in ${dir}\n`)
   const job: GeneratorJob = {
@@ -163,7 +167,8 @@ export async function profile(options: ProfileOptions): Promise<number> {
     params: scenario.params,
     pid: broker.pid,
     ui: broker.ui,
-    page: scenario.page
+    page: scenario.page,
+    subscriberPort: remote?.port
   }
   try {
     const result = await runGenerator(job)
@@ -174,6 +179,7 @@ export async function profile(options: ProfileOptions): Promise<number> {
     )
   } finally {
     await broker.stop(15_000)
+    await remote?.stop()
   }
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
   if (files.length === 0) {

@@ -18,6 +18,7 @@ import {
   machine,
   runGenerator,
   startBroker,
+  startRemote,
   startSink,
   versions,
   type BrokerName,
@@ -377,10 +378,20 @@ async function main(): Promise<void> {
       for (const scenario of group) {
         for (const broker of plan.brokers.get(scenario.id)!) {
           const label = `[${scenario.id} ${rep}/${options.reps}] ${BROKER_LABEL[broker]}`
+          // Bridge scenarios: the remote first (fresh for every run), then the broker bridging to it.
+          const remote = scenario.bridge ? await startRemote().catch((err: unknown) => err as Error) : null
           try {
+            if (remote instanceof Error) throw remote
+            const bridgeTo = remote && scenario.bridge ? { port: remote.port, qos: scenario.bridge.qos } : undefined
             const result = await against(
-              () => startBroker(broker, { ui: scenario.inspector === true || scenario.page !== undefined, env: scenario.brokerEnv }),
-              (running) => ({ ...jobFor(scenario, options, running.port, 'broker', running.pid), ui: running.ui, page: scenario.page })
+              () =>
+                startBroker(broker, { ui: scenario.inspector === true || scenario.page !== undefined, env: scenario.brokerEnv, bridgeTo }),
+              (running) => ({
+                ...jobFor(scenario, options, running.port, 'broker', running.pid),
+                ui: running.ui,
+                page: scenario.page,
+                subscriberPort: remote?.port
+              })
             )
             const baseline = pairedBaseline(runs, scenario, broker, rep, result)
             runs.push({ scenario, broker, rep, result })
@@ -388,6 +399,8 @@ async function main(): Promise<void> {
           } catch (err) {
             runs.push({ scenario, broker, rep, result: null, error: errorText(err) })
             log(`${label}: error: ${errorText(err)}`)
+          } finally {
+            if (remote && !(remote instanceof Error)) await remote.stop()
           }
         }
       }

@@ -16,6 +16,8 @@ export type ScenarioId =
   | 'fan-in-traffic-page'
   | 'latency-traffic-page'
   | 'flood-topics-chart'
+  | 'bridge-qos0'
+  | 'bridge-qos1'
 
 /**
  * What a fake broker does (bench/sink.ts): 'discard' answers CONNACK/SUBACK and then reads and
@@ -92,6 +94,12 @@ export interface Scenario {
   /** Only these brokers run it (default: all). */
   brokers?: Array<'brokerscope' | 'aedes' | 'mosquitto'>
   /**
+   * The broker under test bridges `# out <qos>` to a remote mosquitto (started first, on the
+   * generator's core, the same for every broker); publishers write to the broker under test, the
+   * subscriber reads from the remote (GeneratorJob.subscriberPort).
+   */
+  bridge?: { qos: 0 | 1 }
+  /**
    * Compared with another scenario's figure on BrokerScope from the same run (run.ts runs the two
    * side by side in every repetition): `metric` here / `metric` there is reported as `vsBaseline`,
    * against the target ratio. `invert`: report the baseline's figure over this one instead (for a
@@ -105,6 +113,13 @@ const rate = (key: string, label: string, headline = false): MetricSpec => ({ ke
 const loss: MetricSpec = { key: 'loss', label: 'loss', unit: '%', better: 'lower', headline: false }
 /** QoS 0: messages still not delivered when the drain after the run ended (queued in the broker). */
 const undelivered: MetricSpec = { key: 'undelivered', label: 'undelivered after drain', unit: '%', better: 'lower', headline: false }
+
+/** How the bridge scenarios describe the setup (the report shows it under each). */
+const BRIDGE_SETUP =
+  'BrokerScope: a bridge from the config file (MQTT 3.1.1 with the bridge flag, clean session, `# out <qos>`, its queue ' +
+  '100,000 messages, 65,535 in flight); mosquitto: its own bridge (`connection`, `address`, `topic # out <qos>`, ' +
+  '`bridge_protocol_version mqttv311`, `try_private true`, `cleansession true`); the remote is the same mosquitto setup ' +
+  'for both, on the generator’s core'
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -307,6 +322,32 @@ export const SCENARIOS: Scenario[] = [
     available: true,
     page: { view: 'topics', topic: 'flood/t0', path: 'v', measureInput: true },
     brokers: ['brokerscope']
+  },
+  {
+    id: 'bridge-qos0',
+    title: 'bridge, QoS 0',
+    description:
+      '4 QoS 0 publishers (bench/p0 … bench/p3) on the broker under test, paced together at 50,000 msg/s → its bridge → a remote ' +
+      'mosquitto → 1 subscriber there on bench/#: what comes through, and what is lost. Paced because the two brokers fail ' +
+      'differently when flooded: mosquitto reads its publishers more slowly, BrokerScope reads them at full speed and drops the ' +
+      `QoS 0 messages its bridge cannot pass on (counted as slow-consumer). ${BRIDGE_SETUP}`,
+    params: { publishers: 4, subscribers: 1, qos: 0, rate: 50_000 },
+    metrics: [rate('received', 'through the bridge', true), rate('sent', 'published'), loss, undelivered],
+    ceilings: [],
+    available: true,
+    brokers: ['brokerscope', 'mosquitto'],
+    bridge: { qos: 0 }
+  },
+  {
+    id: 'bridge-qos1',
+    title: 'bridge, QoS 1',
+    description: `4 QoS 1 publishers (bench/q/0 … bench/q/3, 32 in flight each) on the broker under test → its bridge (QoS 1) → a remote mosquitto → 1 QoS 1 subscriber there on bench/#; every message must arrive. ${BRIDGE_SETUP}`,
+    params: { publishers: 4, subscribers: 1, qos: 1, window: 32 },
+    metrics: [rate('delivered', 'through the bridge', true), rate('acked', 'acknowledged to the publishers')],
+    ceilings: [],
+    available: true,
+    brokers: ['brokerscope', 'mosquitto'],
+    bridge: { qos: 1 }
   }
 ]
 
@@ -344,6 +385,8 @@ export interface GeneratorJob {
   ui?: { port: number; token: string }
   /** A Chromium page on the UI (needs `ui`); the generator opens it before the load. */
   page?: PageSpec
+  /** Bridge scenarios: the remote broker the subscriber reads from (the publishers use `port`). */
+  subscriberPort?: number
 }
 
 export interface GeneratorResult {

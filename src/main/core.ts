@@ -4,6 +4,7 @@
  * src/main/headless/cli.ts), so the two cannot drift apart. Plain Node: never imports electron.
  *
  *   data folder/settings.json        settings changed from the UI (saved keys only)
+ *   data folder/bridges.json         bridges made in the UI (Bridges view, "Connect to a broker…")
  *   data folder/saved-messages.json  the publish form's saved messages
  *   data folder/store/               retained messages and persistent sessions (persistence on)
  *   data folder/broker.lock          which broker uses the folder (a second one is refused)
@@ -14,15 +15,18 @@
 import { mkdirSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import type { BridgeConfig } from '../shared/bridges'
 import type { ListenerInfo } from '../shared/broker-types'
 import { DEFAULT_SETTINGS, mergeSettings, type BrokerSettings, type SettingError } from '../shared/settings'
 import { ManagementApi } from './api/api-service'
+import { BridgeManager } from './bridges/bridge-manager'
 import { Broker } from './broker/broker'
 import { ConfigDistribution } from './config-distribution/config-distribution'
 import type { BrokerControl } from './broker/control'
 import { lockDataFolder, openStore } from './broker/persistence/open-store'
 import { Inspector } from './inspector/inspector'
 import type { Logger } from './logger'
+import { BridgeFileStore } from './storage/bridge-file-store'
 import { SavedMessageFileStore } from './storage/saved-message-file-store'
 import { SettingsFile } from './storage/settings-file'
 import { toolCommandTable } from './tools/tool-commands'
@@ -65,6 +69,8 @@ export interface CoreOptions {
   resolved: ResolvedSettings
   logger: Logger
   version: string
+  /** Bridges from the config file and the command line (validated); the UI's come from bridges.json. */
+  bridges?: readonly BridgeConfig[]
 }
 
 export interface Core {
@@ -72,6 +78,7 @@ export interface Core {
   readonly inspector: Inspector
   /** Simulated devices, recording and replay (their commands go through the inspector's). */
   readonly tools: ToolHost
+  readonly bridges: BridgeManager
   readonly dataDir: string
   /** The listeners as start() left them (some may have failed: see ListenerInfo.error). */
   readonly listeners: ListenerInfo[]
@@ -104,6 +111,19 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     }
   } else logger.info('persistence is off: retained messages and sessions are kept in memory only')
   const broker = new Broker(resolved.settings, { logger, version, store: store ?? undefined })
+  let bridges: BridgeManager
+  try {
+    bridges = new BridgeManager({
+      broker,
+      logger,
+      store: new BridgeFileStore(join(dataDir, 'bridges.json')),
+      explicit: options.bridges ?? []
+    })
+  } catch (err) {
+    await broker.stop().catch(() => {})
+    lock.release()
+    throw err
+  }
   const savedMessages = new SavedMessageFileStore(join(dataDir, 'saved-messages.json'))
   if (savedMessages.problem) logger.warn(`saved messages: ${savedMessages.problem}`)
   const tools = new ToolHost({ broker, dataDir, logger })
@@ -112,7 +132,8 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     // For the benchmark's capture-cost comparison only (bench: fan-in-no-capture).
     capture: process.env.BROKERSCOPE_INSPECTOR !== 'off',
     trafficCapacity: resolved.settingsFile.value.inspector.trafficCapacity,
-    toolCommands: toolCommandTable(tools)
+    toolCommands: toolCommandTable(tools),
+    bridges
   })
 
   // Settings changed by a person (the UI, later the management API) outlive a restart; the ones
@@ -137,7 +158,11 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     startError = err
     listeners = broker.listeners()
   }
-  if (startError === null) store?.markHealthy()
+  if (startError === null) {
+    store?.markHealthy()
+    // After the broker: a bridge's local side is a session in it.
+    bridges.start()
+  }
   // The management API and /metrics (apiPort > 0; it follows setting changes itself). Its routes
   // take about a second to compile: the broker does not wait for them (start() never throws).
   const api = new ManagementApi(broker, logger)
@@ -150,10 +175,13 @@ export async function startCore(options: CoreOptions): Promise<Core> {
     broker,
     inspector,
     tools,
+    bridges,
     dataDir,
     listeners,
     startError,
     stop: async () => {
+      // Bridges first: a normal DISCONNECT to each remote, their queues stay in their sessions.
+      await bridges.stop().catch((err: unknown) => logger.error('error while stopping the bridges:', err))
       await api.stop()
       configDistribution.stop()
       // Recordings end with complete files, simulated devices disconnect, before the broker goes.

@@ -17,6 +17,7 @@ import type {
   SubscriptionInfo,
   ClientWill
 } from './broker-types'
+import type { BridgeStatus, InspectRequest, SaveBridgeRequest } from './bridges'
 import type { BrokerSettings, SettingError } from './settings'
 import { TOOL_COMMANDS } from './tools-api'
 
@@ -99,6 +100,8 @@ export interface InspectorSnapshot {
   /** Messages on topics the topic tree had no room for (it is bounded). */
   topicsNotTracked?: number
   history?: HistoryUsage
+  /** The bridges and remote inspections, with their state and counters. */
+  bridges?: BridgeStatus[]
 }
 
 /**
@@ -136,6 +139,8 @@ export interface InspectorBatch {
   trafficPaused?: boolean
   /** Sent with `topics`: the per-topic history's bounds and evictions. */
   history?: HistoryUsage
+  /** The bridges (whole list) when one changed state, and about once a second while there are any (counters). */
+  bridges?: BridgeStatus[]
   /** New points of the watched chart series (see watchSeries), per series that has any. */
   chartPoints?: SeriesPoints[]
   /**
@@ -241,7 +246,16 @@ export const COMMANDS = {
   /** Remove every retained message (but $SYS) and every offline session, in memory and in the store. */
   clearStoredData: command<[], { retained: number; sessions: number }>(),
   /** Simulated devices, recording and replay: src/shared/tools-api.ts. */
-  ...TOOL_COMMANDS
+  ...TOOL_COMMANDS,
+  /** The bridges and remote inspections. */
+  listBridges: command<[], BridgeStatus[]>(),
+  /** Add a bridge, or change one made in the UI (kept in bridges.json); refused with the reasons. */
+  saveBridge: command<[request: SaveBridgeRequest], BridgeStatus>(),
+  /** Stop and delete a bridge made in the UI (an inspection also takes its retained copies with it). */
+  deleteBridge: command<[name: string], boolean>(),
+  setBridgeRunning: command<[name: string, running: boolean], BridgeStatus>(),
+  /** "Connect to a broker…": inspect a remote broker, read-only, under its own prefix. */
+  connectRemote: command<[request: InspectRequest], BridgeStatus>()
 }
 
 type Commands = typeof COMMANDS

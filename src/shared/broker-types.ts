@@ -22,6 +22,8 @@ export type DropReason =
   | 'rights-withdrawn'
   /** The broker could not encode the PUBLISH for this client (a bug or a field nothing should have let in); logged. */
   | 'encoding-failed'
+  /** A bridge's outgoing queue (its own bound, see SessionQueueLimits) was full while its remote was away. */
+  | 'bridge-queue-full'
 
 export const DROP_REASONS: readonly DropReason[] = [
   'queue-full',
@@ -32,7 +34,8 @@ export const DROP_REASONS: readonly DropReason[] = [
   'not-authorized',
   'session-ended',
   'rights-withdrawn',
-  'encoding-failed'
+  'encoding-failed',
+  'bridge-queue-full'
 ]
 
 /** Why a connection attempt was refused before it could become a client (BrokerStats.refusedByReason). */

@@ -59,8 +59,28 @@ describe('parseCliArgs', () => {
       dataDir: null,
       settings: {},
       ui: { port: 8090, host: '127.0.0.1', token: null, tokenFile: null },
+      bridges: [],
       errors: []
     })
+  })
+
+  it('reads quick bridges: each --bridge with the --bridge-topic rules after it', () => {
+    const result = parseCliArgs([
+      '--bridge',
+      'mqtt://a:1883',
+      '--bridge-topic',
+      'sensors/# both 1',
+      '--bridge-topic=cmd/# in',
+      '--bridge',
+      'mqtts://u:p@b:8883'
+    ])
+    expect(result.errors).toEqual([])
+    expect(result.bridges).toEqual([
+      { url: 'mqtt://a:1883', topics: ['sensors/# both 1', 'cmd/# in'] },
+      { url: 'mqtts://u:p@b:8883', topics: [] }
+    ])
+    expect(errorsOf(['--bridge-topic', '#'])).toEqual(['--bridge-topic: give --bridge URL first; its --bridge-topic rules follow it'])
+    expect(errorsOf(['--bridge'])).toEqual(['--bridge: needs a value (a broker URL like mqtt://host:1883)'])
   })
 
   it('reads the inspector UI options and checks them', () => {
@@ -296,12 +316,15 @@ describe('usage', () => {
       .filter((line) => line.trim().startsWith('brokerscope'))
     expect(examples.length).toBeGreaterThan(2)
     for (const line of examples) {
-      const argv = line
-        .trim()
-        .split(/\s{2,}/)[0]
-        .split(/\s+/)
-        .slice(1)
-      expect(parseCliArgs(argv).errors, line).toEqual([])
+      // Words as a shell splits them ('single quotes' keep spaces); subcommands have their own parser.
+      const words = (
+        line
+          .trim()
+          .split(/\s{2,}/)[0]
+          .match(/'[^']*'|\S+/g) ?? []
+      ).map((w) => w.replace(/^'(.*)'$/, '$1'))
+      if (words[1] === 'inspect') continue
+      expect(parseCliArgs(words.slice(1)).errors, line).toEqual([])
     }
   })
 })

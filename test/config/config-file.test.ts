@@ -199,3 +199,68 @@ describe('topLevelKeyLines', () => {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+describe('bridges in the config file', () => {
+  it('reads a list of bridges, each checked, defaults filled in', () => {
+    const path = file(`{
+  tcpPort: 1884,
+  bridges: [
+    { name: 'cloud', url: 'mqtts://user:secret@cloud.example.com:8883', topics: ['sensors/# out 1 "" site-a/', 'cmd/# in 1'] },
+    { name: 'lab', kind: 'inspect', url: 'mqtt://lab.local' },
+  ],
+}
+`)
+    const result = loadConfigFile(path)
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(result.settings).toEqual({ tcpPort: 1884 })
+    expect(result.bridges?.map((b) => [b.name, b.url, b.username, b.password, b.topics])).toEqual([
+      ['cloud', 'mqtts://cloud.example.com:8883', 'user', 'secret', ['sensors/# out 1 "" site-a/', 'cmd/# in 1']],
+      ['lab', 'mqtt://lab.local', null, null, ['# in 0 remote/lab/ ""', '$SYS/# in 0 remote/lab/ ""']]
+    ])
+  })
+
+  it('names the line and the place of each mistake', () => {
+    const { path, errors } = errorsFor(`{
+  bridges: [
+    {
+      name: 'one',
+      url: 'http://nope',
+      topics: [
+        'ok/#',
+        'bad in 7',
+      ],
+    },
+    { name: 'one', url: 'mqtt://h', topics: ['#'] },
+  ],
+}
+`)
+    expect(errors).toEqual([
+      `${path}:5: bridges[0].url: scheme must be mqtt://, mqtts://, ws:// or wss:// (got http://)`,
+      `${path}:8: bridges[0].topics[1]: "bad in 7" QoS must be 0, 1 or 2 (got "7")`
+    ])
+    const duplicate = errorsFor(`{ bridges: [ { name: 'a', url: 'mqtt://h', topics: ['#'] },
+  { name: 'a', url: 'mqtt://h', topics: ['#'] } ] }`)
+    expect(duplicate.errors).toEqual([`${duplicate.path}:2: bridges[1].name: a second bridge named "a"`])
+    expect(errorsFor(`{ bridges: 'no' }`).errors[0]).toMatch(/:1: bridges: must be a list/)
+  })
+})
+
+describe('bridges in a TOML config file', () => {
+  it('reads [[bridges]] tables with the same checks', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'brokerscope-toml-bridges-'))
+    try {
+      const path = join(dir, 'broker.toml')
+      writeFileSync(path, `tcpPort = 1884\n\n[[bridges]]\nname = "cloud"\nurl = "mqtt://cloud.example.com"\ntopics = ["sensors/# out 1"]\n`)
+      const result = loadConfigFile(path)
+      expect(result.ok && result.bridges?.map((b) => [b.name, b.topics])).toEqual([['cloud', ['sensors/# out 1']]])
+      writeFileSync(path, `[[bridges]]\nname = "cloud"\nurl = "ftp://x"\ntopics = ["#"]\n`)
+      const bad = loadConfigFile(path)
+      expect(bad.ok ? [] : bad.errors).toEqual([
+        `${path}:1: bridges[0].url: scheme must be mqtt://, mqtts://, ws:// or wss:// (got ftp://)`
+      ])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -66,6 +66,7 @@ export interface CommandCase {
 }
 
 const TOPIC_POOL = ['fuzz/a', 'fuzz/b/c', 'fuzz/ü/€', 'fuzz/retained/1', 'fuzz/retained/2', 'f', 'fuzz/deep/1/2/3/4/5']
+const BRIDGE_NAME_POOL = ['fuzz-bridge', 'fuzz-remote', '', 'ü', '../x']
 const CLIENT_POOL = ['fuzz-client', 'ghost', '', 'ü-client', 'x'.repeat(200)]
 const NAME_POOL = ['saved-a', 'saved-b', 'ünïcode', 'sp ace', 'x']
 const NASTY_STRINGS = [
@@ -370,6 +371,34 @@ function validRequest(r: Prng, id: number): { id: Json; command: string; args: J
         return [Array.from({ length: r.int(4) }, () => r.pick(TOPIC_POOL))]
       case 'trafficPayloads':
         return [Array.from({ length: r.int(6) }, () => r.int(20_000))]
+      case 'listBridges':
+        return []
+      case 'saveBridge':
+        // Remotes that refuse at once (nothing listens on port 9 here): the bridge only backs off.
+        return [
+          {
+            config: {
+              name: r.pick(BRIDGE_NAME_POOL),
+              url: r.pick(['mqtt://127.0.0.1:9', 'ws://127.0.0.1:9/mqtt', 'mqtts://127.0.0.1:9', 'http://x', '']),
+              topics: [r.pick(['# out 0', 'fuzz/# both 1', 'a in 2 local/ remote/', '# sideways', ''])],
+              protocolVersion: r.pick([4, 5, 3]),
+              maxQueuedMessages: r.pick([0, 10, -1, 1e9])
+            },
+            keepPassword: r.chance(0.5)
+          }
+        ]
+      case 'deleteBridge':
+        return [r.pick(BRIDGE_NAME_POOL)]
+      case 'setBridgeRunning':
+        return [r.pick(BRIDGE_NAME_POOL), r.chance(0.5)]
+      case 'connectRemote':
+        return [
+          {
+            url: r.pick(['mqtt://127.0.0.1:9', 'wss://127.0.0.1:9', 'nope']),
+            name: r.pick(BRIDGE_NAME_POOL),
+            prefix: r.pick(['remote/x/', '', '#/'])
+          }
+        ]
       case 'startReplay':
         return [{ recording: r.pick(['none.jsonl', '../x.jsonl', '', 'rec.jsonl']), speed: r.pick([0, 1, 2, -1]), url: null }]
     }

@@ -25,6 +25,7 @@ import { Authenticator, type AuthReloadResult } from './auth/authenticator'
 import { ReasonCode } from './codec/reason-codes'
 import type { Connection } from './connection/connection'
 import { ConnectionHub } from './connection/connection-hub'
+import { InProcessTransport, type InProcessLink, type InProcessOptions } from './connection/in-process-transport'
 import type { Transport } from './connection/transport'
 import type { BrokerControl, SettingsChangeResult } from './control'
 import { BrokerEventBus } from './events'
@@ -223,6 +224,13 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
   /** Hand a connected socket to the broker (listeners call this; tests may too). */
   accept(transport: Transport): Connection {
     return this.connections.accept(transport)
+  }
+
+  /** A client connection with no socket (see BrokerControl.connectInProcess). */
+  connectInProcess(options: InProcessOptions): InProcessLink {
+    const transport = new InProcessTransport(options)
+    this.accept(transport)
+    return transport.link
   }
 
   now(): number {
@@ -679,7 +687,11 @@ export class Broker implements BrokerControl, HandlerContext, DeliveryContext {
   connectionsByListener(): Record<ListenerName, number> {
     const counts: Record<ListenerName, number> = { tcp: 0, ws: 0, tls: 0, wss: 0, unix: 0 }
     // A session holds its connection from CONNACK to close: exactly the connected clients.
-    for (const session of this.sessions.values()) if (session.connection) counts[session.connection.transport.kind]++
+    // In-process connections (bridges) are on no listener.
+    for (const session of this.sessions.values()) {
+      const kind = session.connection?.transport.kind
+      if (kind !== undefined && kind !== 'in-process') counts[kind]++
+    }
     return counts
   }
 

@@ -24,6 +24,7 @@ import type {
 } from '../../shared/broker-types'
 import type { BrokerSettings, SettingsResult } from '../../shared/settings'
 import type { AuthReloadResult } from './auth/authenticator'
+import type { InProcessLink, InProcessOptions } from './connection/in-process-transport'
 
 /** The event stream, read side: subscribe, and pause the per-packet events while a consumer has enough. */
 export interface BrokerEventSource {
@@ -101,4 +102,11 @@ export interface BrokerControl {
   connectionsByListener(): Record<ListenerName, number>
   /** True when the auth file in force has this user with this password (scrypt, off the event loop). */
   checkUserPassword(username: string, password: string): Promise<boolean>
+
+  /**
+   * Open a client connection with no socket, for the broker's own clients (a bridge's local side):
+   * the caller speaks MQTT over the link, needs no password (its CONNECT's user name is the one the
+   * ACL sees), and its client id must start with IN_PROCESS_CLIENT_ID_PREFIX.
+   */
+  connectInProcess(options: InProcessOptions): InProcessLink
 }

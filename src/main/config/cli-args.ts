@@ -16,7 +16,15 @@ export interface CliParseResult {
   settings: Partial<BrokerSettings>
   /** The headless inspector UI (not broker settings). */
   ui: UiOptions
+  /** --bridge URL, each with the --bridge-topic rules that follow it (checked by cli.ts with the bridge validator). */
+  bridges: QuickBridge[]
   errors: string[]
+}
+
+/** A bridge from the command line: `--bridge mqtt://host:1883 --bridge-topic 'sensors/# both 1'`. */
+export interface QuickBridge {
+  url: string
+  topics: string[]
 }
 
 export interface UiOptions {
@@ -76,6 +84,8 @@ type OptionSpec =
   | { type: 'preset'; key: SettingKey; value: BrokerSettings[SettingKey] }
   | { type: 'config' }
   | { type: 'data-dir' }
+  | { type: 'bridge' }
+  | { type: 'bridge-topic' }
   | { type: 'ui'; field: keyof UiOptions }
   | { type: 'help' }
   | { type: 'version' }
@@ -96,6 +106,8 @@ function buildOptions(): Map<string, OptionSpec> {
   options.set('-c', { type: 'config' })
   options.set('--config', { type: 'config' })
   options.set('--data-dir', { type: 'data-dir' })
+  options.set('--bridge', { type: 'bridge' })
+  options.set('--bridge-topic', { type: 'bridge-topic' })
   options.set('-h', { type: 'help' })
   options.set('--help', { type: 'help' })
   options.set('-V', { type: 'version' })
@@ -192,6 +204,7 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     dataDir: null,
     settings: {},
     ui: { port: DEFAULT_UI_PORT, host: '127.0.0.1', token: null, tokenFile: null },
+    bridges: [],
     errors: []
   }
   const settings = result.settings as Record<string, unknown>
@@ -261,7 +274,15 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
       } else if (isBoolean) {
         value = 'true' // a bare boolean flag turns the feature on
       } else {
-        const what = key ? describeAccepted(key) : spec.type === 'ui' ? describeUiOption(spec.field) : 'a file path'
+        const what = key
+          ? describeAccepted(key)
+          : spec.type === 'ui'
+            ? describeUiOption(spec.field)
+            : spec.type === 'bridge'
+              ? 'a broker URL like mqtt://host:1883'
+              : spec.type === 'bridge-topic'
+                ? "a topic rule like 'sensors/# both 1'"
+                : 'a file path'
         result.errors.push(`${name}: needs a value (${what})`)
         continue
       }
@@ -270,6 +291,17 @@ export function parseCliArgs(argv: readonly string[]): CliParseResult {
     if (spec.type === 'ui') {
       const problem = setUiOption(result.ui, spec.field, value)
       if (problem) result.errors.push(`${name}: ${problem} (got "${value}")`)
+      continue
+    }
+
+    if (spec.type === 'bridge') {
+      result.bridges.push({ url: value, topics: [] })
+      continue
+    }
+    if (spec.type === 'bridge-topic') {
+      const last = result.bridges.at(-1)
+      if (last === undefined) result.errors.push(`${name}: give --bridge URL first; its --bridge-topic rules follow it`)
+      else last.topics.push(value)
       continue
     }
 
@@ -513,6 +545,14 @@ export function usage(): string {
           'folder for settings saved from the UI and saved messages [default: $BROKERSCOPE_DATA_DIR or ~/.config/brokerscope]'
         ])
       )
+      out.push(
+        optionEntry(['--bridge'], '<URL>', ['bridge to another broker (mqtt://, mqtts://, ws://, wss://; user:password@ in the URL)'])
+      )
+      out.push(
+        optionEntry(['--bridge-topic'], '<RULE>', [
+          "a topic rule for the --bridge before it, as mosquitto writes it: 'pattern [in|out|both] [qos] [local-prefix] [remote-prefix]'"
+        ])
+      )
       out.push(optionEntry(['-h', '--help'], '', ['print this help']))
       out.push(optionEntry(['-V', '--version'], '', ['print the version']))
     }
@@ -528,6 +568,7 @@ export function usage(): string {
     '  record --url URL --out FILE.jsonl [--pcap FILE.pcapng] [--topic F]   record a broker as a subscriber',
     '  replay FILE [--speed N] [--url URL]   publish a recording again (see `brokerscope replay --help`)',
     '  config print [OPTIONS] [--format json5|toml]   print the effective settings (defaults, saved, file, flags)',
+    '  inspect URL [--user U] [--password P] look at a remote broker in the inspector (read-only; see inspect --help)',
     'A running broker re-reads its --auth-file on SIGHUP.',
     '',
     'Values: --flag value and --flag=value both work. Booleans take true/false, yes/no or 1/0;',
@@ -540,7 +581,9 @@ export function usage(): string {
     '  brokerscope --server-keep-alive=60 --session-expiry-override 300',
     '  brokerscope -c broker.json5 -v                settings from a file, debug logging',
     '  brokerscope --auth-file auth.json5 --allow-anonymous false    users and ACL rules from a file',
-    '  brokerscope --tls-port 8883 --cert-file cert.pem --key-file key.pem   MQTT over TLS'
+    '  brokerscope --tls-port 8883 --cert-file cert.pem --key-file key.pem   MQTT over TLS',
+    "  brokerscope --bridge mqtt://cloud.example.com --bridge-topic 'sensors/# both 1'   bridge sensors/# both ways",
+    '  brokerscope inspect mqtt://test.mosquitto.org  watch a remote broker'
   )
   return out.join('\n')
 }

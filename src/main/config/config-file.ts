@@ -1,8 +1,9 @@
 /**
  * The broker config file: a JSON5 object (comments, trailing commas, unquoted keys), or a TOML
  * document when the file name ends in .toml (see toml-config.ts), whose keys are BrokerSettings
- * keys, in camelCase (tcpPort) or in the kebab-case of the command-line flags (tcp-port). Every
- * error names the file and, where it can, the line:
+ * keys, in camelCase (tcpPort) or in the kebab-case of the command-line flags (tcp-port), and
+ * `bridges`: a list of bridges to other brokers (see src/shared/bridges.ts). Every error names the
+ * file and, where it can, the line:
  *
  *   broker.json5:4:12: invalid character 'x'
  *   broker.json5:7: maximumQos: must be one of 0, 1, 2
@@ -10,9 +11,10 @@
  */
 import { readFileSync } from 'node:fs'
 import JSON5 from 'json5'
+import { type BridgeConfig, validateBridgeConfig } from '../../shared/bridges'
 import { SETTING_FIELDS, isNullableSetting, validateSetting, type BrokerSettings } from '../../shared/settings'
 import { SETTING_FLAG_ALIASES, SETTING_KEYS, closestMatch, toCamelCase, toKebabCase, type SettingKey } from './cli-args'
-import { scanJson5Lines } from './json5-key-lines'
+import { type Json5PathStep, scanJson5Lines } from './json5-key-lines'
 import { NULL_IN_TOML, isTomlPath, readTomlDocument } from './toml-config'
 
 export type ConfigFileResult =
@@ -21,8 +23,16 @@ export type ConfigFileResult =
       settings: Partial<BrokerSettings>
       /** `dataDir`: the data folder (settings saved from the UI, the store); the command line's --data-dir wins. */
       dataDir?: string
+      /** `bridges`: there when the file has the key. */
+      bridges?: BridgeConfig[]
     }
   | { ok: false; errors: string[] }
+
+/** The config file's key for the list of bridges. */
+export const BRIDGES_KEY = 'bridges'
+
+/** The line a path into the document is written on (a bridge's keys and rules), when the format tells. */
+type PathLine = (path: readonly Json5PathStep[]) => number | undefined
 
 export function loadConfigFile(path: string): ConfigFileResult {
   try {
@@ -59,7 +69,18 @@ export function parseConfigText(text: string, name: string): ConfigFileResult {
     return { ok: false, errors: [`${name}: must contain an object at the top level, like { tcpPort: 1883 }`] }
   }
 
-  return checkConfigObject(data as Record<string, unknown>, topLevelKeyLines(text), name)
+  return checkConfigObject(data as Record<string, unknown>, topLevelKeyLines(text), name, undefined, json5PathLines(text))
+}
+
+/** The line of each key and value under `bridges`, for its error messages. */
+function json5PathLines(text: string): PathLine {
+  const lines = new Map<string, number>()
+  for (const mark of scanJson5Lines(text)) {
+    if (mark.path[0] !== BRIDGES_KEY) continue
+    const key = JSON.stringify(mark.path)
+    if (mark.kind === 'key' || !lines.has(key)) lines.set(key, mark.line)
+  }
+  return (path) => lines.get(JSON.stringify(path))
 }
 
 /** Parse and check TOML config text (TeleMQ's format): the same keys and checks as JSON5; "none" unsets a nullable setting. */
@@ -78,7 +99,8 @@ export function checkConfigObject(
   data: Record<string, unknown>,
   lines: ReadonlyMap<string, number>,
   name: string,
-  convert: (key: SettingKey, value: unknown) => unknown = (_key, value) => value
+  convert: (key: SettingKey, value: unknown) => unknown = (_key, value) => value,
+  pathLine: PathLine = () => undefined
 ): ConfigFileResult {
   const where = (key: string): string => {
     const line = lines.get(key)
@@ -89,12 +111,19 @@ export function checkConfigObject(
   const seenAs = new Map<SettingKey, string>()
   const errors: string[] = []
   let dataDir: string | undefined
+  let bridges: BridgeConfig[] | undefined
   for (const [written, value] of Object.entries(data)) {
     if (written === 'dataDir' || written === 'data-dir') {
       // Not a broker setting: where the broker keeps its files, read before anything else.
       if (typeof value !== 'string' || value.trim().length === 0 || value.includes('\0')) {
         errors.push(`${where(written)} ${written}: must be a folder path (got ${showValue(value)})`)
       } else dataDir = value
+      continue
+    }
+    if (written === BRIDGES_KEY) {
+      const checked = parseBridges(value, name, (path) => pathLine(path) ?? (path.length === 1 ? lines.get(BRIDGES_KEY) : undefined))
+      if (checked.ok) bridges = checked.bridges
+      else errors.push(...checked.errors)
       continue
     }
     const key = resolveKey(written)
@@ -117,9 +146,50 @@ export function checkConfigObject(
     settings[key] = checked.value
   }
   if (errors.length > 0) return { ok: false, errors }
-  return dataDir === undefined
-    ? { ok: true, settings: settings as Partial<BrokerSettings> }
-    : { ok: true, settings: settings as Partial<BrokerSettings>, dataDir }
+  const result: ConfigFileResult = { ok: true, settings: settings as Partial<BrokerSettings> }
+  if (dataDir !== undefined) result.dataDir = dataDir
+  if (bridges !== undefined) result.bridges = bridges
+  return result
+}
+
+/** `bridges: [ { name, url, topics: ['sensors/# both 1'] }, … ]`, each checked by the one bridge validator. */
+function parseBridges(
+  value: unknown,
+  name: string,
+  pathLine: PathLine
+): { ok: true; bridges: BridgeConfig[] } | { ok: false; errors: string[] } {
+  /** The line of the deepest part of `path` that is known. */
+  const lineOf = (path: readonly Json5PathStep[]): string => {
+    for (let n = path.length; n > 0; n--) {
+      const line = pathLine(path.slice(0, n))
+      if (line !== undefined) return `${name}:${line}:`
+    }
+    return `${name}:`
+  }
+  if (!Array.isArray(value))
+    return {
+      ok: false,
+      errors: [`${lineOf([BRIDGES_KEY])} bridges: must be a list, like [{ name: 'cloud', url: 'mqtt://…', topics: ['#'] }]`]
+    }
+  const errors: string[] = []
+  const bridges: BridgeConfig[] = []
+  value.forEach((entry: unknown, index: number) => {
+    const checked = validateBridgeConfig(entry)
+    if (!checked.ok) {
+      for (const error of checked.errors) {
+        const where = [BRIDGES_KEY, index, ...error.path]
+        errors.push(`${lineOf(where)} ${describePath(where)}: ${error.message}`)
+      }
+    } else if (bridges.some((b) => b.name === checked.value.name)) {
+      errors.push(`${lineOf([BRIDGES_KEY, index, 'name'])} bridges[${index}].name: a second bridge named "${checked.value.name}"`)
+    } else bridges.push(checked.value)
+  })
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, bridges }
+}
+
+/** ['bridges', 0, 'topics', 1] → bridges[0].topics[1] */
+function describePath(path: readonly Json5PathStep[]): string {
+  return path.map((step, i) => (typeof step === 'number' ? `[${step}]` : i === 0 ? step : `.${step}`)).join('')
 }
 
 /** tcpPort or tcp-port -> tcpPort; anything else -> null. */

@@ -8,9 +8,10 @@
 import { realpathSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { type BridgeConfig, suggestBridgeName, validateBridgeConfig } from '../../shared/bridges'
 import type { ListenerInfo } from '../../shared/broker-types'
 import type { BrokerSettings } from '../../shared/settings'
-import { parseCliArgs, usage } from '../config/cli-args'
+import { parseCliArgs, type QuickBridge, usage } from '../config/cli-args'
 import { loadConfigFile } from '../config/config-file'
 import { isHandledStoreRejection } from '../broker/persistence/store-rejections'
 import type { Core } from '../core'
@@ -44,13 +45,31 @@ export async function main(argv: string[], io: CliIo = processIo, env: NodeJS.Pr
   }
 }
 
-async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<number | 'running'> {
-  // Subcommands (see passwd-command.ts, gen-cert-command.ts and ../tools/cli/tool-cli.ts).
-  if (argv[0] === 'passwd') return (await import('./passwd-command')).passwdMain(argv.slice(1), io)
-  if (argv[0] === 'gen-cert') return (await import('./gen-cert-command')).genCertMain(argv.slice(1), io)
-  if (argv[0] === 'simulate' || argv[0] === 'record' || argv[0] === 'replay')
-    return (await import('../tools/cli/tool-cli')).toolMain(argv[0], argv.slice(1), io)
-  if (argv[0] === 'config') return (await import('./config-command')).configMain(argv.slice(1), io)
+/** What a subcommand that runs the broker (inspect) adds to a plain run. */
+export interface RunExtras {
+  /** Bridges on top of the config file's and the command line's. */
+  bridges: BridgeConfig[]
+  /** Settings under the config file and the flags (inspect: no listeners, no persistence). */
+  defaults: Partial<BrokerSettings>
+  /** The data folder when --data-dir is not given. */
+  dataDir: string | null
+  /** Running with every MQTT listener off is fine (the inspector UI is the point). */
+  listenersOptional: boolean
+}
+
+const NO_EXTRAS: RunExtras = { bridges: [], defaults: {}, dataDir: null, listenersOptional: false }
+
+async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv, extras: RunExtras = NO_EXTRAS): Promise<number | 'running'> {
+  // Subcommands (see passwd-command.ts, gen-cert-command.ts, inspect-command.ts and ../tools/cli/tool-cli.ts).
+  if (extras === NO_EXTRAS) {
+    if (argv[0] === 'passwd') return (await import('./passwd-command')).passwdMain(argv.slice(1), io)
+    if (argv[0] === 'gen-cert') return (await import('./gen-cert-command')).genCertMain(argv.slice(1), io)
+    if (argv[0] === 'simulate' || argv[0] === 'record' || argv[0] === 'replay')
+      return (await import('../tools/cli/tool-cli')).toolMain(argv[0], argv.slice(1), io)
+    if (argv[0] === 'config') return (await import('./config-command')).configMain(argv.slice(1), io)
+    if (argv[0] === 'inspect')
+      return (await import('./inspect-command')).inspectMain(argv.slice(1), io, (rest, more) => run(rest, io, env, more))
+  }
   const args = parseCliArgs(argv)
   if (args.errors.length > 0) {
     for (const error of args.errors) io.stderr(`brokerscope: ${error}`)
@@ -68,6 +87,7 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
 
   let fromFile: Partial<BrokerSettings> = {}
   let dataDirFromFile: string | undefined
+  let bridges: BridgeConfig[] = []
   if (args.configPath !== null) {
     const loaded = loadConfigFile(args.configPath)
     if (!loaded.ok) {
@@ -76,17 +96,24 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
     }
     fromFile = loaded.settings
     dataDirFromFile = loaded.dataDir
+    bridges = loaded.bridges ?? []
   }
+  const quick = quickBridges(args.bridges, [...bridges, ...extras.bridges])
+  if (!quick.ok) {
+    for (const error of quick.errors) io.stderr(`brokerscope: ${error}`)
+    return 2
+  }
+  bridges = [...bridges, ...quick.bridges, ...extras.bridges]
   // Flags override the file, the file overrides what was saved from the UI, which overrides the defaults.
   const { defaultDataDir, resolveSettings, startCore } = await import('../core')
-  const dataDir = args.dataDir ?? dataDirFromFile ?? defaultDataDir()
-  const resolved = resolveSettings(dataDir, { ...fromFile, ...args.settings })
+  const dataDir = args.dataDir ?? dataDirFromFile ?? extras.dataDir ?? defaultDataDir()
+  const resolved = resolveSettings(dataDir, { ...extras.defaults, ...fromFile, ...args.settings })
   if (!resolved.ok) {
     for (const error of resolved.errors) io.stderr(`brokerscope: ${error.key}: ${error.message}`)
     return 2
   }
   const settings = resolved.value.settings
-  const listenerProblem = checkListeners(settings)
+  const listenerProblem = checkListeners(settings, extras.listenersOptional)
   if (listenerProblem) {
     io.stderr(`brokerscope: ${listenerProblem}`)
     return 2
@@ -118,7 +145,7 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
   lifecycle.watchCrashes()
 
   try {
-    core = await startCore({ dataDir, resolved: resolved.value, logger, version: VERSION })
+    core = await startCore({ dataDir, resolved: resolved.value, logger, version: VERSION, bridges })
   } catch (err) {
     // Another broker on the data folder, or a store that cannot be opened even afresh.
     io.stderr(`brokerscope: ${err instanceof Error ? err.message : String(err)}`)
@@ -137,7 +164,7 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
     if (listener.listening) io.stdout(`listening on ${listenerUrl(listener, settings)} (${listenerLabel(listener)})`)
     else io.stderr(`brokerscope: ${listenerLabel(listener)} listener: ${listener.error ?? 'could not start'}`)
   }
-  if (!listeners.some((l) => l.listening)) {
+  if (!listeners.some((l) => l.listening) && !(extras.listenersOptional && !listeners.some((l) => l.error !== null))) {
     io.stderr('brokerscope: no listener could start')
     await core.stop().catch((err: unknown) => logger.error('error while stopping:', errorText(err)))
     lifecycle.dispose()
@@ -175,8 +202,37 @@ async function run(argv: string[], io: CliIo, env: NodeJS.ProcessEnv): Promise<n
   return 'running'
 }
 
-function checkListeners(settings: BrokerSettings): string | null {
+/** --bridge URL --bridge-topic RULE…: named after the host (host-2… when taken), checked like any bridge. */
+function quickBridges(
+  quick: readonly QuickBridge[],
+  others: readonly BridgeConfig[]
+): { ok: true; bridges: BridgeConfig[] } | { ok: false; errors: string[] } {
+  const taken = new Set(others.map((b) => b.name))
+  const bridges: BridgeConfig[] = []
+  const errors: string[] = []
+  for (const { url, topics } of quick) {
+    if (topics.length === 0) {
+      errors.push(`--bridge ${url}: needs at least one --bridge-topic after it, like --bridge-topic 'sensors/# both 1'`)
+      continue
+    }
+    const name = suggestBridgeName(url, taken)
+    const checked = validateBridgeConfig({ name, url, topics })
+    if (!checked.ok) {
+      for (const e of checked.errors) {
+        const flag = e.path[0] === 'topics' ? `--bridge-topic '${topics[Number(e.path[1])]}'` : `--bridge ${url}`
+        errors.push(`${flag}: ${e.message}`)
+      }
+      continue
+    }
+    taken.add(name)
+    bridges.push(checked.value)
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, bridges }
+}
+
+function checkListeners(settings: BrokerSettings, listenersOptional: boolean): string | null {
   if (settings.tcpPort === 0 && settings.wsPort === 0 && settings.tlsPort === 0 && settings.wssPort === 0 && settings.unixSocket === null) {
+    if (listenersOptional) return null
     return 'no listener enabled: --tcp-port, --ws-port, --tls-port and --wss-port are all 0 and there is no --unix-socket'
   }
   const ports: Array<[string, number]> = [

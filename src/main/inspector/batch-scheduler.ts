@@ -6,6 +6,7 @@
  */
 import type { HistoryUsage, InspectorBatch, RetainedRow, SeriesPoints } from '../../shared/api'
 import type { BrokerStats } from '../../shared/broker-types'
+import type { BridgeControl } from '../bridges/bridge-control'
 import type { BrokerControl } from '../broker/control'
 import type { TopicTree } from './topic-tree'
 import type { TrafficCapture } from './traffic-capture'
@@ -17,6 +18,8 @@ export type BatchListener = (batch: InspectorBatch) => void
 const HEARTBEAT_MS = 1000
 /** Client rows carry message counters; traffic alone refreshes them at most this often. */
 const CLIENT_COUNTERS_MS = 1000
+/** Bridge rows carry counters too: sent this often while there are bridges, and at once on a state change. */
+const BRIDGE_COUNTERS_MS = 1000
 
 type Rates = InspectorBatch['rates']
 export const ZERO_RATES: Rates = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 }
@@ -28,6 +31,7 @@ export interface BatchSources {
   readonly topics: TopicTree
   historyUsage(): HistoryUsage
   retainedRows(): RetainedRow[]
+  readonly bridges: Pick<BridgeControl, 'list'>
   /** Close the capture window (settle payload views, open the packet gate, sample activity…); returns new chart points. */
   closeWindow(now: number): SeriesPoints[]
 }
@@ -51,6 +55,8 @@ export class BatchScheduler {
   private dirtyRetained = true
   private dirtyListeners = true
   private dirtySettings = true
+  private dirtyBridges = true
+  private lastBridgesAt = 0
   /** Traffic moved client counters (messagesIn/Out, queued, inflight). */
   private countersMoved = false
 
@@ -102,7 +108,7 @@ export class BatchScheduler {
 
   /** A new receiver starts from a snapshot: every list is due again, rates start over. */
   private resync(): void {
-    this.dirtyClients = this.dirtySubscriptions = this.dirtyRetained = this.dirtyListeners = this.dirtySettings = true
+    this.dirtyClients = this.dirtySubscriptions = this.dirtyRetained = this.dirtyListeners = this.dirtySettings = this.dirtyBridges = true
     this.rateBase = rateBase(this.sources.broker.stats(), Date.now())
     this.lastRates = ZERO_RATES
     this.sources.topics.discardChanges()
@@ -126,6 +132,10 @@ export class BatchScheduler {
     this.dirtySettings = true
   }
 
+  markBridges(): void {
+    this.dirtyBridges = true
+  }
+
   get rates(): Rates {
     return this.lastRates
   }
@@ -142,18 +152,26 @@ export class BatchScheduler {
     if (this.sources.traffic.takePublishSeen()) this.countersMoved = true
     const listsDue = now - this.lastListsAt >= this.options.listIntervalMs
     const clientCountersDue = this.countersMoved && now - this.lastClientsAt >= CLIENT_COUNTERS_MS
+    const bridgesDue = this.dirtyBridges || now - this.lastBridgesAt >= BRIDGE_COUNTERS_MS
     const news =
       this.sources.traffic.hasNews ||
+      this.dirtyBridges ||
       chartPoints.length > 0 ||
       this.dirtyListeners ||
       this.dirtySettings ||
       (listsDue &&
         (this.dirtyClients || clientCountersDue || this.dirtySubscriptions || this.dirtyRetained || this.sources.topics.hasChanges))
     if (!news && now - this.lastBatchAt < HEARTBEAT_MS) return
-    this.emit(this.nextBatch(now, listsDue, clientCountersDue, chartPoints))
+    this.emit(this.nextBatch(now, listsDue, clientCountersDue, bridgesDue, chartPoints))
   }
 
-  private nextBatch(now: number, listsDue: boolean, clientCountersDue: boolean, chartPoints: SeriesPoints[]): InspectorBatch {
+  private nextBatch(
+    now: number,
+    listsDue: boolean,
+    clientCountersDue: boolean,
+    bridgesDue: boolean,
+    chartPoints: SeriesPoints[]
+  ): InspectorBatch {
     const { broker, traffic, topics } = this.sources
     const stats = broker.stats()
     this.lastRates = this.computeRates(stats, now)
@@ -195,6 +213,13 @@ export class BatchScheduler {
     if (this.dirtySettings) {
       this.dirtySettings = false
       batch.settings = broker.getSettings()
+    }
+    if (bridgesDue) {
+      const bridges = this.sources.bridges.list()
+      // With no bridges, the empty list goes once (after a change), not every second.
+      if (bridges.length > 0 || this.dirtyBridges) batch.bridges = bridges
+      this.dirtyBridges = false
+      this.lastBridgesAt = now
     }
     const paused = traffic.takePausedChange()
     if (paused !== undefined) batch.trafficPaused = paused

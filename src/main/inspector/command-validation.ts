@@ -272,7 +272,7 @@ function qos(value: unknown, what: string): QoS {
   return value
 }
 
-function plainObject(value: unknown, what: string): Record<string, unknown> {
+export function plainObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new CommandError(`${what} must be an object, got ${describe(value)}`)
   }
@@ -281,7 +281,7 @@ function plainObject(value: unknown, what: string): Record<string, unknown> {
   return value as Record<string, unknown>
 }
 
-function onlyKeys(record: Record<string, unknown>, allowed: readonly string[], what: string): void {
+export function onlyKeys(record: Record<string, unknown>, allowed: readonly string[], what: string): void {
   for (const key of Object.keys(record)) {
     if (!allowed.includes(key)) throw new CommandError(`${what} has an unknown field "${truncate(key)}"`)
   }

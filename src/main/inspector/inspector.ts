@@ -31,9 +31,11 @@ import {
 import type { BrokerEventOf } from '../../shared/broker-types'
 import { DEFAULT_SETTINGS, type BrokerSettings } from '../../shared/settings'
 import { isSysTopic } from '../../shared/topic-match'
+import { type BridgeControl, NO_BRIDGES } from '../bridges/bridge-control'
 import type { BrokerControl } from '../broker/control'
 import { ActivityTracker } from './activity'
 import { BatchScheduler, type BatchListener } from './batch-scheduler'
+import { bridgeCommands } from './bridge-commands'
 import { numberOf, type SeriesSink, ChartSeries } from './chart-series'
 import type { ToolCommandName } from '../../shared/tools-api'
 import { toolsUnavailable } from '../tools/tools-unavailable'
@@ -90,6 +92,8 @@ export interface InspectorOptions {
   savedMessages: SavedMessageStore
   /** The tools' part of the command table (src/main/tools/tool-commands.ts); without it they answer "not available". */
   toolCommands?: CommandTablePart<ToolCommandName>
+  /** The bridges and remote inspections (core.ts's BridgeManager); none by default. */
+  bridges?: BridgeControl
 }
 
 /** Sizes of the inspector's bounded structures (tests and diagnostics). */
@@ -141,6 +145,7 @@ export class Inspector {
   readonly listIntervalMs: number
 
   private readonly broker: BrokerControl
+  private readonly bridges: BridgeControl
   private readonly savedMessages: SavedMessageStore
   private readonly traffic: TrafficCapture
   private readonly topics: TopicTree
@@ -156,6 +161,7 @@ export class Inspector {
 
   constructor(broker: BrokerControl, options: InspectorOptions) {
     this.broker = broker
+    this.bridges = options.bridges ?? NO_BRIDGES
     this.savedMessages = options.savedMessages
     this.trafficCapacity = positiveInteger(options.trafficCapacity ?? DEFAULTS.trafficCapacity, 'trafficCapacity')
     this.batchIntervalMs = positiveInteger(options.batchIntervalMs ?? DEFAULTS.batchIntervalMs, 'batchIntervalMs')
@@ -193,6 +199,7 @@ export class Inspector {
         topics: this.topics,
         historyUsage: () => this.history.usage(this.topics.notTracked),
         retainedRows: () => this.retainedRows(),
+        bridges: this.bridges,
         closeWindow: (now) => this.closeWindow(now)
       },
       { batchIntervalMs: this.batchIntervalMs, listIntervalMs: this.listIntervalMs },
@@ -220,6 +227,7 @@ export class Inspector {
       events.on('subscribed', () => this.scheduler.markClients()),
       events.on('unsubscribed', () => this.scheduler.markClients()),
       events.on('listener.changed', () => this.scheduler.markListeners()),
+      this.bridges.onChange(() => this.scheduler.markBridges()),
       events.on('settings.changed', (event) => {
         this.scheduler.markSettings()
         if (event.changed.some((key) => (INSPECTOR_SETTING_KEYS as readonly string[]).includes(key))) this.applySettings(event.settings)
@@ -307,7 +315,8 @@ export class Inspector {
       trafficCapacity: this.trafficCapacity,
       trafficPaused: this.traffic.isPaused,
       topicsNotTracked: this.topics.notTracked,
-      history: this.history.usage(this.topics.notTracked)
+      history: this.history.usage(this.topics.notTracked),
+      bridges: this.bridges.list()
     }
   }
 
@@ -332,6 +341,7 @@ export class Inspector {
       topics: snapshot.topics,
       topicsNotTracked: this.topics.notTracked,
       history: snapshot.history,
+      bridges: snapshot.bridges,
       trafficPaused: this.traffic.isPaused,
       full: true
     }
@@ -522,7 +532,8 @@ export class Inspector {
       },
       networkAddresses: { args: noArgs(), run: () => networkAddresses() },
       decodeSchema: { args: args(['request', schemaDecodeRequest]), run: (request) => decodeSchema(request) },
-      ...(this.toolCommands ?? toolsUnavailable())
+      ...(this.toolCommands ?? toolsUnavailable()),
+      ...bridgeCommands(this.bridges)
     }
   }
 

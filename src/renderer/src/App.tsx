@@ -10,6 +10,7 @@ import { VIEWS, type ViewId } from './lib/views'
 import { startConnection } from './store/connection'
 import { useInspectorStore } from './store/inspector-store'
 import { useUiStore } from './store/ui-store'
+import { BridgesView } from './views/bridges/BridgesView'
 import { ClientsView } from './views/clients/ClientsView'
 import { DashboardView } from './views/dashboard/DashboardView'
 import { PublishView } from './views/publish/PublishView'
@@ -29,7 +30,8 @@ const VIEW_COMPONENTS: Record<ViewId, () => JSX.Element | null> = {
   topics: TopicsView,
   publish: PublishView,
   settings: SettingsView,
-  simulate: SimulateView
+  simulate: SimulateView,
+  bridges: BridgesView
 }
 
 function useThemeAttribute(): void {

@@ -24,8 +24,8 @@ import { loadAuthFile, type AuthData } from './auth-file'
 import { hashPassword, parsePasswordHash, verifyPassword, type ParsedHash } from './password-hash'
 
 export type AuthDecision =
-  | { ok: true; username: string | null; fromCertificate: boolean }
-  | { ok: false; reasonCode: number; reason: string }
+  /** fromCertificate: the identity was established without a password (a certificate, an in-process client). */
+  { ok: true; username: string | null; fromCertificate: boolean } | { ok: false; reasonCode: number; reason: string }
 
 export type AuthReloadResult =
   | { ok: true; path: string | null; users: number; rules: number }
@@ -137,6 +137,9 @@ export class Authenticator {
     if (settings.authFile !== null && this.compiled === null) {
       return refused(ReasonCode.ServerUnavailable, 'the auth file could not be loaded')
     }
+    // The broker's own in-process clients (bridges) need no password: the code that opened the
+    // connection chose its user name, which the ACL then applies to. Verified, like a certificate.
+    if (transport.kind === 'in-process') return { ok: true, username: username ?? null, fromCertificate: true }
     if (settings.useIdentityAsUsername && (transport.kind === 'tls' || transport.kind === 'wss')) {
       // The verified certificate is the credential; the CONNECT user name and password are not used.
       const identity = transport.certificateIdentity ?? null

@@ -7,7 +7,7 @@ import type { Message } from '../message'
 import type { BrokerCounters } from '../stats'
 import type { Router } from '../topics/router'
 import type { DeliveryContext } from './delivery-context'
-import { NEVER_EXPIRES, Session, type Will } from './session'
+import { NEVER_EXPIRES, Session, type SessionQueueLimits, type Will } from './session'
 import { MemorySessionStore, type SessionStore } from './session-store'
 import type { Persistence } from '../persistence/persistence'
 import { type DeliveryRecord, type SessionRecord, stateOf, toMessage } from '../persistence/records'
@@ -37,6 +37,8 @@ export interface SessionRequest {
   username: string | null
   will: Will | null
   keepAlive: number
+  /** The session's own queue bound (an in-process bridge connection), or null for the settings'. */
+  queueLimits: SessionQueueLimits | null
 }
 
 /**
@@ -101,6 +103,7 @@ export class SessionRegistry {
     session.expiryInterval = request.expiryInterval
     session.cleanStart = request.cleanStart
     session.keepAlive = request.keepAlive
+    session.queueLimits = request.queueLimits
     session.attach(connection, this.context.now())
     // A session that outlives its connection is kept in the store (a v5 client may also reconnect
     // with expiry 0 to a stored session: it then ends with this connection and leaves the store now).

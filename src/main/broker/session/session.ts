@@ -1,4 +1,4 @@
-import type { QoS, ProtocolVersion } from '../../../shared/broker-types'
+import type { DropReason, QoS, ProtocolVersion } from '../../../shared/broker-types'
 import { detachPayload, isExpired, keepForLater, type Message } from '../message'
 import { DeliveryQueue } from './delivery-queue'
 import type { Connection } from '../connection/connection'
@@ -41,6 +41,26 @@ export interface Will {
   readonly delaySeconds: number
 }
 
+/**
+ * A session's own queue bound, in place of settings.maxQueuedMessages / maxQueuedBytes: a bridge's
+ * outgoing queue has its own size and its refusals their own drop reason. Set when its connection
+ * attaches (Transport.sessionQueueLimits); a session restored from the store uses the settings
+ * until then.
+ */
+export interface SessionQueueLimits {
+  readonly maxMessages: number
+  /** Payload bytes; 0: no byte bound. */
+  readonly maxBytes: number
+  /** What a message the bound refuses is counted as. */
+  readonly dropReason: DropReason
+  /**
+   * QoS 0 waits in the queue while the connection is congested, instead of being dropped as
+   * slow-consumer: a bridge whose remote socket is busy for a moment should not lose messages it
+   * can pass on a moment later (the bound still holds).
+   */
+  readonly holdQos0: boolean
+}
+
 // Shared empty arrays until a session first needs one: most sessions never queue anything, and
 // with tens of thousands of idle clients every per-session allocation shows in memory.
 const NO_RESENDS: InflightEntry[] = []
@@ -70,6 +90,8 @@ export class Session {
   /** Seconds after disconnection before the session is discarded; NEVER_EXPIRES for never. */
   expiryInterval = 0
   will: Will | null = null
+  /** Its own queue bound; null: the broker's settings (see SessionQueueLimits). */
+  queueLimits: SessionQueueLimits | null = null
   /** The verified user that made the session; null: anonymous or unverified clients, who share one owner. */
   owner: string | null = null
   private willTimer: NodeJS.Timeout | null = null
@@ -188,6 +210,9 @@ export class Session {
         if (this.durable && this.context.settings.queueQos0Messages) {
           this.enqueue({ message, qos: 0, retain, subscriptionIds, seq: this.nextSeq++ })
         } else this.context.drop(this, message, 'qos0-offline')
+      } else if (this.queueLimits?.holdQos0 === true && (this.queuedCount > 0 || connection.isCongested())) {
+        // Behind what already waits, in order (see SessionQueueLimits.holdQos0).
+        this.enqueue({ message, qos: 0, retain, subscriptionIds, seq: this.durable ? this.nextSeq++ : 0 })
       } else if (connection.isCongested()) {
         this.context.drop(this, message, 'slow-consumer')
       } else {
@@ -207,17 +232,26 @@ export class Session {
   }
 
   private enqueue(delivery: Delivery): void {
-    const settings = this.context.settings
-    if (this.queuedCount >= settings.maxQueuedMessages) {
-      this.context.limitHit('maxQueuedMessages')
-      this.context.drop(this, delivery.message, 'queue-full')
-      return
-    }
     const size = delivery.message.payload.length
-    if (settings.maxQueuedBytes > 0 && this.queuedBytes() + size > settings.maxQueuedBytes) {
-      this.context.limitHit('maxQueuedBytes')
-      this.context.drop(this, delivery.message, 'queue-full')
-      return
+    const own = this.queueLimits
+    if (own !== null) {
+      // The session's own bound is not a broker setting: its refusals have their own reason, not a limit hit.
+      if (this.queuedCount >= own.maxMessages || (own.maxBytes > 0 && this.queuedBytes() + size > own.maxBytes)) {
+        this.context.drop(this, delivery.message, own.dropReason)
+        return
+      }
+    } else {
+      const settings = this.context.settings
+      if (this.queuedCount >= settings.maxQueuedMessages) {
+        this.context.limitHit('maxQueuedMessages')
+        this.context.drop(this, delivery.message, 'queue-full')
+        return
+      }
+      if (settings.maxQueuedBytes > 0 && this.queuedBytes() + size > settings.maxQueuedBytes) {
+        this.context.limitHit('maxQueuedBytes')
+        this.context.drop(this, delivery.message, 'queue-full')
+        return
+      }
     }
     // Kept for later: it must not pin the socket chunk or encoder slab it came from.
     keepForLater(delivery.message)

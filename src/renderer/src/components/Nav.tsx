@@ -21,7 +21,7 @@ export function Nav({ overlay = false }: { overlay?: boolean }): JSX.Element {
   const retained = useVisibleCount(data?.retained, showSys)
   const topics = useVisibleCount(data?.topics, showSys)
   const counts: Partial<Record<string, number>> = data
-    ? { clients: data.stats.clientsConnected, subscriptions: data.subscriptions.length, retained, topics }
+    ? { clients: data.stats.clientsConnected, subscriptions: data.subscriptions.length, retained, topics, bridges: data.bridges.length }
     : {}
   return (
     <nav className={`app-nav ${overlay ? 'overlay' : ''}`} aria-label="Views" data-testid="nav">

@@ -14,7 +14,7 @@ function isTyping(target: EventTarget | null): boolean {
   return false
 }
 
-/** Alt+1…9 and "g then letter" switch views; "/" focuses the view's filter; "?" toggles help. */
+/** Alt+1…9, Alt+0 and "g then letter" switch views; "/" focuses the view's filter; "?" toggles help. */
 export function useGlobalShortcuts(): void {
   useEffect(() => {
     let goPendingUntil = 0
@@ -22,7 +22,7 @@ export function useGlobalShortcuts(): void {
       if (event.defaultPrevented) return
       const ui = useUiStore.getState()
       // Alt+digit works everywhere, even while typing. event.code: Alt changes event.key on macOS.
-      if (event.altKey && !event.ctrlKey && !event.metaKey && /^Digit[1-9]$/.test(event.code)) {
+      if (event.altKey && !event.ctrlKey && !event.metaKey && /^Digit[0-9]$/.test(event.code)) {
         const view = viewForDigit(event.code.slice(5))
         if (view) {
           event.preventDefault()

@@ -1,4 +1,5 @@
 import type { HistoryUsage, InspectorBatch, InspectorSnapshot, RetainedRow, TopicNode } from '../../../shared/api'
+import type { BridgeStatus } from '../../../shared/bridges'
 import type { BrokerStats, ClientInfo, ListenerInfo, SubscriptionInfo } from '../../../shared/broker-types'
 import type { BrokerSettings } from '../../../shared/settings'
 
@@ -25,6 +26,8 @@ export interface InspectorData {
   topicsNotTracked: number
   /** The per-topic history's bounds and evictions, as the broker last said. */
   history: HistoryUsage | null
+  /** Bridges and remote inspections, with their state and counters. */
+  bridges: BridgeStatus[]
   /** Batches this UI missed (it fell behind); a full batch then replaced its state. */
   batchesSkipped: number
   trafficCapacity: number
@@ -50,6 +53,7 @@ export function fromSnapshot(snapshot: InspectorSnapshot, now: number): Inspecto
     topicsEvicted: topics.evicted,
     topicsNotTracked: snapshot.topicsNotTracked ?? 0,
     history: snapshot.history ?? null,
+    bridges: snapshot.bridges ?? [],
     batchesSkipped: 0,
     trafficCapacity: snapshot.trafficCapacity,
     seq: null,
@@ -85,6 +89,7 @@ export function mergeBatch(data: InspectorData, batch: InspectorBatch, limit = T
   }
   if (batch.topicsNotTracked !== undefined) next.topicsNotTracked = batch.topicsNotTracked
   if (batch.history !== undefined) next.history = batch.history
+  if (batch.bridges !== undefined) next.bridges = batch.bridges
   if (batch.batchesSkipped) next.batchesSkipped = data.batchesSkipped + batch.batchesSkipped
   return next
 }

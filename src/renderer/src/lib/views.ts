@@ -1,5 +1,15 @@
 /** The views of the inspector, in nav order, with their keyboard shortcuts. */
-export type ViewId = 'dashboard' | 'clients' | 'subscriptions' | 'retained' | 'traffic' | 'topics' | 'publish' | 'settings' | 'simulate'
+export type ViewId =
+  | 'dashboard'
+  | 'clients'
+  | 'subscriptions'
+  | 'retained'
+  | 'traffic'
+  | 'topics'
+  | 'publish'
+  | 'settings'
+  | 'simulate'
+  | 'bridges'
 
 export interface ViewInfo {
   id: ViewId
@@ -19,7 +29,8 @@ export const VIEWS: readonly ViewInfo[] = [
   { id: 'topics', label: 'Topics', digit: '6', goKey: 'o' },
   { id: 'publish', label: 'Publish', digit: '7', goKey: 'p' },
   { id: 'settings', label: 'Settings', digit: '8', goKey: ',' },
-  { id: 'simulate', label: 'Simulate', digit: '9', goKey: 'm' }
+  { id: 'simulate', label: 'Simulate', digit: '9', goKey: 'm' },
+  { id: 'bridges', label: 'Bridges', digit: '0', goKey: 'b' }
 ]
 
 export function isViewId(value: unknown): value is ViewId {
@@ -36,10 +47,10 @@ export function viewForGoKey(key: string): ViewId | null {
 
 /** Shortcuts as the Help tooltip lists them. */
 export const SHORTCUTS: readonly { keys: string; what: string }[] = [
-  { keys: 'Alt+1 … Alt+9', what: 'open a view (in nav order)' },
+  { keys: 'Alt+1 … Alt+9, Alt+0', what: 'open a view (in nav order)' },
   {
-    keys: 'g then d c s r t o p , m',
-    what: 'go to Dashboard, Clients, Subscriptions, Retained, Traffic, Topics, Publish, Settings, Simulate'
+    keys: 'g then d c s r t o p , m b',
+    what: 'go to Dashboard, Clients, Subscriptions, Retained, Traffic, Topics, Publish, Settings, Simulate, Bridges'
   },
   { keys: '/', what: 'focus the filter box of the view' },
   { keys: '?', what: 'show or hide this help' },

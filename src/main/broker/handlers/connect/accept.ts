@@ -68,7 +68,8 @@ export function acceptConnect(context: HandlerContext, connection: Connection, r
     owner: identity.owner,
     username: identity.username,
     will: request.will,
-    keepAlive: request.keepAlive
+    keepAlive: request.keepAlive,
+    queueLimits: connection.transport.sessionQueueLimits ?? null
   })
 
   const connack: IConnackPacket = { cmd: 'connack', sessionPresent, returnCode: 0, reasonCode: 0 }

@@ -3,6 +3,7 @@ import type { IConnackPacket, IConnectPacket } from 'mqtt-packet'
 import type { ProtocolVersion, QoS } from '../../../../shared/broker-types'
 import { ReasonCode, toV3ConnackCode } from '../../codec/reason-codes'
 import type { Connection } from '../../connection/connection'
+import { IN_PROCESS_CLIENT_ID_PREFIX } from '../../connection/in-process-transport'
 import { checkTopicLimits, describeLimit } from '../../limits'
 import { createMessage } from '../../message'
 import { NEVER_EXPIRES, type Will } from '../../session/session'
@@ -80,6 +81,13 @@ export function validateConnect(context: HandlerContext, connection: Connection,
       refuse(connection, ReasonCode.ClientIdentifierNotValid, 'a client id is required for a persistent session')
       return null
     }
+  }
+
+  // Ids of the broker's own in-process clients (bridges) cannot be taken over from the network; a
+  // server may refuse any client id [MQTT-3.1.3-5 allows it], here with 0x85 / 3.1.1 code 2.
+  if (clientId.startsWith(IN_PROCESS_CLIENT_ID_PREFIX) !== (connection.transport.kind === 'in-process')) {
+    refuse(connection, ReasonCode.ClientIdentifierNotValid, `client ids starting with ${IN_PROCESS_CLIENT_ID_PREFIX} are the broker's own`)
+    return null
   }
 
   let willSpec: Will | null = null

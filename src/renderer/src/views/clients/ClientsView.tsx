@@ -5,6 +5,7 @@ import { getApi } from '../../api'
 import { ActionMessage, errorText, useActionMessage } from '../../components/ActionMessage'
 import { ConfirmDialog } from '../../components/ConfirmDialog'
 import { DataTable } from '../../components/DataTable'
+import { LocalOnlyNotice } from '../../components/LocalOnlyNotice'
 import { formatCount, formatDateTime, formatDuration, formatExpiry, formatShortTime } from '../../lib/format'
 import { NONE, useInspectorStore } from '../../store/inspector-store'
 import { useTrafficStore } from '../../store/traffic-store'
@@ -211,6 +212,7 @@ export function ClientsView(): JSX.Element {
           {formatCount(online)} online · {formatCount(clients.length - online)} offline sessions
         </span>
       </div>
+      <LocalOnlyNotice what="clients" />
       <div className="toolbar">
         <label className="field-inline">
           Filter clients

@@ -7,6 +7,7 @@ import { isSysTopic } from '../../lib/topic-match'
 import { useInspectorStore } from '../../store/inspector-store'
 import { ConnectHelp } from './ConnectHelp'
 import { StorePanel } from './StorePanel'
+import { BridgesPanel } from './BridgesPanel'
 
 const DROP_HELP: Record<DropReason, string> = {
   'queue-full': 'the client’s queue was full',
@@ -17,7 +18,8 @@ const DROP_HELP: Record<DropReason, string> = {
   'not-authorized': 'refused by authorization',
   'session-ended': 'the session ended with messages pending',
   'rights-withdrawn': 'the ACL changed while it waited: no longer allowed to this client',
-  'encoding-failed': 'the broker could not encode it for this client (see the log)'
+  'encoding-failed': 'the broker could not encode it for this client (see the log)',
+  'bridge-queue-full': 'a bridge’s outgoing queue was full while its remote was away'
 }
 
 const REFUSAL_HELP: Record<RefusalReason, string> = {
@@ -128,6 +130,7 @@ export function DashboardView(): JSX.Element | null {
         />
       </div>
 
+      <BridgesPanel />
       <div className="dashboard-lower">
         <section className="panel" aria-labelledby="drops-title">
           <h2 id="drops-title">Dropped messages by reason</h2>

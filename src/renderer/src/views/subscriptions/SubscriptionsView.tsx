@@ -2,6 +2,7 @@ import { createColumnHelper } from '@tanstack/react-table'
 import { useMemo, useState, type JSX } from 'react'
 import type { SubscriptionInfo } from '../../../../shared/broker-types'
 import { DataTable } from '../../components/DataTable'
+import { LocalOnlyNotice } from '../../components/LocalOnlyNotice'
 import { formatCount } from '../../lib/format'
 import { NONE, useInspectorStore } from '../../store/inspector-store'
 
@@ -76,6 +77,7 @@ export function SubscriptionsView(): JSX.Element {
           {formatCount(subscriptions.length)} subscriptions · {formatCount(shared)} shared
         </span>
       </div>
+      <LocalOnlyNotice what="subscriptions" />
       <div className="toolbar">
         <label className="field-inline">
           Filter subscriptions

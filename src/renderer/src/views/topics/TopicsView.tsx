@@ -1,9 +1,11 @@
 import { useVirtualizer } from '@tanstack/react-virtual'
+import { type BridgeStatus, inspectionPrefixOf } from '../../../../shared/bridges'
 import { useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react'
 import type { TopicNode } from '../../../../shared/api'
 import { getApi } from '../../api'
 import { ActionMessage, errorText, useActionMessage } from '../../components/ActionMessage'
 import { ConfirmDialog } from '../../components/ConfirmDialog'
+import { ConnectRemoteDialog } from '../../components/ConnectRemoteDialog'
 import { useThrottledValue } from '../../components/useThrottledValue'
 import { formatAgo, formatBytes, formatCount, formatDateTime } from '../../lib/format'
 import { base64ToBytesSafe, bytesAsText, previewPayload, toHex } from '../../lib/payload'
@@ -37,6 +39,31 @@ function lastValue(node: TopicTreeNode): { text: string; hex: boolean } {
   return { text: p.kind === 'empty' ? '(empty)' : p.text, hex: p.kind === 'hex' }
 }
 
+/** The tree paths where remote inspections put their topics (remote/<name>), by path. */
+function remoteRootsOf(bridges: readonly BridgeStatus[]): Map<string, BridgeStatus> {
+  const roots = new Map<string, BridgeStatus>()
+  for (const bridge of bridges) {
+    if (bridge.config.kind !== 'inspect') continue
+    const prefix = inspectionPrefixOf(bridge.config)
+    if (prefix === '') continue
+    roots.set(prefix.endsWith('/') ? prefix.slice(0, -1) : prefix, bridge)
+  }
+  return roots
+}
+
+function RemoteBadge({ status }: { status: BridgeStatus }): JSX.Element {
+  return (
+    <span
+      className={`badge badge-remote ${status.state === 'connected' ? '' : 'badge-remote-down'}`}
+      title={`Remote broker ${status.config.url} (read-only inspection): ${status.state}${status.lastError && status.state !== 'connected' ? `, ${status.lastError}` : ''}`}
+      data-testid={`remote-badge-${status.config.name}`}
+    >
+      remote · {status.config.url}
+      {status.state === 'connected' ? '' : ` · ${status.state}`}
+    </span>
+  )
+}
+
 export function TopicsView(): JSX.Element {
   const allTopics = useInspectorStore((s) => s.data?.topics ?? NONE)
   const showSys = useUiStore((s) => s.showSys)
@@ -53,7 +80,11 @@ export function TopicsView(): JSX.Element {
   const historyUsage = useInspectorStore((s) => s.data?.history ?? null)
   const [finding, setFinding] = useState(false)
   const [confirmDelete, setConfirmDelete] = useState(false)
+  const [connecting, setConnecting] = useState(false)
   const [message, say] = useActionMessage()
+  const bridges = useInspectorStore((s) => s.data?.bridges ?? NONE)
+  // Each remote inspection's subtree root (its prefix without the last "/"), marked in the tree.
+  const remoteRoots = useMemo(() => remoteRootsOf(bridges), [bridges])
 
   const tree = useMemo(() => buildTopicTree(topics), [topics])
   const compiled = useMemo(() => compileTopicSearch(search), [search])
@@ -250,7 +281,18 @@ export function TopicsView(): JSX.Element {
         <button type="button" className="small" aria-pressed={showTalkers} onClick={() => setShowTalkers(!showTalkers)}>
           Top talkers
         </button>
+        <button type="button" className="small" onClick={() => setConnecting(true)} data-testid="open-connect-dialog">
+          Connect to a broker…
+        </button>
       </div>
+      <ConnectRemoteDialog
+        open={connecting}
+        onClose={(result) => {
+          setConnecting(false)
+          if (result) say(true, result)
+        }}
+      />
+      {!selectedNode && <ActionMessage message={message} />}
       <form
         className="toolbar find-bar"
         onSubmit={(event) => {
@@ -397,6 +439,7 @@ export function TopicsView(): JSX.Element {
                           R
                         </span>
                       )}
+                      {remoteRoots.has(node.path) && <RemoteBadge status={remoteRoots.get(node.path)!} />}
                       {row.hasChildren && (
                         <span className="muted small-text">
                           {' '}
