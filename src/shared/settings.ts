@@ -363,7 +363,8 @@ export const SETTING_APPLIES: { readonly [K in keyof BrokerSettings]: SettingApp
   wsPath: 'listener-restart',
   // Checked at each WebSocket upgrade: pages already connected stay.
   wsAllowedOrigins: 'new-connections',
-  maxSettingFileSize: 'live',
+  // The TLS files are read again under the new bound (TLS_CONFIG_KEYS).
+  maxSettingFileSize: 'listener-restart',
   logLevel: 'live',
   retainAvailable: 'new-connections',
   wildcardSubscriptionAvailable: 'new-connections',

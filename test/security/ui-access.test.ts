@@ -49,7 +49,7 @@ describe('the UI token', () => {
   it('refuses a bad token from any source, a FIFO as the file, and warns about a file others can read', async () => {
     expect(await resolveUiToken(ui(), { BROKERSCOPE_UI_TOKEN: 'short' })).toEqual({
       ok: false,
-      error: '$BROKERSCOPE_UI_TOKEN must be 16 to 128 letters, digits, - or _'
+      error: '$BROKERSCOPE_UI_TOKEN must be 16 to 256 characters: letters, digits, - _ . ~'
     })
     const bad = join(dir, 'bad-token')
     writeFileSync(bad, 'has spaces in it, not a token\n')
