@@ -183,8 +183,8 @@ function openPublisher(i: number): Promise<Conn> {
   return open(encodeConnect(`bench-${runTag}-pub-${i}`), false)
 }
 
-function openSubscriber(i: number, topic: string, qos: QoS): Promise<Conn> {
-  return open(Buffer.concat([encodeConnect(`bench-${runTag}-sub-${i}`), encodeSubscribe(topic, qos)]), true)
+function openSubscriber(i: number, topic: string, qos: QoS, clean = true): Promise<Conn> {
+  return open(Buffer.concat([encodeConnect(`bench-${runTag}-sub-${i}`, clean), encodeSubscribe(topic, qos)]), true)
 }
 
 // ───────────────────────────── timeline ─────────────────────────────
@@ -743,7 +743,9 @@ async function floodWithPage(rate: number, topicCount: number, publishers: numbe
 /** qos1 and qos2: publisher → subscriber pairs with a window of messages in flight per publisher. */
 async function pairs(qos: 1 | 2, count: number, window: number): Promise<void> {
   const topics = Array.from({ length: count }, (_, i) => `bench/q/${i}`)
-  const subs = await Promise.all(topics.map((topic, i) => openSubscriber(i, topic, qos)))
+  // The store scenarios: subscribers with persistent sessions, so every delivery is stored.
+  const clean = job.params.persistentSessions !== true
+  const subs = await Promise.all(topics.map((topic, i) => openSubscriber(i, topic, qos, clean)))
   const pubConns = await Promise.all(topics.map((_, i) => openPublisher(i)))
   // Publisher i's messages carry index i; subscriber i only sees publisher i.
   const receivers = subs.map((conn) => new Receiver(conn, count))

@@ -296,7 +296,8 @@ function planRuns(selected: Scenario[], brokers: BrokerName[], options: Options)
  */
 function pairedBaseline(runs: Run[], scenario: Scenario, broker: BrokerName, rep: number, result: GeneratorResult): string {
   const base = scenario.baseline
-  if (!base) return ''
+  // Baselines are BrokerScope's own figures (a store scenario also runs on mosquitto).
+  if (!base || broker !== 'brokerscope') return ''
   const paired = runs.find((r) => r.scenario.id === base.scenario && r.broker === broker && r.rep === rep)
   const ours = result.metrics[base.metric]
   const theirs = paired?.result?.metrics[base.metric]
@@ -379,7 +380,12 @@ async function main(): Promise<void> {
           const label = `[${scenario.id} ${rep}/${options.reps}] ${BROKER_LABEL[broker]}`
           try {
             const result = await against(
-              () => startBroker(broker, { ui: scenario.inspector === true || scenario.page !== undefined, env: scenario.brokerEnv }),
+              () =>
+                startBroker(broker, {
+                  ui: scenario.inspector === true || scenario.page !== undefined,
+                  env: scenario.brokerEnv,
+                  persistence: scenario.persistence
+                }),
               (running) => ({ ...jobFor(scenario, options, running.port, 'broker', running.pid), ui: running.ui, page: scenario.page })
             )
             const baseline = pairedBaseline(runs, scenario, broker, rep, result)
