@@ -180,6 +180,11 @@ export interface StartOptions {
   dataDir?: string
   /** Queue bound per client (default 100,000): `--max-queued-messages`, mosquitto's `max_queued_messages`. */
   maxQueuedMessages?: number
+  /**
+   * Outgoing messages in flight per client (default: BrokerScope 65,535, mosquitto 0 = unlimited):
+   * `--max-inflight-messages`, mosquitto's `max_inflight_messages`.
+   */
+  maxInflightMessages?: number
   /** BrokerScope only: extra environment (BROKERSCOPE_INSPECTOR=off). */
   env?: Record<string, string>
 }
@@ -236,7 +241,7 @@ export async function brokerCommand(name: BrokerName, port: number, options: Sta
         '--max-queued-messages',
         maxQueued,
         '--max-inflight-messages',
-        '65535'
+        String(options.maxInflightMessages ?? 65535)
       ]
       return { argv, env: options.env, cleanup, ui, dataDir }
     }
@@ -254,7 +259,7 @@ export async function brokerCommand(name: BrokerName, port: number, options: Sta
         `max_queued_messages ${maxQueued}`,
         'max_queued_bytes 0',
         // 0 = no maximum (mosquitto.conf(5)).
-        'max_inflight_messages 0',
+        `max_inflight_messages ${options.maxInflightMessages ?? 0}`,
         'set_tcp_nodelay true',
         'log_dest stderr',
         'log_type error'

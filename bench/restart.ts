@@ -7,7 +7,7 @@
  * sample of sessions with all their queued messages). BrokerScope with `--persistence true`;
  * mosquitto with `persistence true` (it saves its snapshot at shutdown) as the reference.
  */
-import { type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
@@ -115,7 +115,9 @@ async function timedStart(
   const probe = await MiniClient.connect({ port, clientId: `restart-probe-${Math.round(t0)}`, clean: true, timeoutMs: 60_000 })
   const connackMs = performance.now() - t0
   await probe.disconnect()
-  const exited = new Promise<void>((done) => (child.exitCode !== null || child.signalCode !== null ? done() : child.once('exit', () => done())))
+  const exited = new Promise<void>((done) =>
+    child.exitCode !== null || child.signalCode !== null ? done() : child.once('exit', () => done())
+  )
   // SIGKILL while it runs: no shutdown code at all; then what stop() would clean up.
   const kill = async (): Promise<void> => {
     child.kill('SIGKILL')
@@ -187,7 +189,16 @@ function storeSize(name: BrokerName, dataDir: string): RestartRun['store'] {
 /** One broker: fill, clean stop, then `reps` × (restart after SIGTERM, SIGKILL, restart after SIGKILL). */
 export async function runRestart(name: BrokerName, spec: RestartSpec, log: (line: string) => void): Promise<RestartRun> {
   const dataDir = mkdtempSync(join(tmpdir(), `bench-restart-${name}-`))
-  const run: RestartRun = { broker: name, spec, fillSeconds: Number.NaN, store: null, starts: [], check: null, filledRssKiB: Number.NaN, emptyStart: null }
+  const run: RestartRun = {
+    broker: name,
+    spec,
+    fillSeconds: Number.NaN,
+    store: null,
+    starts: [],
+    check: null,
+    filledRssKiB: Number.NaN,
+    emptyStart: null
+  }
   let running: Running | null = null
   try {
     const first = await timedStart(name, dataDir, 'empty')
@@ -220,7 +231,12 @@ export async function runRestart(name: BrokerName, spec: RestartSpec, log: (line
       if (rep === spec.reps) {
         const retainedFound = await countRetained(running.port, spec.retained)
         const sessions = await checkSessions(running.port, spec, 100)
-        run.check = { retainedFound, sessionsSampled: Math.min(100, spec.sessions), sessionsComplete: sessions.complete, queuedFound: sessions.queued }
+        run.check = {
+          retainedFound,
+          sessionsSampled: Math.min(100, spec.sessions),
+          sessionsComplete: sessions.complete,
+          queuedFound: sessions.queued
+        }
       }
       await running.stop(30_000)
       running = null

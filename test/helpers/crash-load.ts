@@ -164,7 +164,8 @@ export async function runCrashLoad(options: CrashRunOptions): Promise<CrashRunRe
       await probe.endAsync()
       for (const [topic, seq] of retainedLastAcked) {
         const value = values.get(topic)
-        if (value === undefined || value < seq) result.retainedProblems.push(`${when}: ${topic} is ${value ?? 'missing'}, acknowledged ${seq}`)
+        if (value === undefined || value < seq)
+          result.retainedProblems.push(`${when}: ${topic} is ${value ?? 'missing'}, acknowledged ${seq}`)
       }
     }
 
