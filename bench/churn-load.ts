@@ -42,6 +42,8 @@ export interface ChurnLoadResult {
   received: number
   /** Persistent ids seen before whose CONNACK said no session was present. */
   sessionsLost: number
+  /** The load process's own CPU use over the run, % of one core (near 100: the load, not the broker, set the pace). */
+  cpuPercent: number
   errors: Record<string, number>
   firstErrors: string[]
 }
@@ -74,6 +76,7 @@ async function main(job: ChurnLoadJob): Promise<ChurnLoadResult> {
     acknowledged: 0,
     received: 0,
     sessionsLost: 0,
+    cpuPercent: 0,
     errors: {},
     firstErrors: []
   }
@@ -140,6 +143,7 @@ async function main(job: ChurnLoadJob): Promise<ChurnLoadResult> {
   }
 
   const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
   const end = t0 + job.seconds * 1000
   // Start cycles on schedule: one every 1/rate s, unless `parallel` are still running.
   while (performance.now() < end) {
@@ -162,6 +166,8 @@ async function main(job: ChurnLoadJob): Promise<ChurnLoadResult> {
   // Every cycle ends (done, failed or timed out) within CYCLE_TIMEOUT_MS.
   while (running > 0) await new Promise((resolve) => setTimeout(resolve, 10))
   result.seconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  result.cpuPercent = (100 * (cpu.user + cpu.system)) / 1e6 / result.seconds
   result.cyclesPerSecond = result.cyclesDone / result.seconds
   return result
 }

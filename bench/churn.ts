@@ -167,7 +167,7 @@ export function churnSummary(r: ChurnRun): string {
   return (
     `${CHURN_LABEL[r.target]}: plateau ${r.plateauMb.toFixed(0)} MB (peak ${r.peakMb.toFixed(0)}, idle ${r.idleMb.toFixed(0)}), ` +
     `slope ${r.slopeMbPerMin.toFixed(1)} MB/min over the second half; ${l.cyclesPerSecond.toFixed(0)} cycles/s ` +
-    `(${l.cyclesDone} done, ${l.behind} behind the pace), ${l.acknowledged} of ${l.published} QoS 1 acknowledged, ${l.received} received` +
+    `(${l.cyclesDone} done, ${l.behind} behind the pace, load CPU ${l.cpuPercent.toFixed(0)} %), ${l.acknowledged} of ${l.published} QoS 1 acknowledged, ${l.received} received` +
     `${errors ? `; errors: ${errors}` : ''}${l.sessionsLost > 0 ? `; ${l.sessionsLost} sessions lost` : ''}${r.healthy ? '' : '; NOT answering after the load'}`
   )
 }

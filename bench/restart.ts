@@ -67,7 +67,7 @@ export function rssKiB(pid: number): number {
 }
 
 /** Fill through MQTT: sessions first (subscribe, leave), then their queued messages, then the retained ones. */
-async function fill(port: number, spec: RestartSpec): Promise<void> {
+export async function fillStore(port: number, spec: RestartSpec): Promise<void> {
   await pool(spec.sessions, 64, async (i) => {
     const client = await MiniClient.connect({ port, clientId: `store-s-${i}`, clean: false })
     const granted = await client.subscribe([{ topic: `store/s/${i}`, qos: 1 }])
@@ -205,7 +205,7 @@ export async function runRestart(name: BrokerName, spec: RestartSpec, log: (line
     running = first.running
     run.emptyStart = first.start
     const t0 = performance.now()
-    await fill(running.port, spec)
+    await fillStore(running.port, spec)
     run.fillSeconds = (performance.now() - t0) / 1000
     run.filledRssKiB = rssKiB(running.pid)
     log(

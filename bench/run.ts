@@ -515,7 +515,8 @@ async function main(): Promise<void> {
       // --only fuzz, or only store scenarios and steps: the rest of the report stays as it was.
       if (fuzz) log(`${writeFuzzSection(fuzz, data.date, options.out) ? 'updated the fuzz section of' : 'wrote'} ${options.out}`)
       if (store || options.scenarios.length > 0) {
-        const section = storeSection(store, storeMedian(data), data.date)
+        // --note goes into the section: the rest of the report, and its notes, stay as they were.
+        const section = storeSection(store, storeMedian(data), data.date, options.notes)
         log(`${writeStoreSection(section, options.out) ? 'updated the store section of' : 'wrote'} ${options.out}`)
       }
     } else {

@@ -53,7 +53,7 @@ function throughputLines(medianOf: MedianOf): string[] {
     '',
     '8 publisher → subscriber pairs, subscribers with persistent sessions (3.1.1 clean session 0), 32 in flight per publisher; ' +
       'every message acknowledged and checked by sequence number as in the QoS 1/QoS 2 scenarios (scenarios `qos1-session-memory`, ' +
-      '`qos1-durable`, `qos2-session-memory`, `qos2-durable` in the table above). With the store on, BrokerScope acknowledges a ' +
+      '`qos1-durable`, `qos2-session-memory`, `qos2-durable`; a full run has them in the results table too). With the store on, BrokerScope acknowledges a ' +
       "PUBLISH only once it is synced to disk in the subscriber's session (group commit); mosquitto with `persistence true` keeps " +
       'state in memory and writes a snapshot every 30 minutes (autosave_interval 1800) and at shutdown.',
     '',
@@ -125,16 +125,17 @@ function churnLines(steps: StoreSteps): string[] {
       'churn/all and publishes twice to churn/c/<random id>, twice to churn/g/<random group>/m and once to churn/all; its will is ' +
       `churn/g/<group>/will/<i> (bench/churn-load.ts). So the offline persistent sessions fill their queues up to the bound: ` +
       `every broker gets ${n(CHURN_BOUNDS.maxQueuedMessages)} queued and ${CHURN_BOUNDS.maxInflightMessages} in-flight messages ` +
-      `per client. Resident memory (VmRSS) is read every ${SAMPLE_MS / 1000} s; the plateau is the most seen in the last third ` +
+      'per client. The load process runs on core 1 (its CPU use is shown: near 100 % it, not the broker, set the pace). ' +
+      `Resident memory (VmRSS) is read every ${SAMPLE_MS / 1000} s; the plateau is the most seen in the last third ` +
       'of the run, the slope a least-squares fit over its second half (a leak keeps climbing once the queues are full). mosquitto: ' +
       '`persistence false` (its memory is the same with persistence true between snapshots).',
     '',
-    '| broker | plateau (max, last third) | slope, second half | peak | idle before | cycles/s | QoS 1 acknowledged | received | errors | answers after |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---|---|'
+    '| broker | plateau (max, last third) | slope, second half | peak | idle before | cycles/s | load CPU | QoS 1 acknowledged | received | errors | answers after |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|'
   ]
   for (const r of steps.churn) {
     if (r.error || !r.load) {
-      out.push(`| ${CHURN_LABEL[r.target]} | error: ${oneLine(r.error ?? 'no result')} | | | | | | | | |`)
+      out.push(`| ${CHURN_LABEL[r.target]} | error: ${oneLine(r.error ?? 'no result')} | | | | | | | | | |`)
       continue
     }
     const l = r.load
@@ -142,7 +143,8 @@ function churnLines(steps: StoreSteps): string[] {
     if (l.sessionsLost > 0) errors.push(`${l.sessionsLost} sessions lost`)
     out.push(
       `| ${CHURN_LABEL[r.target]} | ${n(r.plateauMb)} MB | ${n(r.slopeMbPerMin, 1)} MB/min | ${n(r.peakMb)} MB | ${n(r.idleMb)} MB | ` +
-        `${n(l.cyclesPerSecond)}${l.behind > 0 ? ` (${n(l.behind)} starts behind the pace)` : ''} | ${n(l.acknowledged)} of ${n(l.published)} | ` +
+        `${n(l.cyclesPerSecond)}${l.behind > 0 ? ` (${n(l.behind)} starts behind the pace)` : ''} | ${n(l.cpuPercent)} % | ` +
+        `${n(l.acknowledged)} of ${n(l.published)} | ` +
         `${n(l.received)} | ${errors.length > 0 ? errors.join(', ') : 'none'} | ${r.healthy ? 'yes' : '**no**'} |`
     )
   }
@@ -194,8 +196,9 @@ function crashLines(steps: StoreSteps): string[] {
   return out
 }
 
-export function storeSection(steps: StoreSteps | null, medianOf: MedianOf, date: string): string[] {
+export function storeSection(steps: StoreSteps | null, medianOf: MedianOf, date: string, notes: string[] = []): string[] {
   const out = [START, '## The store (issue 10)', '']
+  for (const note of notes) out.push(`> **Note:** ${note}`, '')
   const parts = [...throughputLines(medianOf), ...(steps ? [...restartLines(steps), ...churnLines(steps), ...crashLines(steps)] : [])]
   if (parts.length === 0) {
     out.push('Not run this time.', '', END)
