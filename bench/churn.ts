@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks'
 import { GENERATOR_CPU, ROOT, spawnPinned, startBroker, type BrokerName, type Running } from './brokers'
 import type { ChurnLoadJob, ChurnLoadResult } from './churn-load'
 import { MiniClient } from './mini-client'
-import { rssKiB } from './restart'
+import { memoryKiB } from './restart'
 
 export const SAMPLE_MS = 2000
 /** The issue's load: 20 at a time over 2,000 client ids at ~120 cycles/s. */
@@ -31,9 +31,11 @@ export const CHURN_LABEL: Record<ChurnTarget, string> = {
 export interface ChurnRun {
   target: ChurnTarget
   seconds: number
-  /** [seconds since the load started, VmRSS in KiB] */
-  samples: Array<[number, number]>
+  /** [seconds since the load started, VmRSS in KiB, RssAnon in KiB] */
+  samples: Array<[number, number, number]>
   plateauMb: number
+  /** The plateau of RssAnon alone (VmRSS less mapped files: LMDB's data file with the store on). */
+  anonPlateauMb: number
   peakMb: number
   /** Least-squares slope of RSS over the second half, MB per minute. */
   slopeMbPerMin: number
@@ -50,9 +52,14 @@ export interface ChurnRun {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Plateau, peak and slope from the samples. */
-export function churnFigures(samples: Array<[number, number]>): { plateauMb: number; peakMb: number; slopeMbPerMin: number } {
+export function churnFigures(samples: Array<[number, number, number]>): {
+  plateauMb: number
+  anonPlateauMb: number
+  peakMb: number
+  slopeMbPerMin: number
+} {
   const mb = (kib: number): number => kib / 1024
-  if (samples.length === 0) return { plateauMb: Number.NaN, peakMb: Number.NaN, slopeMbPerMin: Number.NaN }
+  if (samples.length === 0) return { plateauMb: Number.NaN, anonPlateauMb: Number.NaN, peakMb: Number.NaN, slopeMbPerMin: Number.NaN }
   const lastThird = samples.slice(Math.floor((samples.length * 2) / 3))
   const half = samples.slice(Math.floor(samples.length / 2))
   let slope = Number.NaN
@@ -66,6 +73,7 @@ export function churnFigures(samples: Array<[number, number]>): { plateauMb: num
   }
   return {
     plateauMb: Math.max(...lastThird.map(([, v]) => mb(v))),
+    anonPlateauMb: Math.max(...lastThird.map(([, , anon]) => mb(anon))),
     peakMb: Math.max(...samples.map(([, v]) => mb(v))),
     slopeMbPerMin: slope
   }
@@ -104,6 +112,7 @@ export async function runChurn(target: ChurnTarget, seconds: number, seed: numbe
     seconds,
     samples: [],
     plateauMb: Number.NaN,
+    anonPlateauMb: Number.NaN,
     peakMb: Number.NaN,
     slopeMbPerMin: Number.NaN,
     idleMb: Number.NaN,
@@ -121,7 +130,7 @@ export async function runChurn(target: ChurnTarget, seconds: number, seed: numbe
       maxQueuedMessages: CHURN_BOUNDS.maxQueuedMessages,
       maxInflightMessages: CHURN_BOUNDS.maxInflightMessages
     })
-    run.idleMb = rssKiB(running.pid) / 1024
+    run.idleMb = memoryKiB(running.pid).rss / 1024
     const load = runLoad({ port: running.port, seconds, seed, ...CHURN_LOAD })
     stopLoad = load.kill
     const t0 = performance.now()
@@ -129,9 +138,10 @@ export async function runChurn(target: ChurnTarget, seconds: number, seed: numbe
     const finished = load.result.finally(() => (done = true))
     let nextLog = 15
     while (!done) {
-      const kib = rssKiB(running.pid)
+      const memory = memoryKiB(running.pid)
+      const kib = memory.rss
       const t = (performance.now() - t0) / 1000
-      if (Number.isFinite(kib)) run.samples.push([t, kib])
+      if (Number.isFinite(kib)) run.samples.push([t, kib, memory.anon])
       else throw new Error(`${broker} is gone during the churn:\n${running.stderrTail()}`)
       if (t >= nextLog) {
         log(`[churn] ${CHURN_LABEL[target]}: ${t.toFixed(0)} s, RSS ${(kib / 1024).toFixed(0)} MB`)
@@ -165,7 +175,7 @@ export function churnSummary(r: ChurnRun): string {
     .map(([k, v]) => `${v} ${k}`)
     .join(', ')
   return (
-    `${CHURN_LABEL[r.target]}: plateau ${r.plateauMb.toFixed(0)} MB (peak ${r.peakMb.toFixed(0)}, idle ${r.idleMb.toFixed(0)}), ` +
+    `${CHURN_LABEL[r.target]}: plateau ${r.plateauMb.toFixed(0)} MB (anonymous ${r.anonPlateauMb.toFixed(0)} MB; peak ${r.peakMb.toFixed(0)}, idle ${r.idleMb.toFixed(0)}), ` +
     `slope ${r.slopeMbPerMin.toFixed(1)} MB/min over the second half; ${l.cyclesPerSecond.toFixed(0)} cycles/s ` +
     `(${l.cyclesDone} done, ${l.behind} behind the pace, load CPU ${l.cpuPercent.toFixed(0)} %), ${l.acknowledged} of ${l.published} QoS 1 acknowledged, ${l.received} received` +
     `${errors ? `; errors: ${errors}` : ''}${l.sessionsLost > 0 ? `; ${l.sessionsLost} sessions lost` : ''}${r.healthy ? '' : '; NOT answering after the load'}`

@@ -57,13 +57,23 @@ export interface RestartRun {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-export function rssKiB(pid: number): number {
+/**
+ * Resident memory from /proc/<pid>/status, KiB: VmRSS, and its anonymous part (RssAnon: heap,
+ * buffers). The rest is mostly file pages mapped in: LMDB maps its data file, so BrokerScope's
+ * VmRSS with the store on counts store pages the kernel can drop and reread.
+ */
+export function memoryKiB(pid: number): { rss: number; anon: number } {
   try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return match ? Number(match[1]) : Number.NaN
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1] ?? Number.NaN)
+    return { rss: field('VmRSS'), anon: field('RssAnon') }
   } catch {
-    return Number.NaN
+    return { rss: Number.NaN, anon: Number.NaN }
   }
+}
+
+export function rssKiB(pid: number): number {
+  return memoryKiB(pid).rss
 }
 
 /** Fill through MQTT: sessions first (subscribe, leave), then their queued messages, then the retained ones. */

@@ -58,7 +58,8 @@ const QUICK_KILL_POINTS = 50
 
 const USAGE = `usage: npx tsx bench/run.ts [options]
 
-  --quick                  1 repetition, 0.5 s warm-up, 1.5 s measured, fuzz 50,000 cases / 30 s
+  --quick                  1 repetition, 0.5 s warm-up, 1.5 s measured, fuzz 50,000 cases / 30 s,
+                           churn ${QUICK_CHURN_S} s per broker, ${QUICK_KILL_POINTS} kill points
   --only a,b               scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}, fuzz,
                            and the store steps: ${STORE_STEPS.join(', ')}
                            (fuzz alone replaces only the fuzz section of an existing report; store

@@ -130,19 +130,19 @@ function churnLines(steps: StoreSteps): string[] {
       'of the run, the slope a least-squares fit over its second half (a leak keeps climbing once the queues are full). mosquitto: ' +
       '`persistence false` (its memory is the same with persistence true between snapshots).',
     '',
-    '| broker | plateau (max, last third) | slope, second half | peak | idle before | cycles/s | load CPU | QoS 1 acknowledged | received | errors | answers after |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|'
+    '| broker | plateau (max, last third) | of it anonymous (RssAnon) | slope, second half | peak | idle before | cycles/s | load CPU | QoS 1 acknowledged | received | errors | answers after |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|'
   ]
   for (const r of steps.churn) {
     if (r.error || !r.load) {
-      out.push(`| ${CHURN_LABEL[r.target]} | error: ${oneLine(r.error ?? 'no result')} | | | | | | | | | |`)
+      out.push(`| ${CHURN_LABEL[r.target]} | error: ${oneLine(r.error ?? 'no result')} | | | | | | | | | | |`)
       continue
     }
     const l = r.load
     const errors = Object.entries(l.errors).map(([k, v]) => `${v} ${k}`)
     if (l.sessionsLost > 0) errors.push(`${l.sessionsLost} sessions lost`)
     out.push(
-      `| ${CHURN_LABEL[r.target]} | ${n(r.plateauMb)} MB | ${n(r.slopeMbPerMin, 1)} MB/min | ${n(r.peakMb)} MB | ${n(r.idleMb)} MB | ` +
+      `| ${CHURN_LABEL[r.target]} | ${n(r.plateauMb)} MB | ${n(r.anonPlateauMb)} MB | ${n(r.slopeMbPerMin, 1)} MB/min | ${n(r.peakMb)} MB | ${n(r.idleMb)} MB | ` +
         `${n(l.cyclesPerSecond)}${l.behind > 0 ? ` (${n(l.behind)} starts behind the pace)` : ''} | ${n(l.cpuPercent)} % | ` +
         `${n(l.acknowledged)} of ${n(l.published)} | ` +
         `${n(l.received)} | ${errors.length > 0 ? errors.join(', ') : 'none'} | ${r.healthy ? 'yes' : '**no**'} |`
@@ -196,30 +196,60 @@ function crashLines(steps: StoreSteps): string[] {
   return out
 }
 
+const PARTS = ['throughput', 'restart', 'churn', 'crash'] as const
+type Part = (typeof PARTS)[number]
+const partStart = (part: Part): string => `<!-- store part: ${part} -->`
+const partEnd = (part: Part): string => `<!-- store part end: ${part} -->`
+
+/**
+ * The section: one marked part per thing measured this time (the throughput scenarios, restart,
+ * churn, crash), each with its date, step time and notes, so a later `--only crash` replaces the
+ * crash part and keeps the others (writeStoreSection).
+ */
 export function storeSection(steps: StoreSteps | null, medianOf: MedianOf, date: string, notes: string[] = []): string[] {
   const out = [START, '## The store (issue 10)', '']
-  for (const note of notes) out.push(`> **Note:** ${note}`, '')
-  const parts = [...throughputLines(medianOf), ...(steps ? [...restartLines(steps), ...churnLines(steps), ...crashLines(steps)] : [])]
-  if (parts.length === 0) {
-    out.push('Not run this time.', '', END)
-    return out
+  const bodies: Record<Part, string[]> = {
+    throughput: throughputLines(medianOf),
+    restart: steps ? restartLines(steps) : [],
+    churn: steps ? churnLines(steps) : [],
+    crash: steps ? crashLines(steps) : []
   }
-  const times = steps
-    ? Object.entries(steps.seconds)
-        .map(([step, s]) => `${step} ${n(s)} s`)
-        .join(', ')
-    : ''
-  out.push(`Measured ${date}${times ? `; step times: ${times}` : ''}.`, '', ...parts, END)
+  let any = false
+  for (const part of PARTS) {
+    const [heading, blank, ...body] = bodies[part]
+    if (heading === undefined) continue
+    any = true
+    const seconds = part === 'throughput' ? undefined : steps?.seconds[part]
+    out.push(partStart(part), heading, blank ?? '', `Measured ${date}${seconds !== undefined ? ` (this step: ${n(seconds)} s)` : ''}.`, '')
+    for (const note of notes) out.push(`> **Note:** ${note}`, '')
+    out.push(...body, partEnd(part), '')
+  }
+  if (!any) out.push('Not run this time.', '')
+  out.push(END)
   return out
+}
+
+/** The marked parts of a store section's text. */
+function partsOf(text: string): Map<Part, string> {
+  const found = new Map<Part, string>()
+  for (const part of PARTS) {
+    const start = text.indexOf(partStart(part))
+    const end = text.indexOf(partEnd(part))
+    if (start >= 0 && end > start) found.set(part, text.slice(start, end + partEnd(part).length))
+  }
+  return found
 }
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 300)
 }
 
-/** Replace the store section of an existing report (or add it before "## Scenarios"); true when the file existed. */
+/**
+ * Replace the store section of an existing report (or add it before "## Scenarios"), keeping the
+ * parts of the old section that were not measured this time; true when the file existed.
+ */
 export function writeStoreSection(section: string[], markdownPath: string): boolean {
-  const text = section.join('\n')
+  let text = section.join('\n')
   if (!existsSync(markdownPath)) {
     mkdirSync(dirname(markdownPath), { recursive: true })
     writeFileSync(markdownPath, `# Benchmarks\n\n${text}\n`)
@@ -228,8 +258,13 @@ export function writeStoreSection(section: string[], markdownPath: string): bool
   const old = readFileSync(markdownPath, 'utf8')
   const start = old.indexOf(START.slice(0, 20))
   const end = old.indexOf(END)
-  if (start >= 0 && end > start) writeFileSync(markdownPath, old.slice(0, start) + text + old.slice(end + END.length))
-  else {
+  if (start >= 0 && end > start) {
+    const kept = partsOf(old.slice(start, end))
+    const fresh = partsOf(text)
+    const merged = PARTS.filter((p) => fresh.has(p) || kept.has(p)).map((p) => fresh.get(p) ?? kept.get(p)!)
+    if (merged.length > 0) text = [START, '## The store (issue 10)', '', merged.join('\n\n'), '', END].join('\n')
+    writeFileSync(markdownPath, old.slice(0, start) + text + old.slice(end + END.length))
+  } else {
     const at = old.indexOf('\n## Scenarios')
     writeFileSync(markdownPath, at >= 0 ? `${old.slice(0, at + 1)}${text}\n\n${old.slice(at + 1)}` : `${old.trimEnd()}\n\n${text}\n`)
   }
