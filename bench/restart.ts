@@ -37,6 +37,8 @@ export interface TimedStart {
   /** Spawn → CONNACK to a CONNECT sent right after the accept. */
   connackMs: number
   rssKiB: number
+  /** RssAnon: VmRSS less mapped files (LMDB maps its data file). */
+  anonKiB: number
 }
 
 export interface RestartRun {
@@ -48,8 +50,9 @@ export interface RestartRun {
   starts: TimedStart[]
   /** What the last restart (after SIGKILL) had: retained messages found, sampled sessions complete. */
   check: { retainedFound: number; sessionsSampled: number; sessionsComplete: number; queuedFound: number } | null
-  /** Filled state RSS (before the first stop). */
+  /** Filled state RSS (before the first stop), and its anonymous part. */
   filledRssKiB: number
+  filledAnonKiB: number
   /** The first start, on an empty data folder: what starting the process costs with nothing to load. */
   emptyStart: TimedStart | null
   error?: string
@@ -70,10 +73,6 @@ export function memoryKiB(pid: number): { rss: number; anon: number } {
   } catch {
     return { rss: Number.NaN, anon: Number.NaN }
   }
-}
-
-export function rssKiB(pid: number): number {
-  return memoryKiB(pid).rss
 }
 
 /** Fill through MQTT: sessions first (subscribe, leave), then their queued messages, then the retained ones. */
@@ -134,7 +133,8 @@ async function timedStart(
     await exited
     await running.stop()
   }
-  return { running, start: { after, acceptMs, connackMs, rssKiB: rssKiB(running.pid) }, kill }
+  const memory = memoryKiB(running.pid)
+  return { running, start: { after, acceptMs, connackMs, rssKiB: memory.rss, anonKiB: memory.anon }, kill }
 }
 
 /**
@@ -207,6 +207,7 @@ export async function runRestart(name: BrokerName, spec: RestartSpec, log: (line
     starts: [],
     check: null,
     filledRssKiB: Number.NaN,
+    filledAnonKiB: Number.NaN,
     emptyStart: null
   }
   let running: Running | null = null
@@ -217,7 +218,9 @@ export async function runRestart(name: BrokerName, spec: RestartSpec, log: (line
     const t0 = performance.now()
     await fillStore(running.port, spec)
     run.fillSeconds = (performance.now() - t0) / 1000
-    run.filledRssKiB = rssKiB(running.pid)
+    const filled = memoryKiB(running.pid)
+    run.filledRssKiB = filled.rss
+    run.filledAnonKiB = filled.anon
     log(
       `[restart] ${name}: filled ${spec.retained.toLocaleString('en-US')} retained, ${spec.sessions.toLocaleString('en-US')} sessions × ` +
         `${spec.queuedPerSession} queued in ${run.fillSeconds.toFixed(1)} s`

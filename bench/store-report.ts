@@ -13,7 +13,7 @@ import { RESTART_TARGET_MS, type TimedStart } from './restart'
 import type { StoreSteps } from './store-steps'
 import { STORE_TARGETS } from './store-scenarios'
 
-const START = '<!-- store: start (npx tsx bench/run.ts --only qos1-durable,qos2-durable,restart,churn,crash replaces this section) -->'
+const START = '<!-- store: start (npx tsx bench/run.ts --only qos1-durable,qos2-durable,restart,churn,crash replaces the parts it runs) -->'
 const END = '<!-- store: end -->'
 
 /** Median of a scenario's metric on a broker in this run (NaN when it did not run). */
@@ -79,7 +79,8 @@ function restartLines(steps: StoreSteps): string[] {
         `sent then; medians. Target ≤ ${RESTART_TARGET_MS / 1000} s to the accept. The page cache is warm (the files were just written). ` +
         'After the last restart every retained message is counted (subscribe store/r/# at QoS 1) and 100 sessions spread over ' +
         'the range reconnect and must get all their queued messages. "Empty start" is the first start on an empty data folder: ' +
-        'what starting the process costs with nothing to load. BrokerScope: `--persistence true`; mosquitto: `persistence true` ' +
+        'what starting the process costs with nothing to load. RSS: VmRSS, in brackets its anonymous part (RssAnon; the rest is ' +
+        "mostly mapped files: LMDB maps the store's data file). BrokerScope: `--persistence true`; mosquitto: `persistence true` " +
         '(it writes mosquitto.db at shutdown; after SIGKILL it loads the snapshot it last wrote).',
       ''
     )
@@ -94,7 +95,7 @@ function restartLines(steps: StoreSteps): string[] {
       out.push(`| ${label} | error: ${oneLine(r.error)} | | | | | | | | |`)
       continue
     }
-    const of = (after: TimedStart['after'], key: 'acceptMs' | 'connackMs' | 'rssKiB'): number =>
+    const of = (after: TimedStart['after'], key: 'acceptMs' | 'connackMs' | 'rssKiB' | 'anonKiB'): number =>
       median(r.starts.filter((s) => s.after === after).map((s) => s[key]))
     const worst = Math.max(...r.starts.map((s) => s.acceptMs))
     const c = r.check
@@ -102,9 +103,9 @@ function restartLines(steps: StoreSteps): string[] {
       ? `${n(c.retainedFound)} of ${n(r.spec.retained)} retained; ${c.sessionsComplete} of ${c.sessionsSampled} sampled sessions with all their queued messages`
       : 'not checked'
     out.push(
-      `| ${label} | ${n(r.fillSeconds, 1)} s | ${r.store ? `${mb(r.store.bytes)} (${r.store.files})` : '–'} | ${n(r.filledRssKiB / 1024)} MB | ` +
+      `| ${label} | ${n(r.fillSeconds, 1)} s | ${r.store ? `${mb(r.store.bytes)} (${r.store.files})` : '–'} | ${n(r.filledRssKiB / 1024)} MB (${n(r.filledAnonKiB / 1024)}) | ` +
         `${n(r.emptyStart?.acceptMs ?? Number.NaN)} ms | ${n(of('SIGTERM', 'acceptMs'))} / ${n(of('SIGTERM', 'connackMs'))} ms | ` +
-        `${n(of('SIGKILL', 'acceptMs'))} / ${n(of('SIGKILL', 'connackMs'))} ms | ${n(of('SIGKILL', 'rssKiB') / 1024)} MB | ${state}` +
+        `${n(of('SIGKILL', 'acceptMs'))} / ${n(of('SIGKILL', 'connackMs'))} ms | ${n(of('SIGKILL', 'rssKiB') / 1024)} MB (${n(of('SIGKILL', 'anonKiB') / 1024)}) | ${state}` +
         `${r.error ? `; error: ${oneLine(r.error)}` : ''} | ${r.broker === 'brokerscope' ? verdict(Number.isFinite(worst) ? worst <= RESTART_TARGET_MS : null) : '–'} |`
     )
   }
@@ -175,7 +176,7 @@ function crashLines(steps: StoreSteps): string[] {
       'publisher, killed with SIGKILL 20–270 ms apart (random, from the seed) and restarted on the same data folder. After every ' +
       'restart each retained topic must hold at least the last acknowledged value; at the end every message whose PUBACK (QoS 1) ' +
       'or PUBCOMP (QoS 2) the publisher got must have reached every persistent subscriber, QoS 2 exactly once. ' +
-      '`CRASH_KILL_POINTS=500 CRASH_SEED=<seed> npx vitest run test/broker/persistence/crash.test.ts` reproduces a run.',
+      '`CRASH_KILL_POINTS=500 CRASH_SEED=<seed> npx vitest run test/broker/persistence/crash.test.ts` runs the same load with the same kill delays.',
     ''
   ]
   const r = step.result
