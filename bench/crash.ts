@@ -18,12 +18,20 @@ export interface CrashStep {
   error?: string
 }
 
-/** Loss, QoS 2 duplicates, retained values behind, a store set aside, or fewer restarts than asked: the step fails. */
+/**
+ * Loss, QoS 2 duplicates, retained values behind, a store set aside, fewer restarts than asked, or
+ * no more acknowledged messages than kills (the crash test's checks): the step fails.
+ */
 export function crashFailures(step: CrashStep): string[] {
   const r = step.result
   if (!r) return [step.error ?? 'did not run']
   const out: string[] = []
   if (r.restarts !== step.killPoints) out.push(`${r.restarts} of ${step.killPoints} restarts`)
+  // As the test asks: more acknowledged than kills, or the load did not run between the kills.
+  if (r.acknowledged.qos1 <= step.killPoints)
+    out.push(`only ${r.acknowledged.qos1} QoS 1 messages acknowledged over ${step.killPoints} kills`)
+  if (r.acknowledged.qos2 <= step.killPoints)
+    out.push(`only ${r.acknowledged.qos2} QoS 2 messages acknowledged over ${step.killPoints} kills`)
   if (r.lost.qos1.length > 0) out.push(`${r.lost.qos1.length} acknowledged QoS 1 messages lost`)
   if (r.lost.qos2.length > 0) out.push(`${r.lost.qos2.length} acknowledged QoS 2 messages lost`)
   if (r.qos2Duplicates.length > 0) out.push(`${r.qos2Duplicates.length} QoS 2 messages delivered twice`)

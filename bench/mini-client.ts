@@ -38,7 +38,6 @@ export class MiniClient {
   readonly closed: Promise<void>
   private readonly pending = new Map<number, Pending>()
   private nextId = 1
-  private closing = false
   private closeReason: string | null = null
   private readonly options: { protocolVersion: 4 | 5 }
 
@@ -196,20 +195,13 @@ export class MiniClient {
 
   /** DISCONNECT, then close the socket once the broker has it (no will is sent). */
   async disconnect(): Promise<void> {
-    this.closing = true
     if (!this.socket.destroyed) this.socket.end(mqttPacket.generate({ cmd: 'disconnect' }, this.options))
     await this.closed
   }
 
   /** Drop the socket with no DISCONNECT (the broker sends the will). */
   destroy(): void {
-    this.closing = true
     this.socket.destroy()
-  }
-
-  /** Why the broker closed the connection, if it did and said so. */
-  get problem(): string | null {
-    return this.closing ? null : this.closeReason
   }
 }
 
