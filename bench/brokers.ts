@@ -99,7 +99,7 @@ export function freePort(): Promise<number> {
   })
 }
 
-function track(name: string, child: ChildProcess, port: number, cleanup?: () => void, ui?: Running['ui']): Running {
+export function track(name: string, child: ChildProcess, port: number, cleanup?: () => void, ui?: Running['ui']): Running {
   const tail: string[] = []
   const keep = (chunk: Buffer): void => {
     tail.push(
@@ -169,10 +169,23 @@ export interface StartOptions {
    * no UI server at all, not even the default one on 8090).
    */
   ui?: boolean
-  /** BrokerScope: keep retained messages and sessions in its store (default false: the in-memory broker). */
+  /**
+   * BrokerScope: keep retained messages and sessions in its store (default false: the in-memory
+   * broker); mosquitto: `persistence true` with its default autosave.
+   */
   persistence?: boolean
-  /** BrokerScope: this data folder (kept after the run) instead of a fresh temporary one. */
+  /**
+   * BrokerScope: this data folder (kept after the run) instead of a fresh temporary one; mosquitto:
+   * its persistence_location (with `persistence`).
+   */
   dataDir?: string
+  /** Queue bound per client (default 100,000): `--max-queued-messages`, mosquitto's `max_queued_messages`. */
+  maxQueuedMessages?: number
+  /**
+   * Outgoing messages in flight per client (default: BrokerScope 65,535, mosquitto 0 = unlimited):
+   * `--max-inflight-messages`, mosquitto's `max_inflight_messages`.
+   */
+  maxInflightMessages?: number
   /** BrokerScope only: extra environment (BROKERSCOPE_INSPECTOR=off). */
   env?: Record<string, string>
   /** BrokerScope and mosquitto: bridge `# out <qos>` to the broker on this port (the bridge scenarios). */
@@ -182,17 +195,26 @@ export interface StartOptions {
 /** The fixed inspector UI token of the fan-in + inspector runs. */
 export const UI_TOKEN = 'bench-inspector-token-0001'
 
-export async function startBroker(name: BrokerName, options: StartOptions = {}): Promise<Running> {
-  const port = await freePort()
-  let child: ChildProcess
-  let cleanup: (() => void) | undefined
-  let ui: Running['ui']
+/** How to launch a broker: the argv (pinned to the broker's core by spawnPinned), its environment, what to remove after. */
+export interface BrokerCommand {
+  argv: string[]
+  env?: Record<string, string>
+  cleanup?: () => void
+  ui?: Running['ui']
+  /** Where the broker keeps its state (BrokerScope: the data folder; mosquitto: persistence_location). */
+  dataDir: string
+}
+
+/** The command line (and config file) for `name` listening on `port`. */
+export async function brokerCommand(name: BrokerName, port: number, options: StartOptions = {}): Promise<BrokerCommand> {
+  const maxQueued = String(options.maxQueuedMessages ?? 100_000)
   switch (name) {
     case 'brokerscope': {
       const profile = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []
       // Every run gets a data folder of its own (settings, store, lock): never the user's.
       const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bench-brokerscope-'))
-      if (options.dataDir === undefined) cleanup = () => rmSync(dataDir, { recursive: true, force: true })
+      const cleanup = options.dataDir === undefined ? () => rmSync(dataDir, { recursive: true, force: true }) : undefined
+      let ui: Running['ui']
       if (options.ui) {
         let uiPort = await freePort()
         while (uiPort === port) uiPort = await freePort()
@@ -216,78 +238,66 @@ export async function startBroker(name: BrokerName, options: StartOptions = {}):
         writeFileSync(config, JSON.stringify({ bridges: [bridge] }, null, 2))
         bridgeArgs.push('-c', config)
       }
-      child = spawnPinned(
-        BROKER_CPU,
-        [
-          process.execPath,
-          // The V8 flags the product's launchers use (npm run broker, bin/brokerscope.js).
-          ...BROKERSCOPE_NODE_FLAGS,
-          ...profile,
-          BROKERSCOPE_CLI,
-          '--data-dir',
-          dataDir,
-          // The in-memory figures, unless a scenario measures the store.
-          '--persistence',
-          String(options.persistence ?? false),
-          '--tcp-port',
-          String(port),
-          '--ws-port',
-          '0',
-          ...uiArgs,
-          '--sys-interval',
-          '0',
-          '--log-level',
-          'error',
-          '--max-queued-messages',
-          '100000',
-          '--max-inflight-messages',
-          '65535',
-          ...bridgeArgs
-        ],
-        { env: options.env }
-      )
-      break
+      const argv = [
+        process.execPath,
+        // The V8 flags the product's launchers use (npm run broker, bin/brokerscope.js).
+        ...BROKERSCOPE_NODE_FLAGS,
+        ...profile,
+        BROKERSCOPE_CLI,
+        '--data-dir',
+        dataDir,
+        // The in-memory figures, unless a scenario measures the store.
+        '--persistence',
+        String(options.persistence ?? false),
+        '--tcp-port',
+        String(port),
+        '--ws-port',
+        '0',
+        ...uiArgs,
+        '--sys-interval',
+        '0',
+        '--log-level',
+        'error',
+        '--max-queued-messages',
+        maxQueued,
+        '--max-inflight-messages',
+        String(options.maxInflightMessages ?? 65535),
+        ...bridgeArgs
+      ]
+      return { argv, env: options.env, cleanup, ui, dataDir }
     }
     case 'aedes':
-      child = spawnPinned(BROKER_CPU, [process.execPath, join(ROOT, 'bench/aedes-server.mjs'), String(port)])
-      break
-    case 'mosquitto': {
-      const started = spawnMosquitto(BROKER_CPU, port, options.bridgeTo)
-      child = started.child
-      cleanup = started.cleanup
-      break
-    }
+      return { argv: [process.execPath, join(ROOT, 'bench/aedes-server.mjs'), String(port)], dataDir: '' }
+    case 'mosquitto':
+      return mosquittoCommand(port, options)
   }
-  const running = track(name, child, port, cleanup, ui)
-  await waitForPort(running, child)
-  // The UI server starts after the MQTT listeners.
-  if (ui) await waitForPort(running, child, 15_000, ui.port)
-  return running
 }
 
-/** mosquitto with the bench settings, pinned to `cpu`; with `bridgeTo`, its own bridge to that broker. */
-function spawnMosquitto(cpu: string, port: number, bridgeTo?: StartOptions['bridgeTo']): { child: ChildProcess; cleanup: () => void } {
+/** mosquitto with the bench settings (and `persistence`, `bridgeTo` as in StartOptions). */
+function mosquittoCommand(port: number, options: StartOptions = {}): BrokerCommand {
   const dir = mkdtempSync(join(tmpdir(), 'bench-mosquitto-'))
+  const dataDir = options.dataDir ?? dir
   const config = join(dir, 'mosquitto.conf')
   const lines = [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
-    'persistence false',
-    'max_queued_messages 100000',
+    // The store scenarios: mosquitto's own persistence, with its default autosave (every 1800 s and at shutdown).
+    ...(options.persistence ? ['persistence true', `persistence_location ${dataDir}/`] : ['persistence false']),
+    `max_queued_messages ${options.maxQueuedMessages ?? 100_000}`,
     'max_queued_bytes 0',
     // 0 = no maximum (mosquitto.conf(5)).
-    'max_inflight_messages 0',
+    `max_inflight_messages ${options.maxInflightMessages ?? 0}`,
     'set_tcp_nodelay true',
     'log_dest stderr',
     'log_type error'
   ]
   // As root, mosquitto would switch to the `mosquitto` user; stay who we are.
   if (process.getuid?.() === 0) lines.push('user root')
-  if (bridgeTo) {
+  if (options.bridgeTo) {
     lines.push(
       'connection bench',
-      `address 127.0.0.1:${bridgeTo.port}`,
-      `topic # out ${bridgeTo.qos}`,
+      `address 127.0.0.1:${options.bridgeTo.port}`,
+      `topic # out ${options.bridgeTo.qos}`,
       'bridge_protocol_version mqttv311',
       'try_private true',
       'cleansession true',
@@ -295,14 +305,28 @@ function spawnMosquitto(cpu: string, port: number, bridgeTo?: StartOptions['brid
     )
   }
   writeFileSync(config, lines.join('\n') + '\n')
-  return { child: spawnPinned(cpu, [MOSQUITTO, '-c', config]), cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+  // A data folder given in options is the caller's to keep or remove; the config's folder goes.
+  const cleanup = () => rmSync(dir, { recursive: true, force: true })
+  return { argv: [MOSQUITTO, '-c', config], cleanup, dataDir }
+}
+
+export async function startBroker(name: BrokerName, options: StartOptions = {}): Promise<Running> {
+  const port = await freePort()
+  const command = await brokerCommand(name, port, options)
+  const child = spawnPinned(BROKER_CPU, command.argv, { env: command.env })
+  const running = track(name, child, port, command.cleanup, command.ui)
+  await waitForPort(running, child)
+  // The UI server starts after the MQTT listeners.
+  if (command.ui) await waitForPort(running, child, 15_000, command.ui.port)
+  return running
 }
 
 /** The bridge scenarios' remote: mosquitto with the bench settings, on the generator's core (the same for every broker). */
 export async function startRemote(): Promise<Running> {
   const port = await freePort()
-  const { child, cleanup } = spawnMosquitto(GENERATOR_CPU, port)
-  const running = track('remote mosquitto', child, port, cleanup)
+  const command = mosquittoCommand(port)
+  const child = spawnPinned(GENERATOR_CPU, command.argv)
+  const running = track('remote mosquitto', child, port, command.cleanup)
   await waitForPort(running, child)
   return running
 }

@@ -183,8 +183,12 @@ function openPublisher(i: number): Promise<Conn> {
   return open(encodeConnect(`bench-${runTag}-pub-${i}`), false)
 }
 
-function openSubscriber(i: number, topic: string, qos: QoS, port = job.port): Promise<Conn> {
-  return open(Buffer.concat([encodeConnect(`bench-${runTag}-sub-${i}`), encodeSubscribe(topic, qos)]), true, port)
+function openSubscriber(i: number, topic: string, qos: QoS, options: { clean?: boolean; port?: number } = {}): Promise<Conn> {
+  return open(
+    Buffer.concat([encodeConnect(`bench-${runTag}-sub-${i}`, options.clean ?? true), encodeSubscribe(topic, qos)]),
+    true,
+    options.port ?? job.port
+  )
 }
 
 // ───────────────────────────── timeline ─────────────────────────────
@@ -642,7 +646,9 @@ async function flood(publisherTopics: string[], subscriberTopic: string, subscri
   // otherwise the WebSocket UI client (fan-in-inspector).
   let page: InspectorPage | null = null
   const ui = job.ui && !job.page ? await UiClient.connect(job.ui) : null
-  const subs = await Promise.all(Array.from({ length: subscribers }, (_, i) => openSubscriber(i, subscriberTopic, 0, subscriberPort)))
+  const subs = await Promise.all(
+    Array.from({ length: subscribers }, (_, i) => openSubscriber(i, subscriberTopic, 0, { port: subscriberPort }))
+  )
   const pubs = await Promise.all(publisherTopics.map((_, i) => openPublisher(i)))
   const receivers = subs.map((conn) => new Receiver(conn, pubs.length))
   const templates = publisherTopics.map((topic, i) => new PublishTemplate(topic, 0, i, batchOf(topic, 0)))
@@ -807,7 +813,9 @@ async function floodWithPage(rate: number, topicCount: number, publishers: numbe
 /** qos1 and qos2: publisher → subscriber pairs with a window of messages in flight per publisher. */
 async function pairs(qos: 1 | 2, count: number, window: number): Promise<void> {
   const topics = Array.from({ length: count }, (_, i) => `bench/q/${i}`)
-  const subs = await Promise.all(topics.map((topic, i) => openSubscriber(i, topic, qos)))
+  // The store scenarios: subscribers with persistent sessions, so every delivery is stored.
+  const clean = job.params.persistentSessions !== true
+  const subs = await Promise.all(topics.map((topic, i) => openSubscriber(i, topic, qos, { clean })))
   const pubConns = await Promise.all(topics.map((_, i) => openPublisher(i)))
   // Publisher i's messages carry index i; subscriber i only sees publisher i.
   const receivers = subs.map((conn) => new Receiver(conn, count))
@@ -884,7 +892,7 @@ async function waitForBridge(timeoutMs = 15_000): Promise<void> {
 
 /** bridge-qos1: QoS 1 publishers (a window each) on the broker under test, one QoS 1 subscriber on the remote; nothing may be lost. */
 async function bridgedQos1(count: number, window: number): Promise<void> {
-  const sub = await openSubscriber(0, 'bench/#', 1, job.subscriberPort)
+  const sub = await openSubscriber(0, 'bench/#', 1, { port: job.subscriberPort })
   const receiver = new Receiver(sub, count)
   const pubConns = await Promise.all(Array.from({ length: count }, (_, i) => openPublisher(i)))
   const pubs = pubConns.map((conn, i) => new WindowedPublisher(conn, new PublishTemplate(`bench/q/${i}`, 1, i, window), window))

@@ -29,8 +29,9 @@ export const CONNECT = 1
 
 export type QoS = 0 | 1 | 2
 
-export function encodeConnect(clientId: string): Buffer {
-  return mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean: true, keepalive: 0 })
+/** `clean` false: a persistent session (3.1.1 clean session 0), kept by the broker after the connection. */
+export function encodeConnect(clientId: string, clean = true): Buffer {
+  return mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, clean, keepalive: 0 })
 }
 
 export function encodeSubscribe(topic: string, qos: QoS, messageId = 1): Buffer {

@@ -8,6 +8,9 @@ import { dirname, basename } from 'node:path'
 import type { BrokerName } from './brokers'
 import type { FuzzRun } from './fuzz-run'
 import type { GeneratorResult, MetricSpec, Scenario, SinkMode } from './scenarios'
+import { isStoreScenario } from './store-scenarios'
+import { storeSection } from './store-report'
+import type { StoreSteps } from './store-steps'
 
 export interface Run {
   scenario: Scenario
@@ -41,6 +44,8 @@ export interface ReportData {
   notes: string[]
   /** The protocol-fuzz run at the end (null: not run). */
   fuzz: FuzzRun | null
+  /** Issue 10's store steps after it: restart, churn soak, crash run (null: none ran). */
+  store: StoreSteps | null
   elapsedSeconds: number
 }
 
@@ -84,6 +89,14 @@ function goodRuns(data: ReportData, scenario: Scenario, broker: BrokerName): Gen
 
 export function medianOf(data: ReportData, scenario: Scenario, broker: BrokerName, metric: string): number {
   return median(goodRuns(data, scenario, broker).map((r) => r.metrics[metric]))
+}
+
+/** medianOf by scenario id, for the store section (NaN for a scenario that did not run). */
+export function storeMedian(data: ReportData): (id: string, broker: BrokerName, metric: string) => number {
+  return (id, broker, metric) => {
+    const scenario = data.scenarios.find((s) => s.id === id)
+    return scenario ? medianOf(data, scenario, broker, metric) : Number.NaN
+  }
 }
 
 function ceilingFor(data: ReportData, scenario: Scenario, metric: string): { value: number; mode: SinkMode } | null {
@@ -218,7 +231,8 @@ function baselineLines(data: ReportData): string[] {
   const out: string[] = []
   for (const scenario of data.scenarios) {
     const b = baselineRatio(data, scenario)
-    if (!b || !scenario.baseline) continue
+    // The store scenarios have their own summary (bench/store-report.ts).
+    if (!b || !scenario.baseline || isStoreScenario(scenario.id)) continue
     const metric = scenario.metrics.find((m) => m.key === scenario.baseline!.metric)!
     const target = scenario.baseline.target
     const paired = data.runs
@@ -328,6 +342,7 @@ export function renderMarkdown(data: ReportData, svgName: string): string {
     out.push('')
   }
   out.push(...fuzzSection(data.fuzz, data.date), '')
+  out.push(...storeSection(data.store, storeMedian(data), data.date), '')
   out.push('## Scenarios', '')
   for (const s of data.scenarios) out.push(`- **${s.title}** — ${s.description}.`)
   out.push(
@@ -383,13 +398,16 @@ export function renderMarkdown(data: ReportData, svgName: string): string {
   out.push('', '## Commands', '')
   out.push(
     '```sh',
-    'npm run bench                                    # build, then the full suite (3 repetitions, then the fuzz run; under 10 minutes)',
+    'npm run bench                                    # build, then the full suite (3 repetitions, the fuzz run, then the store steps; about 25 minutes)',
     'npx tsx bench/run.ts --quick                     # 1 repetition, shorter windows (needs a build: npx electron-vite build)',
     'npx tsx bench/run.ts --only fan-in,qos1          # some scenarios',
     'npx tsx bench/run.ts --only fan-in-inspector     # BrokerScope fan-in with and without the inspector attached',
     'npx tsx bench/run.ts --brokers brokerscope,aedes # some brokers',
     'npx tsx bench/run.ts --only fuzz                 # only the protocol fuzz run (updates only its section here)',
     'npx tsx bench/run.ts --no-fuzz                   # everything but the fuzz run',
+    'npx tsx bench/run.ts --only qos1-durable,qos2-durable,restart,churn,crash  # the store (issue 10): updates only its section here',
+    'npx tsx bench/run.ts --only churn --churn-seconds 540                      # the 9-minute churn soak',
+    'npx tsx bench/run.ts --no-store-steps            # everything but restart, churn and crash',
     'npx tsx bench/fuzz.ts --cases 1000000            # the fuzz run on its own, no time budget',
     'npx tsx bench/run.ts --profile fan-in            # BrokerScope under --cpu-prof, top 15 self-time functions',
     'npx tsx bench/run.ts --help                      # every option',
@@ -431,8 +449,8 @@ export function fuzzSection(f: FuzzRun | null, date: string): string[] {
       'MQTT version, mutated, over real TCP sockets to a broker running inside the fuzz process, while a healthy client checks that the broker ' +
       'keeps serving; it stops at the first failure (an exception out of a connection, an error logged by a handler, a lost probe), ' +
       'which it prints with the seed and case indices that reproduce it. Not pinned to a core: the broker and the fuzz sockets are ' +
-      "one Node process, so it uses about one core. The run is stopped at its time budget (what is left of the suite's " +
-      '10 minutes), and the cases done by then are reported.',
+      'one Node process, so it uses about one core. The run is stopped at its time budget (what is left of the 10 minutes the ' +
+      'scenarios and the fuzz run share; the store steps come after), and the cases done by then are reported.',
     ''
   )
   if (f.error) {

@@ -26,19 +26,46 @@ import {
 } from './brokers'
 import { runFuzzStep, type FuzzRun } from './fuzz-run'
 import { parseProfileArgs, profile } from './profile'
-import { BROKER_LABEL, formatValue, fuzzSummary, writeFuzzSection, writeReport, type CeilingRun, type ReportData, type Run } from './report'
+import {
+  BROKER_LABEL,
+  formatValue,
+  fuzzSummary,
+  storeMedian,
+  writeFuzzSection,
+  writeReport,
+  type CeilingRun,
+  type ReportData,
+  type Run
+} from './report'
 import { SCENARIOS, workloadOf, type GeneratorJob, type GeneratorResult, type Scenario, type Target } from './scenarios'
+import { isStoreScenario } from './store-scenarios'
+import { storeSection, writeStoreSection } from './store-report'
+import { STORE_STEPS, runStoreSteps, type StoreStep, type StoreSteps } from './store-steps'
+import { crashFailures } from './crash'
 
-/** `npm run bench` with default options keeps under 10 minutes: the fuzz run gets what is left of this. */
+/**
+ * The scenarios and the fuzz run keep under 10 minutes together: the fuzz run gets what is left of
+ * this (the store scenarios' time not counted, so the fuzz figure stays comparable). The store
+ * steps (restart, churn, crash: about 12 minutes by default) run after them.
+ */
 const SUITE_BUDGET_S = 560
 /** The fuzz run's default budget at most (about 3 minutes; a run that finishes earlier just ends). */
 const FUZZ_MAX_S = 300
 
+/** Store steps: churn seconds per broker and crash kill points, default and --quick. */
+const DEFAULT_CHURN_S = 60
+const QUICK_CHURN_S = 20
+const DEFAULT_KILL_POINTS = 500
+const QUICK_KILL_POINTS = 50
+
 const USAGE = `usage: npx tsx bench/run.ts [options]
 
-  --quick                  1 repetition, 0.5 s warm-up, 1.5 s measured, fuzz 50,000 cases / 30 s
-  --only a,b               scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}, fuzz
-                           (fuzz alone replaces only the fuzz section of an existing report)
+  --quick                  1 repetition, 0.5 s warm-up, 1.5 s measured, fuzz 50,000 cases / 30 s,
+                           churn ${QUICK_CHURN_S} s per broker, ${QUICK_KILL_POINTS} kill points
+  --only a,b               scenarios: ${SCENARIOS.map((s) => s.id).join(', ')}, fuzz,
+                           and the store steps: ${STORE_STEPS.join(', ')}
+                           (fuzz alone replaces only the fuzz section of an existing report; store
+                           scenarios and steps alone only the store section)
   --brokers a,b            brokers: ${ALL_BROKERS.join(', ')}
   --reps n                 repetitions per broker (default 3)
   --warmup ms              warm-up per measurement (default 1000)
@@ -49,7 +76,11 @@ const USAGE = `usage: npx tsx bench/run.ts [options]
   --fuzz-cases n           fuzz cases (default 1000000)
   --fuzz-seconds s         fuzz time budget: stopped after this long, the cases done so far
                            reported (default: what is left of ${SUITE_BUDGET_S} s since the start,
-                           at least 30 and at most ${FUZZ_MAX_S}, so npm run bench stays under 10 minutes)
+                           at least 30 and at most ${FUZZ_MAX_S}, so scenarios + fuzz stay under 10 minutes)
+  --no-store-steps         skip the store steps (restart, churn, crash) after the fuzz run
+  --churn-seconds s        churn soak per broker (default ${DEFAULT_CHURN_S}; --quick ${QUICK_CHURN_S}; the issue's soak: 540)
+  --crash-kill-points n    SIGKILL points of the crash run (default ${DEFAULT_KILL_POINTS}; --quick ${QUICK_KILL_POINTS})
+  --crash-seed n           seed of the crash run's kill points and the churn's choices (default: from the clock)
   --out path.md            report path (default docs/benchmarks.md; the chart goes next to it as .svg)
   --no-report              print only, write nothing
   --note text              add a note to the top of the report (repeatable)
@@ -74,6 +105,10 @@ interface Options {
   fuzzSeconds: number | null
   out: string | null
   notes: string[]
+  storeSteps: StoreStep[]
+  churnSeconds: number
+  crashKillPoints: number
+  crashSeed: number
 }
 
 function fail(message: string): never {
@@ -97,8 +132,14 @@ function parseArgs(argv: string[]): Options {
     fuzzCases: 1_000_000,
     fuzzSeconds: null,
     out: join(ROOT, 'docs/benchmarks.md'),
-    notes: []
+    notes: [],
+    storeSteps: [...STORE_STEPS],
+    churnSeconds: DEFAULT_CHURN_S,
+    crashKillPoints: DEFAULT_KILL_POINTS,
+    crashSeed: Date.now() % 1_000_000
   }
+  let churnSeconds: number | null = null
+  let killPoints: number | null = null
   let reps: number | null = null
   let warmup: number | null = null
   let measure: number | null = null
@@ -122,12 +163,14 @@ function parseArgs(argv: string[]): Options {
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean)
+        const steps: readonly string[] = STORE_STEPS
         for (const id of ids) {
-          if (id !== 'fuzz' && !SCENARIOS.some((s) => s.id === id))
-            fail(`unknown scenario ${id} (${SCENARIOS.map((s) => s.id).join(', ')}, fuzz)`)
+          if (id !== 'fuzz' && !steps.includes(id) && !SCENARIOS.some((s) => s.id === id))
+            fail(`unknown scenario ${id} (${SCENARIOS.map((s) => s.id).join(', ')}, fuzz, ${STORE_STEPS.join(', ')})`)
         }
         options.scenarios = SCENARIOS.filter((s) => ids.includes(s.id))
         options.fuzz = ids.includes('fuzz')
+        options.storeSteps = STORE_STEPS.filter((s) => ids.includes(s))
         break
       }
       case '--brokers': {
@@ -163,6 +206,18 @@ function parseArgs(argv: string[]): Options {
       case '--fuzz-seconds':
         fuzzSeconds = Math.max(1, number(value(++i, arg), arg))
         break
+      case '--no-store-steps':
+        options.storeSteps = []
+        break
+      case '--churn-seconds':
+        churnSeconds = Math.max(6, number(value(++i, arg), arg))
+        break
+      case '--crash-kill-points':
+        killPoints = Math.max(1, Math.round(number(value(++i, arg), arg)))
+        break
+      case '--crash-seed':
+        options.crashSeed = Math.round(number(value(++i, arg), arg))
+        break
       case '--out':
         options.out = value(++i, arg)
         break
@@ -189,6 +244,8 @@ function parseArgs(argv: string[]): Options {
   if (noFuzz) options.fuzz = false
   options.fuzzCases = fuzzCases ?? (options.quick ? 50_000 : 1_000_000)
   options.fuzzSeconds = fuzzSeconds ?? (options.quick ? 30 : null)
+  options.churnSeconds = churnSeconds ?? (options.quick ? QUICK_CHURN_S : DEFAULT_CHURN_S)
+  options.crashKillPoints = killPoints ?? (options.quick ? QUICK_KILL_POINTS : DEFAULT_KILL_POINTS)
   return options
 }
 
@@ -297,7 +354,8 @@ function planRuns(selected: Scenario[], brokers: BrokerName[], options: Options)
  */
 function pairedBaseline(runs: Run[], scenario: Scenario, broker: BrokerName, rep: number, result: GeneratorResult): string {
   const base = scenario.baseline
-  if (!base) return ''
+  // Baselines are BrokerScope's own figures (a store scenario also runs on mosquitto).
+  if (!base || broker !== 'brokerscope') return ''
   const paired = runs.find((r) => r.scenario.id === base.scenario && r.broker === broker && r.rep === rep)
   const ours = result.metrics[base.metric]
   const theirs = paired?.result?.metrics[base.metric]
@@ -327,7 +385,7 @@ async function main(): Promise<void> {
     if (missing) log(`${name}: skipped: ${missing}`)
     else brokers.push(name)
   }
-  if (brokers.length === 0 && options.scenarios.length > 0) fail('no broker to run')
+  if (brokers.length === 0 && (options.scenarios.length > 0 || options.storeSteps.length > 0)) fail('no broker to run')
   if (!hasTaskset()) log('taskset not found: processes are not pinned to cores')
   const connectionsNeeded = (options.connections ?? 10_000) + 200
   if (options.scenarios.some((s) => s.id === 'connections') && hardFdLimit() < connectionsNeeded) {
@@ -373,11 +431,14 @@ async function main(): Promise<void> {
   // A scenario compared with a baseline (fan-in + inspector vs fan-in) runs right after it in every
   // repetition, so each pair is measured minutes closer together than scenario after scenario.
   const runs: Run[] = []
+  // Time in the store scenarios (issue 10) does not come out of the fuzz run's budget.
+  let storeScenarioMs = 0
   for (const group of plan.groups) {
     for (let rep = 1; rep <= options.reps; rep++) {
       for (const scenario of group) {
         for (const broker of plan.brokers.get(scenario.id)!) {
           const label = `[${scenario.id} ${rep}/${options.reps}] ${BROKER_LABEL[broker]}`
+          const runStarted = Date.now()
           // Bridge scenarios: the remote first (fresh for every run), then the broker bridging to it.
           const remote = scenario.bridge ? await startRemote().catch((err: unknown) => err as Error) : null
           try {
@@ -385,7 +446,12 @@ async function main(): Promise<void> {
             const bridgeTo = remote && scenario.bridge ? { port: remote.port, qos: scenario.bridge.qos } : undefined
             const result = await against(
               () =>
-                startBroker(broker, { ui: scenario.inspector === true || scenario.page !== undefined, env: scenario.brokerEnv, bridgeTo }),
+                startBroker(broker, {
+                  ui: scenario.inspector === true || scenario.page !== undefined,
+                  env: scenario.brokerEnv,
+                  persistence: scenario.persistence,
+                  bridgeTo
+                }),
               (running) => ({
                 ...jobFor(scenario, options, running.port, 'broker', running.pid),
                 ui: running.ui,
@@ -402,6 +468,7 @@ async function main(): Promise<void> {
           } finally {
             if (remote && !(remote instanceof Error)) await remote.stop()
           }
+          if (isStoreScenario(scenario.id)) storeScenarioMs += Date.now() - runStarted
         }
       }
     }
@@ -410,11 +477,27 @@ async function main(): Promise<void> {
   // 3. The long protocol-fuzz run (bench/fuzz.ts), last, within its time budget.
   let fuzz: FuzzRun | null = null
   if (options.fuzz) {
-    const elapsed = (Date.now() - started) / 1000
+    const elapsed = (Date.now() - started - storeScenarioMs) / 1000
     const budget = options.fuzzSeconds ?? Math.round(Math.min(FUZZ_MAX_S, Math.max(30, SUITE_BUDGET_S - elapsed)))
     log(`[fuzz] ${options.fuzzCases.toLocaleString('en-US')} cases, at most ${budget} s`)
     fuzz = await runFuzzStep(options.fuzzCases, budget, log)
     log(`[fuzz] ${fuzzSummary(fuzz)}`)
+  }
+
+  // 4. The store steps (issue 10): restart with a full store, the churn soak, the crash run.
+  let store: StoreSteps | null = null
+  if (options.storeSteps.length > 0) {
+    store = await runStoreSteps(
+      {
+        steps: options.storeSteps,
+        brokers,
+        restartReps: options.reps,
+        churnSeconds: options.churnSeconds,
+        crashKillPoints: options.crashKillPoints,
+        crashSeed: options.crashSeed
+      },
+      log
+    )
   }
 
   const data: ReportData = {
@@ -442,12 +525,19 @@ async function main(): Promise<void> {
     loadAverage: { before: loadBefore, after: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') },
     notes: options.notes,
     fuzz,
+    store,
     elapsedSeconds: (Date.now() - started) / 1000
   }
+  const onlySections = options.scenarios.every((s) => isStoreScenario(s.id))
   if (options.out) {
-    if (options.scenarios.length === 0 && fuzz) {
-      // --only fuzz: the rest of the report stays as it was.
-      log(`${writeFuzzSection(fuzz, data.date, options.out) ? 'updated the fuzz section of' : 'wrote'} ${options.out}`)
+    if (onlySections && (fuzz || store || options.scenarios.length > 0)) {
+      // --only fuzz, or only store scenarios and steps: the rest of the report stays as it was.
+      if (fuzz) log(`${writeFuzzSection(fuzz, data.date, options.out) ? 'updated the fuzz section of' : 'wrote'} ${options.out}`)
+      if (store || options.scenarios.length > 0) {
+        // --note goes into the section: the rest of the report, and its notes, stay as they were.
+        const section = storeSection(store, storeMedian(data), data.date, options.notes)
+        log(`${writeStoreSection(section, options.out) ? 'updated the store section of' : 'wrote'} ${options.out}`)
+      }
     } else {
       const written = writeReport(data, options.out)
       log(`wrote ${written.markdown} and ${written.svg}`)
@@ -455,8 +545,14 @@ async function main(): Promise<void> {
   }
   const failed = runs.filter((r) => r.result === null || r.result.failures.length > 0).length
   const fuzzFailed = fuzz !== null && (fuzz.error !== undefined || fuzz.failureCount > 0)
+  const storeFailures = [
+    ...(store?.restart ?? []).filter((r) => r.error).map((r) => `restart ${r.broker}`),
+    ...(store?.churn ?? []).filter((r) => r.error || !r.healthy).map((r) => `churn ${r.target}`),
+    ...(store?.crash && crashFailures(store.crash).length > 0 ? ['crash'] : [])
+  ]
   log(
-    `done in ${Math.round(data.elapsedSeconds)} s: ${runs.length} runs, ${failed} failed${fuzz ? `; fuzz ${fuzzFailed ? 'FAILED' : 'ok'}` : ''}`
+    `done in ${Math.round(data.elapsedSeconds)} s: ${runs.length} runs, ${failed} failed${fuzz ? `; fuzz ${fuzzFailed ? 'FAILED' : 'ok'}` : ''}` +
+      (store ? `; store steps ${storeFailures.length > 0 ? `FAILED: ${storeFailures.join(', ')}` : 'ok'}` : '')
   )
 }
 

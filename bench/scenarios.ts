@@ -2,6 +2,7 @@
  * The benchmark scenarios: what each one runs (shared by the orchestrator and the generator
  * process), which numbers it reports, and how the generator's own ceiling is measured for it.
  */
+import { STORE_SCENARIOS, type StoreScenarioId } from './store-scenarios'
 
 export type ScenarioId =
   | 'fan-in'
@@ -18,6 +19,7 @@ export type ScenarioId =
   | 'flood-topics-chart'
   | 'bridge-qos0'
   | 'bridge-qos1'
+  | StoreScenarioId
 
 /**
  * What a fake broker does (bench/sink.ts): 'discard' answers CONNACK/SUBACK and then reads and
@@ -42,6 +44,8 @@ export interface ScenarioParams {
   connections?: number
   /** flood-topics-chart: topics the paced flood spreads over. */
   topics?: number
+  /** qos1/qos2 workloads: subscribers connect with clean session 0 (persistent sessions; store scenarios). */
+  persistentSessions?: boolean
 }
 
 /**
@@ -87,6 +91,8 @@ export interface Scenario {
    * attached and streams the traffic view while the load runs (issue 3).
    */
   inspector?: boolean
+  /** BrokerScope with `--persistence true`, mosquitto with `persistence true` (store scenarios). */
+  persistence?: boolean
   /** Environment for the BrokerScope process (fan-in-no-capture: BROKERSCOPE_INSPECTOR=off). */
   brokerEnv?: Record<string, string>
   /** BrokerScope with its UI and a real page on it (implies the UI server). */
@@ -348,17 +354,24 @@ export const SCENARIOS: Scenario[] = [
     available: true,
     brokers: ['brokerscope', 'mosquitto'],
     bridge: { qos: 1 }
-  }
+  },
+  // Issue 10: QoS 1/2 to persistent subscribers, in memory and with the store (bench/store-scenarios.ts).
+  ...STORE_SCENARIOS
 ]
 
 export type Workload = Exclude<
   ScenarioId,
-  'fan-in-inspector' | 'fan-in-no-capture' | 'fan-in-topics-chart' | 'fan-in-traffic-page' | 'latency-traffic-page'
+  'fan-in-inspector' | 'fan-in-no-capture' | 'fan-in-topics-chart' | 'fan-in-traffic-page' | 'latency-traffic-page' | StoreScenarioId
 >
 
-/** The generator workload a scenario runs (the inspector, no-capture and page variants run the fan-in or latency load). */
+/**
+ * The generator workload a scenario runs (the inspector, no-capture and page variants run the
+ * fan-in or latency load; the store scenarios the qos1/qos2 load with persistent subscribers).
+ */
 export function workloadOf(id: ScenarioId): Workload {
   if (id === 'latency-traffic-page') return 'latency'
+  if (id === 'qos1-session-memory' || id === 'qos1-durable') return 'qos1'
+  if (id === 'qos2-session-memory' || id === 'qos2-durable') return 'qos2'
   return id === 'fan-in-inspector' || id === 'fan-in-no-capture' || id === 'fan-in-topics-chart' || id === 'fan-in-traffic-page'
     ? 'fan-in'
     : id

@@ -145,13 +145,5 @@ export function collectMessages(client: MqttClient): Array<{ topic: string; payl
   return received
 }
 
-/** Wait until a condition holds (polling), or fail with a message. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
-export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+/** Wait until a condition holds (polling), or fail with a message; delay. In wait.ts, which bench/ can import too. */
+export { delay, waitFor } from './wait'

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { waitFor } from './broker-harness'
+import { waitFor } from './wait'
 
 /** The built headless broker (npm test builds out/ first). */
 export const CLI = join(process.cwd(), 'out/main/cli.js')
