@@ -153,6 +153,7 @@ export async function profile(options: ProfileOptions): Promise<number> {
     cpuProfileDir: dir,
     ui: scenario.inspector === true || scenario.page !== undefined,
     env: scenario.brokerEnv,
+    persistence: scenario.persistence,
     bridgeTo
   })
   process.stdout.write(`profiling BrokerScope (pid ${broker.pid}) under ${scenario.id}; profiles in ${dir}\n`)
