@@ -21,7 +21,7 @@ export interface Message {
   readonly createdAt: number
   /** Encoded PUBLISH templates shared by every subscriber that gets the same bytes (see outbound.ts). */
   templates: Array<EncodedPublish | undefined> | undefined
-  /** Its record id in the store while durable sessions hold it (0: not stored); see persistence/. */
+  /** Its record id in the store while durable sessions hold it (0: not stored; negative: written inside its delivery records); see persistence/. */
   storeId: number
   /** How many durable deliveries refer to that record. */
   storeRefs: number

@@ -5,14 +5,21 @@
  *
  *   retained    topic               → MessageRecord
  *   sessions    client id           → SessionRecord (owner, expiry, will, subscriptions)
- *   messages    message id          → MessageRecord, shared by every session it is queued to
- *   deliveries  [client id, seq]    → DeliveryRecord (queued, or in flight with its packet id)
+ *   messages    message id          → MessageRecord, shared by the sessions it is queued to
+ *   deliveries  [client id, seq]    → DeliveryRecord (queued, or in flight with its packet id); a
+ *                                     message queued to one session only is written inside it
+ *                                     (`mi`) instead of in `messages`
  *   incoming    [client id, pid]    → incoming QoS 2 packet id awaiting PUBREL
  *   meta        'state'             → format version, clean shutdown flag
  *
  * Writes are collected as the broker makes them and applied in one LMDB transaction per commit
  * (group commit: one commit per turn of the event loop at most, more turns per commit under load
  * while the previous one is being synced). A commit resolves once LMDB reports it flushed to disk.
+ *
+ * Within a batch the writes of one delivery are coalesced (queued then sent in flight: one put; put
+ * then acknowledged before the commit: nothing), and whether a new message gets a record of its own
+ * is decided at the commit, once every session it went to is known: a QoS 1 message to one
+ * persistent subscriber costs one put and, at its PUBACK, one removal.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -28,8 +35,10 @@ import {
   checkMessageRecord,
   checkSessionRecord,
   type DeliveryRecord,
+  INLINE_STORE_ID,
   type MessageRecord,
   messageRecord,
+  READABLE_STORE_FORMATS,
   STORE_FORMAT,
   type SessionRecord,
   sessionRecord,
@@ -44,6 +53,22 @@ interface Op {
   /** undefined: remove */
   value: unknown
 }
+
+/** A delivery's record as the next commit writes it (one per key and batch). */
+interface PendingDelivery {
+  key: [string, number]
+  /** The delivery or in-flight entry whose state is written then; null: remove the record. */
+  source: Delivery | InflightEntry | null
+  /** Put in this batch by added(): nothing of it is on disk, so its removal writes nothing. */
+  fresh: boolean
+}
+
+/**
+ * A message written inside one delivery record (INLINE_STORE_ID) that another session takes too is
+ * copied into that record as well, unless its payload is larger than this: then it gets a record of
+ * its own.
+ */
+const INLINE_COPY_MAX_BYTES = 4096
 
 /** What the store held at start, checked record by record. */
 export interface LoadedState {
@@ -65,6 +90,10 @@ const PROBE_MS = 1000
 export class LmdbPersistence implements Persistence {
   readonly enabled = true
   private ops: Op[] = []
+  /** Delivery writes of this batch by `${seq} ${clientId}`. */
+  private deliveryOps = new Map<string, PendingDelivery>()
+  /** Messages given an id in this batch: shared record or inline, decided at the commit. */
+  private newMessages: Message[] = []
   private nextMessageId = 1
   private readonly retainedDb: Database
   private readonly sessionsDb: Database
@@ -123,7 +152,7 @@ export class LmdbPersistence implements Persistence {
     }
     const store = new LmdbPersistence(path, root, logger)
     const state = store.metaDb.get('state') as { format?: unknown } | undefined
-    if (state !== undefined && state.format !== STORE_FORMAT) {
+    if (state !== undefined && !READABLE_STORE_FORMATS.includes(state.format as number)) {
       root.close()
       throw new StoreOpenError(dataFile, `it is in store format ${JSON.stringify(state.format)}; this version reads format ${STORE_FORMAT}`)
     }
@@ -166,7 +195,7 @@ export class LmdbPersistence implements Persistence {
       const [clientId, seq] = Array.isArray(key) ? key : []
       if (!checked.ok || typeof clientId !== 'string' || typeof seq !== 'number') {
         skip('deliveries', key, checked.ok ? 'bad key' : checked.why, this.deliveriesDb)
-      } else if (!sessions.has(clientId) || !messages.has(checked.value.m)) {
+      } else if (!sessions.has(clientId) || (checked.value.mi === undefined && !messages.has(checked.value.m))) {
         // Left behind by a session or message that is gone: not data anyone can receive.
         this.write(this.deliveriesDb, key as Key, undefined)
       } else deliveries.push({ clientId, seq, record: checked.value })
@@ -177,7 +206,8 @@ export class LmdbPersistence implements Persistence {
       if (typeof clientId === 'string' && typeof packetId === 'number' && sessions.has(clientId)) incoming.push({ clientId, packetId })
       else this.write(this.incomingDb, key as Key, undefined)
     }
-    this.counts = { messages: messages.size, deliveries: deliveries.length }
+    const inline = deliveries.reduce((n, d) => (d.record.mi !== undefined ? n + 1 : n), 0)
+    this.counts = { messages: messages.size + inline, deliveries: deliveries.length }
     this.recovery = { ...this.recovery, skippedRecords: skipped, loadMs: Math.round(performance.now() - started) }
     // From now until a clean close, the store says a broker is running on it.
     this.write(this.metaDb, 'state', { format: STORE_FORMAT, cleanShutdown: false, startedAt: Date.now() })
@@ -197,7 +227,7 @@ export class LmdbPersistence implements Persistence {
   // ───────────────────────────── writes ─────────────────────────────
 
   get pending(): boolean {
-    return this.ops.length > 0
+    return this.ops.length > 0 || this.deliveryOps.size > 0 || this.newMessages.length > 0
   }
 
   get failing(): boolean {
@@ -207,8 +237,20 @@ export class LmdbPersistence implements Persistence {
   onFirstWrite: () => void = () => {}
 
   private write(db: Database, key: Key, value: unknown): void {
-    if (this.ops.length === 0) this.onFirstWrite()
+    if (!this.pending) this.onFirstWrite()
     this.ops.push({ db, key, value })
+  }
+
+  private writeDelivery(clientId: string, source: Delivery | InflightEntry, fresh: boolean): void {
+    const id = `${source.seq} ${clientId}`
+    const pending = this.deliveryOps.get(id)
+    if (pending !== undefined) {
+      // Keeps its fresh flag: put by added() in this batch, it is still not on disk.
+      pending.source = source
+      return
+    }
+    if (!this.pending) this.onFirstWrite()
+    this.deliveryOps.set(id, { key: [clientId, source.seq], source, fresh })
   }
 
   putRetained(message: Message): void {
@@ -236,24 +278,38 @@ export class LmdbPersistence implements Persistence {
     const message = delivery.message
     if (message.storeId === 0) {
       message.storeId = this.nextMessageId++
-      this.write(this.messagesDb, message.storeId, messageRecord(message))
+      this.newMessages.push(message)
       this.counts.messages++
+    } else if (message.storeId < 0 && message.payload.length > INLINE_COPY_MAX_BYTES) {
+      // Written inside another session's record already: a large payload gets one record of its own
+      // instead of a copy per session (the earlier record keeps its copy).
+      message.storeId = this.nextMessageId++
+      this.newMessages.push(message)
     }
     message.storeRefs++
     this.counts.deliveries++
-    this.write(this.deliveriesDb, [session.clientId, delivery.seq], deliveryRecord(delivery, message.storeId))
+    this.writeDelivery(session.clientId, delivery, true)
   }
 
   updated(session: Session, entry: InflightEntry): void {
-    this.write(this.deliveriesDb, [session.clientId, entry.seq], deliveryRecord(entry, entry.message.storeId))
+    this.writeDelivery(session.clientId, entry, false)
   }
 
   removed(session: Session, delivery: Delivery): void {
-    this.write(this.deliveriesDb, [session.clientId, delivery.seq], undefined)
+    const id = `${delivery.seq} ${session.clientId}`
+    const pending = this.deliveryOps.get(id)
+    if (pending?.fresh) this.deliveryOps.delete(id)
+    else if (pending !== undefined) pending.source = null
+    else {
+      if (!this.pending) this.onFirstWrite()
+      this.deliveryOps.set(id, { key: [session.clientId, delivery.seq], source: null, fresh: false })
+    }
     this.counts.deliveries--
     const message = delivery.message
     if (--message.storeRefs === 0 && message.storeId !== 0) {
-      this.write(this.messagesDb, message.storeId, undefined)
+      // A record of its own not written yet (in newMessages) is skipped at the commit; removing a
+      // key that is not there is harmless.
+      if (message.storeId > 0) this.write(this.messagesDb, message.storeId, undefined)
       message.storeId = 0
       this.counts.messages--
     }
@@ -269,9 +325,22 @@ export class LmdbPersistence implements Persistence {
 
   commit(): Promise<void> {
     const ops = this.ops
+    const newMessages = this.newMessages
+    const deliveries = this.deliveryOps
     this.ops = []
-    if (ops.length === 0 || this.closed) return Promise.resolve()
+    this.newMessages = []
+    this.deliveryOps = new Map()
+    if ((ops.length === 0 && deliveries.size === 0 && newMessages.length === 0) || this.closed) return Promise.resolve()
     const started = performance.now()
+    // Every session a new message went to is known now: one session keeps it inside its record.
+    for (const message of newMessages) {
+      if (message.storeRefs === 0 || message.storeId <= 0) continue
+      if (message.storeRefs === 1) message.storeId = INLINE_STORE_ID
+      else ops.push({ db: this.messagesDb, key: message.storeId, value: messageRecord(message) })
+    }
+    for (const { key, source } of deliveries.values()) {
+      ops.push({ db: this.deliveriesDb, key, value: source === null ? undefined : deliveryRecord(source) })
+    }
     return this.root
       .transaction(() => {
         for (const op of ops) {
@@ -384,8 +453,15 @@ function notAnLmdbFile(file: string): string | null {
   }
 }
 
-function deliveryRecord(delivery: Delivery | InflightEntry, messageId: number): DeliveryRecord {
-  const record: DeliveryRecord = { m: messageId, q: delivery.qos, r: delivery.retain, s: delivery.subscriptionIds as number[] | null }
+function deliveryRecord(delivery: Delivery | InflightEntry): DeliveryRecord {
+  const message = delivery.message
+  const record: DeliveryRecord = {
+    m: message.storeId > 0 ? message.storeId : 0,
+    q: delivery.qos,
+    r: delivery.retain,
+    s: delivery.subscriptionIds as number[] | null
+  }
+  if (message.storeId < 0) record.mi = messageRecord(message)
   if ('packetId' in delivery) {
     record.pid = delivery.packetId
     record.st = stateCode(delivery.state)

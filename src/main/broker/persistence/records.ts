@@ -7,8 +7,12 @@ import type { MessageProperties, ProtocolVersion, QoS } from '../../../shared/br
 import type { Message } from '../message'
 import type { InflightState, Session, Subscription } from '../session/session'
 
-/** Bumped when a record shape changes incompatibly; a store of another version is set aside. */
-export const STORE_FORMAT = 1
+/**
+ * Bumped when a record shape changes; a store in a format this version cannot read is set aside.
+ * 2: a delivery may hold its message inline (`mi`); format 1 stores read as they are.
+ */
+export const STORE_FORMAT = 2
+export const READABLE_STORE_FORMATS: readonly number[] = [1, 2]
 
 export interface MessageRecord {
   /** topic */
@@ -51,8 +55,10 @@ export interface SessionRecord {
 }
 
 export interface DeliveryRecord {
-  /** message id (messages table) */
+  /** message id (messages table); 0 when the message is inline */
   m: number
+  /** the message itself, when only this delivery held it when it was written */
+  mi?: MessageRecord
   q: QoS
   r: boolean
   s: number[] | null
@@ -127,6 +133,16 @@ export function toMessage(record: MessageRecord): Message {
   }
 }
 
+/** Message.storeId of a message written inside its delivery records, not in the messages table (see lmdb-persistence.ts). */
+export const INLINE_STORE_ID = -1
+
+/** A message read back from inside a delivery record (its own copy). */
+export function inlineMessage(record: MessageRecord): Message {
+  const message = toMessage(record)
+  message.storeId = INLINE_STORE_ID
+  return message
+}
+
 type Check<T> = { ok: true; value: T } | { ok: false; why: string }
 
 const isQos = (v: unknown): v is QoS => v === 0 || v === 1 || v === 2
@@ -178,6 +194,10 @@ export function checkSessionRecord(raw: unknown): Check<SessionRecord> {
 export function checkDeliveryRecord(raw: unknown): Check<DeliveryRecord> {
   if (!isRecord(raw)) return { ok: false, why: 'not an object' }
   if (!isTime(raw.m) || !isQos(raw.q) || typeof raw.r !== 'boolean') return { ok: false, why: 'bad fields' }
+  if (raw.mi !== undefined) {
+    const inline = checkMessageRecord(raw.mi)
+    if (!inline.ok) return { ok: false, why: `bad inline message: ${inline.why}` }
+  }
   if (raw.s !== null && !(Array.isArray(raw.s) && raw.s.every((id) => isTime(id)))) return { ok: false, why: 'bad subscription ids' }
   if (raw.pid !== undefined) {
     if (typeof raw.pid !== 'number' || !Number.isInteger(raw.pid) || raw.pid < 1 || raw.pid > 65535)

@@ -10,7 +10,7 @@ import type { DeliveryContext } from './delivery-context'
 import { NEVER_EXPIRES, Session, type SessionQueueLimits, type Will } from './session'
 import { MemorySessionStore, type SessionStore } from './session-store'
 import type { Persistence } from '../persistence/persistence'
-import { type DeliveryRecord, type SessionRecord, stateOf, toMessage } from '../persistence/records'
+import { type DeliveryRecord, inlineMessage, type SessionRecord, stateOf, toMessage } from '../persistence/records'
 
 /** What the registry needs from the broker around it. */
 export interface SessionRegistryContext {
@@ -240,7 +240,7 @@ export class SessionRegistry {
     }
     for (const { clientId, seq, record } of loaded.deliveries) {
       const session = this.sessions.get(clientId)
-      const message = loaded.messages.get(record.m)
+      const message = record.mi !== undefined ? inlineMessage(record.mi) : loaded.messages.get(record.m)
       if (session === undefined || message === undefined) continue
       message.storeRefs++
       const delivery = { message, qos: record.q, retain: record.r, subscriptionIds: record.s, seq }
