@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto'
 import type { BrokerSettings } from '../../shared/settings'
 import type { BrokerControl } from '../broker/control'
 import type { Logger } from '../logger'
-import { type ApiServer, startApiServer } from './server'
+// The HTTP stack (fastify, ajv, prom-client: ~300 ms to load) is imported when the API is first enabled.
+import type { ApiServer } from './server'
 
 export interface ApiStatus {
   url: string | null
@@ -69,6 +70,7 @@ export class ManagementApi {
     await this.close()
     if (wanted === null) return
     try {
+      const { startApiServer } = await import('./server')
       this.server = await startApiServer(this.broker, { ...wanted, logger: this.logger, version: this.broker.version })
       this.bound = wanted
       this.status = { url: this.server.url, error: null }

@@ -9,7 +9,10 @@
  * option for it; its 'packetsend' event sees the CONNECT before it is encoded, and mqtt-packet
  * encodes `bridgeMode`.
  */
-import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt'
+import { lazyModule } from '../lazy-module'
+
+const mqttLib = lazyModule<typeof import('mqtt')>('mqtt')
 import type { QoS } from '../../shared/broker-types'
 import { disconnectWords, errorWords } from './error-words'
 import type { PublishProperties } from './local-link'
@@ -101,7 +104,7 @@ export class RemoteLink {
       // MQTT.js logs through `debug` on every packet; even switched off that cost ~5 % of a bridge's time (profiled).
       log: noLog
     }
-    const client = mqtt.connect(o.url, options)
+    const client = mqttLib().connect(o.url, options)
     this.client = client
     if (!v5 && o.bridgeFlag) {
       client.on('packetsend', (packet) => {

@@ -15,7 +15,10 @@
  *
  * Every error names the file, the line and the column.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml'
+import type { Node } from 'yaml'
+import { lazyModule } from '../lazy-module'
+
+const yamlLib = lazyModule<typeof import('yaml')>('yaml')
 
 export const CONFIG_TOPIC_PREFIX = '$CONFIG_MODULE/'
 const GLOBAL = 'GLOBAL'
@@ -34,6 +37,7 @@ export type ParseResult = { ok: true; configuration: ClientConfiguration } | { o
 
 /** Parse the file's text; `name` is what errors call the file (`configuration.yaml:7:3: …`). */
 export function parseClientConfiguration(text: string, name: string): ParseResult {
+  const { LineCounter, isMap, isScalar, parseDocument } = yamlLib()
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter })
   const at = (node: Node | null | undefined): string => {
@@ -97,6 +101,7 @@ function parseSection(
   at: (node: Node | null | undefined) => string,
   errors: string[]
 ): ConfigSection | null {
+  const { isScalar, isSeq } = yamlLib()
   const section: ConfigSection = {}
   if (node === null || (isScalar(node) && node.value === null)) return section // an empty rule
   if (!isSeq(node)) {

@@ -4,7 +4,9 @@
  * validator. This file only deals with the TOML side: syntax errors with their line and column,
  * the line of each key (smol-toml gives values, not positions), and what TOML cannot say (null).
  */
-import { parse, stringify, TomlError } from 'smol-toml'
+import { lazyModule } from '../lazy-module'
+
+const toml = lazyModule<typeof import('smol-toml')>('smol-toml')
 
 /** TOML has no null: a nullable setting is unset with this string, as on the command line (`--auth-file none`). */
 export const NULL_IN_TOML = 'none'
@@ -19,9 +21,9 @@ export type TomlDocument = { ok: true; data: Record<string, unknown>; lines: Map
 export function readTomlDocument(text: string, name: string): TomlDocument {
   let data: Record<string, unknown>
   try {
-    data = parse(text) as Record<string, unknown>
+    data = toml().parse(text) as Record<string, unknown>
   } catch (err) {
-    if (err instanceof TomlError) {
+    if (err instanceof toml().TomlError) {
       // smol-toml's message repeats the lines around the error; the first line says what is wrong.
       const what = err.message
         .split('\n')[0]
@@ -86,5 +88,5 @@ function countOf(line: string, quote: string): number {
 export function settingsToToml(settings: Record<string, unknown>): string {
   const doc: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(settings)) doc[key] = value === null ? NULL_IN_TOML : value
-  return stringify(doc)
+  return toml().stringify(doc)
 }

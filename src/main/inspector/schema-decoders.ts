@@ -5,8 +5,12 @@
  * into a function at run time, which the renderer's Content-Security-Policy (script-src 'self',
  * no eval) rightly forbids. Every failure comes back as text for the UI, never as a throw.
  */
-import protobuf from 'protobufjs'
-import { get as sparkplugNamespace } from 'sparkplug-payload'
+import type protobuf from 'protobufjs'
+import { lazyModule } from '../lazy-module'
+
+// Loaded on the first decode: most runs never decode a schema.
+const protobufLib = lazyModule<typeof import('protobufjs')>('protobufjs')
+const sparkplugLib = lazyModule<typeof import('sparkplug-payload')>('sparkplug-payload')
 import type { SchemaDecodeRequest, SchemaDecodeResult } from '../../shared/api'
 
 export const MAX_PROTO_CHARS = 1024 * 1024
@@ -18,7 +22,7 @@ export function decodeSchema(request: SchemaDecodeRequest): SchemaDecodeResult {
   const payload = Buffer.from(request.payload, 'base64')
   if (request.kind === 'sparkplug') {
     try {
-      const sparkplugB = sparkplugNamespace('spBv1.0')
+      const sparkplugB = sparkplugLib().get('spBv1.0')
       if (sparkplugB === null) return { ok: false, error: 'Sparkplug B support is missing' }
       return { ok: true, value: plain(sparkplugB.decodePayload(payload)) }
     } catch (error) {
@@ -53,7 +57,7 @@ export function decodeSchema(request: SchemaDecodeRequest): SchemaDecodeResult {
 function parseProto(text: string): protobuf.Root {
   const cached = roots.get(text)
   if (cached) return cached
-  const root = protobuf.parse(text, { keepCase: true }).root
+  const root = protobufLib().parse(text, { keepCase: true }).root
   root.resolveAll()
   roots.set(text, root)
   if (roots.size > CACHE_SIZE) roots.delete(roots.keys().next().value as string)
@@ -63,10 +67,11 @@ function parseProto(text: string): protobuf.Root {
 /** Every message type's full name, nested ones included. */
 function typeNames(root: protobuf.Root): string[] {
   const out: string[] = []
+  const { Namespace, Type } = protobufLib()
   const visit = (namespace: protobuf.NamespaceBase): void => {
     for (const nested of namespace.nestedArray) {
-      if (nested instanceof protobuf.Type) out.push(nested.fullName.replace(/^\./, ''))
-      if (nested instanceof protobuf.Namespace || nested instanceof protobuf.Type) visit(nested)
+      if (nested instanceof Type) out.push(nested.fullName.replace(/^\./, ''))
+      if (nested instanceof Namespace || nested instanceof Type) visit(nested)
     }
   }
   visit(root)

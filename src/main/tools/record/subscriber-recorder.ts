@@ -4,7 +4,10 @@
  * the QoS and retain flag it was published with, and writes every packet it sends and receives.
  * The file's header says `source: "subscriber"`; replay then sends the received messages.
  */
-import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt'
+import type { IClientOptions, MqttClient, Packet } from 'mqtt'
+import { lazyModule } from '../../lazy-module'
+
+const mqttLib = lazyModule<typeof import('mqtt')>('mqtt')
 import mqttPacket from 'mqtt-packet'
 import type { RecordingStatus } from '../../../shared/tools-api'
 import { Recording, type RecordingFiles, type RecordingLimits } from './recording'
@@ -51,7 +54,7 @@ export class SubscriberRecorder {
       },
       onEnd
     )
-    const client = mqtt.connect(options.url, {
+    const client = mqttLib().connect(options.url, {
       clientId,
       protocolVersion: 5,
       clean: true,

@@ -5,7 +5,10 @@
  * most `maxInflight` publishes wait for their acknowledgement (or, at QoS 0, for the socket), so
  * a fast replay never queues without bound. Pause holds the clock; stop ends it.
  */
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt'
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt'
+import { lazyModule } from '../../lazy-module'
+
+const mqttLib = lazyModule<typeof import('mqtt')>('mqtt')
 import type { ReplayOptions, ReplayState, ReplayStatus } from '../../../shared/tools-api'
 import { validateTopicName } from '../../broker/topics/topic-validation'
 import { RecordingReader, type ReplayMessage } from './recording-reader'
@@ -124,7 +127,7 @@ export class Replayer {
 
   private connect(): Promise<MqttClient> {
     return new Promise((resolve, reject) => {
-      const client = mqtt.connect(this.target.url, {
+      const client = mqttLib().connect(this.target.url, {
         clientId: `brokerscope-replay-${Math.random().toString(16).slice(2, 10)}`,
         protocolVersion: 5,
         clean: true,

@@ -5,7 +5,10 @@
  * `maxInflight` QoS 1/2 messages unacknowledged, skips its message (counted).
  */
 import { randomUUID } from 'node:crypto'
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt'
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt'
+import { lazyModule } from '../../lazy-module'
+
+const mqttLib = lazyModule<typeof import('mqtt')>('mqtt')
 import type { GeneratorState, GeneratorStatus } from '../../../shared/tools-api'
 import { validateTopicName } from '../../broker/topics/topic-validation'
 import { toPublishRequest } from '../../inspector/wire'
@@ -94,7 +97,7 @@ export class GeneratorRun {
   start(): void {
     const prefix = this.spec.clientIdPrefix ?? `sim-${this.spec.name.replace(/[^A-Za-z0-9_-]/g, '_')}-`
     for (let n = 1; n <= this.spec.devices; n++) {
-      const client = mqtt.connect(this.options.url, {
+      const client = mqttLib().connect(this.options.url, {
         clientId: `${prefix}${n}`,
         protocolVersion: this.spec.protocolVersion ?? 5,
         clean: true,
