@@ -4,11 +4,11 @@ import type { MqttClient } from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Broker } from '../../src/main/broker/broker'
 import { CONGESTION_BYTES, type Connection } from '../../src/main/broker/connection/connection'
-import type { Transport, TransportHandlers } from '../../src/main/broker/connection/transport'
 import type { Session } from '../../src/main/broker/session/session'
 import { silentLogger } from '../../src/main/logger'
 import type { QoS } from '../../src/shared/broker-types'
 import { connectClient, delay, startTestBroker, waitFor, type TestBroker } from '../helpers/broker-harness'
+import { FakeTransport } from '../helpers/fake-transport'
 
 /**
  * Slow consumers: a subscriber that stops reading must not stall the broker or other clients, and
@@ -247,50 +247,6 @@ describe('slow consumers', () => {
     expect(peakMemory - result.baselineMemory).toBeLessThan(96 * 1024 * 1024)
   }, 30_000)
 })
-
-/** A transport whose "socket buffer" the test fills and drains by hand. */
-class FakeTransport implements Transport {
-  readonly kind = 'tcp' as const
-  readonly remoteAddress = 'fake:1'
-  buffered = 0
-  readonly packets: Packet[] = []
-  private handlers: TransportHandlers | null = null
-  private readonly parser = mqttPacket.parser({ protocolVersion: 5 })
-
-  constructor() {
-    this.parser.on('packet', (packet: Packet) => this.packets.push(packet))
-  }
-
-  setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers
-  }
-  write(data: Buffer): void {
-    this.buffered += data.length
-    this.parser.parse(data)
-  }
-  bufferedBytes(): number {
-    return this.buffered
-  }
-  pause(): void {}
-  resume(): void {}
-  end(): void {
-    this.handlers?.onTransportClose()
-  }
-  destroy(): void {
-    this.handlers?.onTransportClose()
-  }
-  send(packet: Packet): void {
-    this.handlers!.onTransportData(mqttPacket.generate(packet, { protocolVersion: 5 }))
-  }
-  /** The peer read everything. */
-  drain(): void {
-    this.buffered = 0
-    this.handlers!.onTransportDrain()
-  }
-  publishes(): Packet[] {
-    return this.packets.filter((p) => p.cmd === 'publish')
-  }
-}
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 

@@ -8,6 +8,7 @@ import { useInspectorStore } from '../../store/inspector-store'
 import { ConnectHelp } from './ConnectHelp'
 import { StorePanel } from './StorePanel'
 import { BridgesPanel } from './BridgesPanel'
+import { CountTable } from './CountTable'
 
 const DROP_HELP: Record<DropReason, string> = {
   'queue-full': 'the client’s queue was full',
@@ -135,88 +136,36 @@ export function DashboardView(): JSX.Element | null {
         <section className="panel" aria-labelledby="drops-title">
           <h2 id="drops-title">Dropped messages by reason</h2>
           <p className="muted">Every message that did not reach a subscriber is counted under one reason.</p>
-          <table className="data-table compact" aria-label="Dropped messages by reason" data-testid="drops-table">
-            <thead>
-              <tr>
-                <th scope="col">Reason</th>
-                <th scope="col" className="num">
-                  Dropped
-                </th>
-                <th scope="col">Meaning</th>
-              </tr>
-            </thead>
-            <tbody>
-              {DROP_REASONS.map((reason) => {
-                const count = stats.droppedByReason[reason] ?? 0
-                return (
-                  <tr key={reason} className={count > 0 ? 'attention' : undefined}>
-                    <td>
-                      <code>{reason}</code>
-                    </td>
-                    <td className="num">{formatCount(count)}</td>
-                    <td className="muted">{DROP_HELP[reason]}</td>
-                  </tr>
-                )
-              })}
-              <tr className="total">
-                <td>Total</td>
-                <td className="num">{formatCount(totalDropped)}</td>
-                <td />
-              </tr>
-            </tbody>
-          </table>
+          <CountTable
+            label="Dropped messages by reason"
+            testId="drops-table"
+            nameHeader="Reason"
+            countHeader="Dropped"
+            rows={DROP_REASONS.map((reason) => ({ name: reason, count: stats.droppedByReason[reason] ?? 0, meaning: DROP_HELP[reason] }))}
+            total={totalDropped}
+          />
           <h2 id="limits-title">Limits hit</h2>
           <p className="muted">How often each configured limit refused or held back something (see Settings).</p>
-          <table className="data-table compact" aria-labelledby="limits-title" data-testid="limits-table">
-            <thead>
-              <tr>
-                <th scope="col">Limit</th>
-                <th scope="col" className="num">
-                  Hits
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {LIMIT_NAMES.map((name) => {
-                const count = stats.limitsHit?.[name] ?? 0
-                return (
-                  <tr key={name} className={count > 0 ? 'attention' : undefined}>
-                    <td>
-                      <code>{name}</code>
-                    </td>
-                    <td className="num">{formatCount(count)}</td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
+          <CountTable
+            labelledBy="limits-title"
+            testId="limits-table"
+            nameHeader="Limit"
+            countHeader="Hits"
+            rows={LIMIT_NAMES.map((name) => ({ name, count: stats.limitsHit?.[name] ?? 0 }))}
+          />
           <h2 id="refused-title">Refused connections</h2>
           <p className="muted">Connection attempts refused before they became clients, by reason.</p>
-          <table className="data-table compact" aria-labelledby="refused-title" data-testid="refused-table">
-            <thead>
-              <tr>
-                <th scope="col">Reason</th>
-                <th scope="col" className="num">
-                  Refused
-                </th>
-                <th scope="col">Meaning</th>
-              </tr>
-            </thead>
-            <tbody>
-              {REFUSAL_REASONS.map((reason) => {
-                const count = stats.refusedByReason?.[reason] ?? 0
-                return (
-                  <tr key={reason} className={count > 0 ? 'attention' : undefined}>
-                    <td>
-                      <code>{reason}</code>
-                    </td>
-                    <td className="num">{formatCount(count)}</td>
-                    <td className="muted">{REFUSAL_HELP[reason]}</td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
+          <CountTable
+            labelledBy="refused-title"
+            testId="refused-table"
+            nameHeader="Reason"
+            countHeader="Refused"
+            rows={REFUSAL_REASONS.map((reason) => ({
+              name: reason,
+              count: stats.refusedByReason?.[reason] ?? 0,
+              meaning: REFUSAL_HELP[reason]
+            }))}
+          />
         </section>
         <section className="panel" aria-labelledby="totals-title">
           <h2 id="totals-title">Totals since start</h2>
