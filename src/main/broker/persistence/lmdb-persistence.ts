@@ -456,7 +456,7 @@ function notAnLmdbFile(file: string): string | null {
 function deliveryRecord(delivery: Delivery | InflightEntry): DeliveryRecord {
   const message = delivery.message
   const record: DeliveryRecord = {
-    m: message.storeId > 0 ? message.storeId : 0,
+    m: Math.max(message.storeId, 0),
     q: delivery.qos,
     r: delivery.retain,
     s: delivery.subscriptionIds as number[] | null

@@ -12,7 +12,6 @@ import { useVirtualizer } from '@tanstack/react-virtual'
 import { useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react'
 
 declare module '@tanstack/react-table' {
-  // biome-ignore lint/correctness/noUnusedVariables: the type parameters must match react-table's declaration
   interface ColumnMeta<TData extends RowData, TValue> {
     /**
      * 1 (or none): always shown. Higher: hidden first, highest first, when the table is narrower
