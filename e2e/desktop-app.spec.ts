@@ -9,12 +9,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test as base, type Page } from '@playwright/test'
 import mqtt from 'mqtt'
 import type { MenuItemRecord } from '../test/electron-fake/protocol'
+import { waitUntilListening } from '../test/helpers/port-holder'
 import { DesktopApp } from './desktop-app'
 import { expect, freePorts, openView, readSettingsFile, saveScreenshot, writeSettingsFile } from './fixtures'
 
@@ -61,21 +61,8 @@ async function holdPort(command: 'mosquitto' | 'node', port: number, dir: string
   } else {
     child = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${port}, '127.0.0.1')`], { stdio: 'ignore' })
   }
-  // Listening once a connection gets through.
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1')
-      socket.once('connect', () => {
-        socket.destroy()
-        resolve(true)
-      })
-      socket.once('error', () => resolve(false))
-    })
-    if (ok) return child
-    if (Date.now() > deadline) throw new Error(`${command} did not listen on ${port}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await waitUntilListening(port, 10_000, command)
+  return child
 }
 
 function item(menu: MenuItemRecord[] | null | undefined, ...path: string[]): MenuItemRecord | undefined {

@@ -1,7 +1,6 @@
 /** The desktop commands on a real broker: a port taken by another process is a conflict with its holder and a free port. */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -12,6 +11,7 @@ import { RotatingLogFile } from '../../src/main/logging/rotating-log-file'
 import { SettingsFile } from '../../src/main/storage/settings-file'
 import { DEFAULT_SETTINGS } from '../../src/shared/settings'
 import { freePort } from '../helpers/broker-harness'
+import { holdPortInNode } from '../helpers/port-holder'
 
 let dir: string
 const cleanups: Array<() => unknown> = []
@@ -24,21 +24,9 @@ afterEach(async () => {
 })
 
 async function holdPort(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${port}, '127.0.0.1')`], { stdio: 'ignore' })
+  const child = await holdPortInNode(port)
   cleanups.push(() => child.kill('SIGKILL'))
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1')
-      socket.once('connect', () => {
-        socket.destroy()
-        resolve(true)
-      })
-      socket.once('error', () => resolve(false))
-    })
-    if (up) return child
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error('no holder')
+  return child
 }
 
 function handler(

@@ -2,12 +2,12 @@
  * Naming who holds a port: for real on this machine (a child process listening), and the parsers
  * of the other systems' tools on their output.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { connect } from 'node:net'
+import type { ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { findFreePort, portInUse } from '../../src/main/system/free-port'
 import { findPortHolder, listeningInodes, parseLsof, parseNetstat } from '../../src/main/system/port-holder'
 import { freePort } from '../helpers/broker-harness'
+import { holdPortInNode } from '../helpers/port-holder'
 
 const children: ChildProcess[] = []
 afterEach(() => {
@@ -16,21 +16,9 @@ afterEach(() => {
 
 /** A separate process (so not this one) listening on `port` on 127.0.0.1. */
 async function holder(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${port}, '127.0.0.1')`], { stdio: 'ignore' })
+  const child = await holdPortInNode(port)
   children.push(child)
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1')
-      socket.once('connect', () => {
-        socket.destroy()
-        resolve(true)
-      })
-      socket.once('error', () => resolve(false))
-    })
-    if (up) return child
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nothing listened on ${port}`)
+  return child
 }
 
 describe('findPortHolder on this machine', () => {
