@@ -15,6 +15,17 @@ const PLAYWRIGHT_JSON = join(root, '.playwright-results.json')
 
 /** @type {{ name: string, passed: number, failed: number, skipped: number, crashed: boolean, note: string }[]} */
 const stages = []
+/** Failed tests, named again in the summary: CI keeps only the tail of the output. */
+const failures = []
+
+function firstLine(text) {
+  return String(text ?? '')
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .find((line) => line.trim() !== '')
+    ?.trim()
+    .slice(0, 300)
+}
 
 function run(command, args, env = {}) {
   const started = Date.now()
@@ -94,6 +105,13 @@ banner('vitest')
       (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed')
     )
     stage.failed += brokenFiles.length
+    for (const file of report.testResults ?? []) {
+      const name = file.name.replace(`${root}/`, '')
+      for (const test of file.assertionResults ?? []) {
+        if (test.status === 'failed') failures.push(`vitest ${name} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`)
+      }
+      if (brokenFiles.includes(file)) failures.push(`vitest ${name}: ${firstLine(file.message)}`)
+    }
     const notes = [`${(report.testResults ?? []).length} test file(s)`]
     if (brokenFiles.length) {
       notes.push(`${brokenFiles.length} file(s) failed outside any test, counted as failures`)
@@ -130,6 +148,7 @@ banner('vitest')
       stage.passed = expected + flaky
       stage.failed = unexpected
       stage.skipped = skipped
+      collectPlaywrightFailures(report.suites ?? [], [])
       const notes = [`${specs.length} spec file(s)`]
       if (flaky) notes.push(`${flaky} flaky (passed on retry)`)
       const errors = report.errors ?? []
@@ -147,7 +166,25 @@ banner('vitest')
   }
 }
 
+function collectPlaywrightFailures(suites, titles) {
+  for (const suite of suites) {
+    const path = suite.title ? [...titles, suite.title] : titles
+    for (const spec of suite.specs ?? []) {
+      for (const test of spec.tests ?? []) {
+        if (test.status !== 'unexpected') continue
+        const error = test.results?.at(-1)?.error?.message
+        failures.push(`playwright [${test.projectName}] ${[...path, spec.title].join(' > ')}: ${firstLine(error)}`)
+      }
+    }
+    collectPlaywrightFailures(suite.suites ?? [], path)
+  }
+}
+
 banner('summary')
+if (failures.length) {
+  console.log('failed tests:')
+  for (const failure of failures) console.log(`  ${failure}`)
+}
 let passed = 0
 let failed = 0
 let skipped = 0

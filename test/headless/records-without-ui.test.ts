@@ -68,7 +68,13 @@ describe('headless, no page open (issue 15 bug 2)', () => {
     // A device the way the issue reproduces it, while no page is open.
     await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(tcpPort), '-t', 'late/unseen', '-m', 'x'])
     const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${tcpPort}`, { clientId: 'sensor-7', reconnectPeriod: 0 })
-    for (let i = 0; i < 372; i++) await device.publishAsync(`late/count/${i % 4}`, JSON.stringify({ n: i }), { qos: i % 2 === 0 ? 0 : 1 })
+    // Paced in groups of 40 (~60 packets with the PUBACKs) a batch window apart: the traffic log takes
+    // at most maxTrafficRowsPerBatch (500) rows per 50 ms window (its flood gate), and unpaced these
+    // 560 packets can all land in one window on a fast machine. This test is about no page being open.
+    for (let i = 0; i < 372; i++) {
+      await device.publishAsync(`late/count/${i % 4}`, JSON.stringify({ n: i }), { qos: i % 2 === 0 ? 0 : 1 })
+      if (i % 40 === 39) await new Promise((resolve) => setTimeout(resolve, 60))
+    }
     await device.endAsync()
     expect(core.inspector.attached).toBe(false)
 
