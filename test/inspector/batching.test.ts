@@ -90,6 +90,37 @@ describe('Inspector batching (fake timers)', () => {
     off()
   })
 
+  it('counts what the flood gate skipped while no page was attached, and tells the page that attaches next', () => {
+    const broker = new Broker({ sysInterval: 0 }, { logger: silentLogger })
+    const inspector = new Inspector(broker, {
+      savedMessages: new MemorySavedMessageStore(),
+      batchIntervalMs: 50,
+      maxTrafficRowsPerBatch: 100
+    })
+    for (let ms = 0; ms < 500; ms++) {
+      for (let i = 0; i < 10; i++) publishPacket(broker) // 500 per window, 100 logged
+      vi.advanceTimersByTime(1)
+    }
+    vi.advanceTimersByTime(50)
+    const logged = inspector.snapshot().traffic.length
+    expect(logged).toBeGreaterThan(0)
+    expect(logged).toBeLessThan(5000)
+    // The bound was hit with nobody watching: counted all the same.
+    expect(inspector.usage().trafficNotRecorded).toBe(5000 - logged)
+    const batches: InspectorBatch[] = []
+    const off = inspector.onBatch((batch) => batches.push(batch))
+    vi.advanceTimersByTime(100)
+    // The page that opens later learns how many packets the log does not hold (once, not per page).
+    expect(notShown(batches)).toBe(5000 - logged)
+    const second: InspectorBatch[] = []
+    const offSecond = inspector.onBatch((batch) => second.push(batch))
+    vi.advanceTimersByTime(100)
+    expect(notShown(second)).toBe(0)
+    offSecond()
+    off()
+    inspector.dispose()
+  })
+
   it('keeps the newest trafficCapacity rows (25 000 pushed → 10 000 kept)', () => {
     const { broker, inspector, off } = setup({ maxTrafficRowsPerBatch: 100_000 })
     for (let i = 0; i < 25_000; i++) publishPacket(broker, Buffer.from(`m${i}`))

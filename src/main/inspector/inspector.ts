@@ -107,6 +107,8 @@ export interface InspectorUsage {
   payloadBytes: number
   maxPayloadBytes: number
   pendingRows: number
+  /** Packets the traffic log never recorded (its flood gate was closed, or it was paused), since start. */
+  trafficNotRecorded: number
   topics: number
   maxTopics: number
   topicChars: number
@@ -377,6 +379,7 @@ export class Inspector {
       payloadBytes: traffic.payloadBytes,
       maxPayloadBytes: this.maxPayloadBytes,
       pendingRows: traffic.pendingRows,
+      trafficNotRecorded: traffic.notRecorded,
       topics: this.topics.size,
       maxTopics: this.topics.maxTopics,
       topicChars: this.topics.trackedTopicChars,

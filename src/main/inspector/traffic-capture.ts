@@ -54,6 +54,10 @@ export class TrafficCapture {
 
   private nextId = 1
   private notShown = 0
+  /** Packets not logged (gate closed or paused) while nobody received batches: the next receiver is told. */
+  private notShownUnattended = 0
+  /** Packets never logged since start (gate closed or paused), whoever was watching. */
+  private notRecorded = 0
   /** Rows recorded in this window (see closeGate). */
   private rowsThisWindow = 0
   /** packetsHandled() when the packet gate closed, or -1 while it is open. */
@@ -98,7 +102,10 @@ export class TrafficCapture {
     if (this.off === null) return
     this.off()
     this.off = null
-    if (this.gateClosedAt >= 0) this.events.resumePackets(this)
+    if (this.gateClosedAt >= 0) {
+      this.countNotLogged(this.packetsHandled() - this.gateClosedAt)
+      this.events.resumePackets(this)
+    }
     this.gateClosedAt = -1
     this.rowsThisWindow = 0
     this.ownedSource = this.ownedCopy = null
@@ -111,7 +118,17 @@ export class TrafficCapture {
     // Rows nobody will receive live: they stay in the ring, but are no longer "pending"; a new
     // receiver starts from a snapshot.
     for (const entry of this.pending.clear()) entry.pending = false
-    this.notShown = 0
+    // A receiver arriving gets, as its first not-shown count, what passed unlogged while nobody watched.
+    this.notShown = delivering ? this.notShownUnattended : 0
+    this.notShownUnattended = 0
+  }
+
+  /** A packet passed without a row (gate closed or paused): counted for whoever receives batches next. */
+  private countNotLogged(packets: number): void {
+    if (packets <= 0) return
+    this.notRecorded += packets
+    if (this.delivering) this.notShown += packets
+    else this.notShownUnattended += packets
   }
 
   // ───────────────────────────── hot path ─────────────────────────────
@@ -120,7 +137,7 @@ export class TrafficCapture {
     // Gate closed: another listener keeps events flowing; these are counted from the broker's counters.
     if (this.gateClosedAt >= 0) return
     if (this.paused) {
-      this.notShown++
+      this.countNotLogged(1)
       this.closeGate()
       return
     }
@@ -138,7 +155,7 @@ export class TrafficCapture {
   recordBrokerPublish(request: PublishRequest, recipients: number): void {
     if (this.off === null) return
     if (this.paused) {
-      this.notShown++
+      this.countNotLogged(1)
       return
     }
     const payload = typeof request.payload === 'string' ? Buffer.from(request.payload) : request.payload
@@ -194,7 +211,7 @@ export class TrafficCapture {
   openGate(): void {
     this.rowsThisWindow = 0
     if (this.gateClosedAt < 0) return
-    if (this.delivering) this.notShown += this.packetsHandled() - this.gateClosedAt
+    this.countNotLogged(this.packetsHandled() - this.gateClosedAt)
     this.gateClosedAt = -1
     if (this.paused) this.closeGate()
     else this.events.resumePackets(this)
@@ -328,7 +345,13 @@ export class TrafficCapture {
     if (!paused) this.openGate()
   }
 
-  usage(): { rows: number; capacity: number; payloadBytes: number; pendingRows: number } {
-    return { rows: this.ring.size, capacity: this.ring.capacity, payloadBytes: this.payloadBytes, pendingRows: this.pending.size }
+  usage(): { rows: number; capacity: number; payloadBytes: number; pendingRows: number; notRecorded: number } {
+    return {
+      rows: this.ring.size,
+      capacity: this.ring.capacity,
+      payloadBytes: this.payloadBytes,
+      pendingRows: this.pending.size,
+      notRecorded: this.notRecorded
+    }
   }
 }

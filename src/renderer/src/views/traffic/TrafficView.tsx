@@ -195,8 +195,8 @@ export function TrafficView(): JSX.Element {
       {ring.notShown > 0 && (
         <div className="banner banner-warning" data-testid="traffic-not-shown">
           <span>
-            <strong>{formatCount(ring.notShown)}</strong> packets were not shown (the live log is rate-limited, or recording was paused on
-            the broker).
+            <strong>{formatCount(ring.notShown)}</strong> packets were not shown (the live log is rate-limited, recording was paused on the
+            broker, or they passed in a flood while no page was open).
           </span>
           <button type="button" className="small" onClick={acknowledgeNotShown}>
             Dismiss
